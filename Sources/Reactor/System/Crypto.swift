@@ -1,0 +1,64 @@
+internal import COpenSSL
+
+/// The hashes, MACs and randomness the gateway needs, over OpenSSL's one-shot APIs.
+package enum Crypto {
+    /// SHA-256 of `data`.
+    package static func sha256(_ data: some Collection<UInt8>) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 32)
+        let input = Array(data)
+        input.withUnsafeBufferPointer { bytes in
+            digest.withUnsafeMutableBufferPointer { out in
+                _ = SHA256(bytes.baseAddress, bytes.count, out.baseAddress)
+            }
+        }
+        return digest
+    }
+
+    /// HMAC-SHA256 of `data` under `key`.
+    package static func hmacSHA256(key: some Collection<UInt8>, _ data: some Collection<UInt8>) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 32
+        let keyBytes = Array(key)
+        let input = Array(data)
+        keyBytes.withUnsafeBufferPointer { keyPointer in
+            input.withUnsafeBufferPointer { inputPointer in
+                digest.withUnsafeMutableBufferPointer { out in
+                    _ = HMAC(
+                        EVP_sha256(), keyPointer.baseAddress, Int32(keyPointer.count), inputPointer.baseAddress,
+                        inputPointer.count, out.baseAddress, &length)
+                }
+            }
+        }
+        return digest
+    }
+
+    /// `count` bytes from OpenSSL's CSPRNG.
+    package static func randomBytes(_ count: Int) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let ok = bytes.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
+        guard ok == 1 else { throw ReactorError.crypto("RAND_bytes") }
+        return bytes
+    }
+
+    /// Compares without an early exit, so timing does not reveal where two secrets differ.
+    package static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        return a.withUnsafeBytes { left in
+            b.withUnsafeBytes { right in CRYPTO_memcmp(left.baseAddress, right.baseAddress, a.count) == 0 }
+        }
+    }
+
+    /// Lowercase hex of `bytes`.
+    package static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The OpenSSL version string, for `openwa version`.
+    package static var libraryVersion: String { String(cString: OpenSSL_version(OPENSSL_VERSION)) }
+}

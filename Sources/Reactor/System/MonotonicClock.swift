@@ -1,0 +1,15 @@
+internal import CLinux
+
+/// The kernel's monotonic clock, the time base of timers and deadlines.
+package enum MonotonicTime {
+    package static func nanoseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    }
+}
+
+/// The calling thread's kernel identity, used to check thread confinement.
+package enum ThreadIdentity {
+    package static func current() -> UInt { UInt(pthread_self()) }
+}

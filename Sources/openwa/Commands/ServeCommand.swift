@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Reactor
+
+/// `openwa serve`: runs the gateway until SIGTERM or SIGINT.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the gateway (the default command).",
+        discussion: "Serves the REST API on HOST:PORT (default 127.0.0.1:2785) with the embedded SQLite databases under DATA_DIR (default ./data).")
+
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() throws {
+        // Before any other thread exists: the reactor takes these signals from a signalfd, and a
+        // thread that left them unblocked would die of them instead.
+        SignalFD.blockInProcess([SignalFD.terminate, SignalFD.interrupt])
+        SignalFD.ignoreBrokenPipe()
+        let configuration: GatewayConfiguration
+        do {
+            configuration = try options.load()
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        LoggingSystem.bootstrap { label in
+            GatewayLogHandler(label: label, level: configuration.logLevel, json: configuration.logFormatJSON)
+        }
+        let logger = Logger(label: "openwa")
+        let status = blockingAwait {
+            do {
+                return try await Gateway(configuration: configuration, logger: logger).run()
+            } catch {
+                logger.critical("cannot start", metadata: ["error": "\(error)"])
+                return 1
+            }
+        }
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// Runs async work from synchronous `main` and waits for it. Subcommands stay synchronous so
+/// that `serve` can block signals before the concurrency runtime starts its threads.
+func blockingAwait<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        box.value = await body()
+        done.signal()
+    }
+    done.wait()
+    return box.value!
+}
+
+private final class ResultBox<T>: @unchecked Sendable {
+    // Written by the task before `done.signal()`, read by the waiter after `done.wait()`.
+    var value: T?
+}

@@ -1,0 +1,140 @@
+import API
+import Engines
+import Foundation
+import Logging
+
+/// Everything `openwa serve` reads from the environment, with OpenWA's names and defaults
+/// (reference section 4). Loading validates every value; the first bad one stops the boot.
+struct GatewayConfiguration: Sendable {
+    enum Environment: String, Sendable { case production, development, test }
+
+    var nodeEnvironment: Environment?
+    var host: String
+    var port: Int
+    var logLevel: Logger.Level
+    var logFormatJSON: Bool
+    var dataDirectory: String
+    var databaseType: String
+    var dataDatabasePath: String
+    var mainDatabasePath: String
+    var engine: EngineType
+    var apiMasterKey: String?
+    var allowDevApiKey: Bool
+    var bootstrapKeyFile: String
+    var apiKeyPepper: String?
+    var bodySizeLimit: Int
+    var requestTimeoutMilliseconds: Int
+    var headersTimeoutMilliseconds: Int
+    var keepAliveTimeoutMilliseconds: Int
+    var shutdownDelayMilliseconds: Int
+    var shutdownTimeoutMilliseconds: Int
+    var validationErrorDetail: Bool
+    var trustedProxies: [IPv4Range]
+    var workerThreads: Int
+    var readinessTimeoutMilliseconds: Int
+
+    var isProduction: Bool { nodeEnvironment == .production }
+
+    // swiftlint:disable:next function_body_length
+    static func load(_ source: EnvironmentSource) throws -> GatewayConfiguration {
+        let read = ConfigurationReader(source: source)
+        let environment = try read.choice("NODE_ENV", default: "", allowed: ["production", "development", "test"])
+        let nodeEnvironment = Environment(rawValue: environment)
+        let production = nodeEnvironment == .production
+        let dataDirectory = read.string("DATA_DIR", default: "./data")
+        let logLevel = try read.choice("LOG_LEVEL", default: "info", allowed: ["error", "warn", "info", "debug", "verbose"])
+        let logFormat = try read.choice("LOG_FORMAT", default: production ? "json" : "pretty", allowed: ["json", "pretty"])
+        let databaseType = try read.choice("DATABASE_TYPE", default: "sqlite", allowed: ["sqlite", "postgres"])
+        let engineName = read.string("ENGINE_TYPE", default: "native")
+        guard let engine = EngineType(configValue: engineName) else {
+            throw ConfigurationError(variable: "ENGINE_TYPE", problem: "must be one of \(EngineType.allowedValues) (got \"\(engineName)\")")
+        }
+        let proxies = try read.optionalString("TRUSTED_PROXIES").map { list in
+            try list.split(separator: ",").map { item -> IPv4Range in
+                let text = item.trimmingCharacters(in: .whitespaces)
+                guard let range = IPv4Range(text) else {
+                    throw ConfigurationError(variable: "TRUSTED_PROXIES", problem: "must list IPv4 addresses or CIDRs (got \"\(text)\")")
+                }
+                return range
+            }
+        } ?? []
+        var configuration = GatewayConfiguration(
+            nodeEnvironment: nodeEnvironment,
+            host: read.string("HOST", default: production ? "0.0.0.0" : "127.0.0.1"),
+            port: try read.integer("PORT", default: 2785, range: 0...65535),
+            logLevel: Self.level(logLevel),
+            logFormatJSON: logFormat == "json",
+            dataDirectory: dataDirectory,
+            databaseType: databaseType,
+            dataDatabasePath: read.string("DATABASE_NAME", default: "\(dataDirectory)/openwa.sqlite"),
+            mainDatabasePath: read.string("MAIN_DATABASE_NAME", default: "\(dataDirectory)/main.sqlite"),
+            engine: engine,
+            apiMasterKey: read.optionalString("API_MASTER_KEY"),
+            allowDevApiKey: try read.bool("ALLOW_DEV_API_KEY", default: false),
+            bootstrapKeyFile: read.string("BOOTSTRAP_KEY_FILE", default: "\(dataDirectory)/.api-key"),
+            apiKeyPepper: read.optionalString("API_KEY_PEPPER"),
+            bodySizeLimit: try read.byteSize("BODY_SIZE_LIMIT", default: 25 << 20),
+            requestTimeoutMilliseconds: try read.integer("REQUEST_TIMEOUT_MS", default: 300_000, range: 1...86_400_000),
+            headersTimeoutMilliseconds: try read.integer("HEADERS_TIMEOUT_MS", default: 65_000, range: 1...86_400_000),
+            keepAliveTimeoutMilliseconds: try read.integer("KEEPALIVE_TIMEOUT_MS", default: 5_000, range: 1...86_400_000),
+            shutdownDelayMilliseconds: min(
+                30_000,
+                try read.integer(
+                    "SHUTDOWN_DELAY_MS", default: nodeEnvironment == .development || nodeEnvironment == .test ? 0 : 3_000,
+                    range: 0...86_400_000)),
+            shutdownTimeoutMilliseconds: try read.integer("SHUTDOWN_TIMEOUT_MS", default: 10_000, range: 1...300_000),
+            validationErrorDetail: try read.bool("VALIDATION_ERROR_DETAIL", default: !production),
+            trustedProxies: proxies,
+            workerThreads: try read.integer(
+                "WORKER_THREADS", default: max(1, ProcessInfo.processInfo.activeProcessorCount), range: 1...256),
+            readinessTimeoutMilliseconds: try read.integer("READINESS_TIMEOUT_MS", default: 3_000, range: 1...60_000))
+        try configuration.validateCombinations(read)
+        if configuration.databaseType == "sqlite" {
+            configuration.dataDatabasePath = Self.absolute(configuration.dataDatabasePath)
+            configuration.mainDatabasePath = Self.absolute(configuration.mainDatabasePath)
+        }
+        return configuration
+    }
+
+    /// Rules across variables, and the production guard on secrets.
+    private func validateCombinations(_ read: ConfigurationReader) throws {
+        if databaseType == "sqlite" {
+            if Self.absolute(dataDatabasePath) == Self.absolute(mainDatabasePath) {
+                throw ConfigurationError(variable: "DATABASE_NAME", problem: "must not be the same file as MAIN_DATABASE_NAME")
+            }
+            if !dataDatabasePath.contains("/") {
+                throw ConfigurationError(
+                    variable: "DATABASE_NAME", problem: "must be a path to a SQLite file, not a bare name (got \"\(dataDatabasePath)\")")
+            }
+        } else {
+            for name in ["DATABASE_HOST", "DATABASE_USERNAME", "DATABASE_PASSWORD"] where read.optionalString(name) == nil {
+                throw ConfigurationError(variable: name, problem: "is required when DATABASE_TYPE=postgres")
+            }
+        }
+        guard isProduction else { return }
+        if allowDevApiKey {
+            throw ConfigurationError(variable: "ALLOW_DEV_API_KEY", problem: "must not be true when NODE_ENV=production")
+        }
+        if let key = apiMasterKey {
+            let weak = ["dev-admin-key", "changeme", "change-me", "openwa", "admin", "password", "secret", "123456", "qwerty", "root", "test", "demo"]
+            if key.count < 32 || weak.contains(key.lowercased()) {
+                throw ConfigurationError(
+                    variable: "API_MASTER_KEY", problem: "is too weak for NODE_ENV=production (use at least 32 random characters)")
+            }
+        }
+    }
+
+    private static func level(_ name: String) -> Logger.Level {
+        switch name {
+        case "error": return .error
+        case "warn": return .warning
+        case "debug": return .debug
+        case "verbose": return .trace
+        default: return .info
+        }
+    }
+
+    private static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+}

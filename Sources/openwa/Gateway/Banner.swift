@@ -1,0 +1,30 @@
+import API
+import Engines
+import Foundation
+import Logging
+
+/// What the operator sees once the gateway is up. The bootstrap admin key is shown in full only
+/// on the boot that created it, as OpenWA does; later boots show where to find it.
+enum Banner {
+    static func print(configuration: GatewayConfiguration, port: Int, bootstrap: ApiKeyService.BootstrapOutcome, logger: Logger) {
+        let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        var lines = [
+            "openwa \(GatewayInfo.version) listening on http://\(host):\(port)/api",
+            "  engine: \(configuration.engine.rawValue), database: \(configuration.databaseType), data: \(configuration.dataDirectory)",
+        ]
+        switch bootstrap {
+        case .created(let plaintext, let source):
+            lines.append("  Admin API key created (shown once, keep it safe): \(plaintext)")
+            if source == .generated {
+                lines.append("  It is also in \(configuration.bootstrapKeyFile) (mode 0600) until that key is revoked.")
+            } else {
+                lines.append("  Taken from \(source.rawValue).")
+            }
+        case .existing(let count):
+            lines.append("  \(count) API key(s) configured; the first admin key is in \(configuration.bootstrapKeyFile) if it still exists.")
+        }
+        Swift.print(lines.joined(separator: "\n"))
+        fflush(stdout)
+        logger.info("ready", metadata: ["http.port": "\(port)"])
+    }
+}

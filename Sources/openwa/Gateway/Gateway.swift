@@ -1,0 +1,73 @@
+import API
+import Engines
+import Foundation
+import Logging
+import Persistence
+import Reactor
+import Synchronization
+
+/// The running gateway: databases, services, the reactor with its HTTP server, and the
+/// shutdown sequence. `run()` returns the process exit code.
+final class Gateway: Sendable {
+    let configuration: GatewayConfiguration
+    let logger: Logger
+
+    init(configuration: GatewayConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Boots, serves until SIGTERM/SIGINT, drains, and returns the exit status.
+    func run() async throws -> Int32 {
+        let workers = WorkerPool(size: configuration.workerThreads)
+        let databases = try await GatewayDatabases.open(configuration, workers: workers, logger: logger)
+        let keys = ApiKeyService(
+            store: SQLApiKeyStore(database: databases.main), pepper: configuration.apiKeyPepper,
+            bootstrapKeyFile: configuration.bootstrapKeyFile)
+        let bootstrap = try await keys.bootstrapIfEmpty(
+            masterKey: configuration.apiMasterKey, allowDevKey: configuration.allowDevApiKey)
+        let configuration = self.configuration
+        let logger = self.logger
+
+        let boundPort = BoundPort()
+        let handle = try ReactorThread.start(workers: workers, logger: logger) { reactor in
+            let readiness = ReadinessService(
+                main: databases.main, data: databases.data, handle: reactor.handle,
+                timeoutMilliseconds: configuration.readinessTimeoutMilliseconds)
+            var router = Router()
+            router.add(contentsOf: HealthRoutes.routes(readiness: readiness))
+            router.add(contentsOf: ApiKeyRoutes.routes(keys: keys, engine: configuration.engine))
+            let api = APIServer(
+                router: router, auth: AuthGuard(keys: keys),
+                options: APIServer.Options(
+                    validationDetail: configuration.validationErrorDetail,
+                    clientAddresses: ClientAddressResolver(trustedProxies: configuration.trustedProxies)),
+                handle: reactor.handle, logger: logger)
+            let server = try HTTPServer(reactor: reactor, configuration: Self.serverConfiguration(configuration), responder: api)
+            boundPort.value.store(server.port, ordering: .relaxed)
+            let shutdown = ShutdownSequence(
+                reactor: reactor, server: server, readiness: readiness, configuration: configuration, logger: logger)
+            try shutdown.watchSignals()
+        }
+        Banner.print(configuration: configuration, port: boundPort.value.load(ordering: .relaxed), bootstrap: bootstrap, logger: logger)
+        await handle.waitUntilStopped()
+        await databases.close()
+        logger.info("stopped")
+        return 0
+    }
+
+    static func serverConfiguration(_ configuration: GatewayConfiguration) -> HTTPServer.Configuration {
+        HTTPServer.Configuration(
+            host: configuration.host, port: configuration.port,
+            limits: HTTPRequestParser.Limits(maxBodyBytes: configuration.bodySizeLimit),
+            headersTimeoutMilliseconds: configuration.headersTimeoutMilliseconds,
+            requestTimeoutMilliseconds: configuration.requestTimeoutMilliseconds,
+            keepAliveTimeoutMilliseconds: configuration.keepAliveTimeoutMilliseconds,
+            errorResponse: { status, message in APIError(status: status, message: .string(message)).response() })
+    }
+}
+
+/// The port the server bound (PORT=0 picks a free one), handed from the reactor's setup.
+private final class BoundPort: Sendable {
+    let value = Atomic<Int>(0)
+}

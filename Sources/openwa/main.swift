@@ -1,0 +1,1 @@
+OpenWACommand.main()

@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+
+/// A bad configuration value stops the boot with one clear line and exit status 1.
+@Suite(.timeLimit(.minutes(2))) struct ConfigurationErrorTests {
+    @Test(arguments: [
+        (["PORT": "abc"], #"Invalid configuration: PORT must be a decimal integer from 0 to 65535 (got "abc")"#),
+        (["PORT": "70000"], "Invalid configuration: PORT must be a decimal integer from 0 to 65535"),
+        (["LOG_LEVEL": "loud"], "Invalid configuration: LOG_LEVEL must be one of error, warn, info, debug, verbose"),
+        (["ALLOW_DEV_API_KEY": "yes"], #"Invalid configuration: ALLOW_DEV_API_KEY must be exactly true or false (got "yes")"#),
+        (["DATABASE_TYPE": "mysql"], "Invalid configuration: DATABASE_TYPE must be one of sqlite, postgres"),
+        (["ENGINE_TYPE": "selenium"], "Invalid configuration: ENGINE_TYPE must be one of native, baileys, browser, whatsapp-web.js"),
+        (["BODY_SIZE_LIMIT": "lots"], "Invalid configuration: BODY_SIZE_LIMIT must be a positive size"),
+        (["NODE_ENV": "staging"], "Invalid configuration: NODE_ENV must be one of production, development, test"),
+        (["NODE_ENV": "production", "API_MASTER_KEY": "changeme"], "Invalid configuration: API_MASTER_KEY is too weak"),
+        (["NODE_ENV": "production", "ALLOW_DEV_API_KEY": "true"], "Invalid configuration: ALLOW_DEV_API_KEY must not be true"),
+        (["DATABASE_TYPE": "postgres"], "Invalid configuration: DATABASE_HOST is required when DATABASE_TYPE=postgres"),
+        (["DATABASE_NAME": "./data/same.sqlite", "MAIN_DATABASE_NAME": "./data/same.sqlite"],
+         "Invalid configuration: DATABASE_NAME must not be the same file as MAIN_DATABASE_NAME"),
+        (["TRUSTED_PROXIES": "10.0.0.0/33"], "Invalid configuration: TRUSTED_PROXIES must list IPv4 addresses or CIDRs"),
+    ])
+    func badValuesStopTheBootWithOneLine(environment: [String: String], expected: String) async throws {
+        let gateway = try GatewayProcess(environment: environment)
+        defer { gateway.cleanUp() }
+        let status = try await gateway.waitForExit()
+        #expect(status == 1)
+        let lines = gateway.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(gateway.stderr)")
+        #expect(gateway.stderr.hasPrefix(expected), "\(gateway.stderr)")
+        // Nothing was created: validation runs before any file is touched.
+        #expect(!FileManager.default.fileExists(atPath: gateway.directory.appendingPathComponent("data").path))
+    }
+
+    @Test func dotEnvValuesAreReadAndTheEnvironmentWins() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openwa-env-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let envFile = directory.appendingPathComponent("test.env")
+        try "# comment\nexport LOG_LEVEL=\"chatty\"\nPORT=1234\n".write(to: envFile, atomically: true, encoding: .utf8)
+        let fromFile = try GatewayProcess(arguments: ["serve", "--env-file", envFile.path], environment: [:])
+        defer { fromFile.cleanUp() }
+        #expect(try await fromFile.waitForExit() == 1)
+        #expect(fromFile.stderr.contains(#"LOG_LEVEL must be one of error, warn, info, debug, verbose (got "chatty")"#))
+    }
+}

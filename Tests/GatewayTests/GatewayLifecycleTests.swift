@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+
+/// The real binary: first boot, serving, and the drain on SIGTERM.
+@Suite(.timeLimit(.minutes(2))) struct GatewayLifecycleTests {
+    @Test func firstBootCreatesAnAdminKeyShownOnceAndStoredPrivately() async throws {
+        let gateway = try GatewayProcess(environment: [:])
+        defer { gateway.cleanUp() }
+        let port = try await gateway.waitForPort()
+        let keyFile = gateway.directory.appendingPathComponent("data/.api-key")
+        let key = try String(contentsOf: keyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(key.hasPrefix("owa_k1_") && key.count == 71)
+        #expect(gateway.stdout.contains(key))
+        let mode = try FileManager.default.attributesOfItem(atPath: keyFile.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let listed = try await gateway.request("GET", "/api/auth/api-keys", port: port, key: key)
+        #expect(listed?.status == 200)
+        #expect(listed?.array.first?["name"] as? String == "Default Admin Key")
+
+        // A second boot on the same data keeps the key and does not print it.
+        gateway.signal(SIGTERM)
+        #expect(try await gateway.waitForExit() == 0)
+        let again = try GatewayProcess(environment: ["DATA_DIR": gateway.directory.appendingPathComponent("data").path])
+        defer { again.cleanUp() }
+        let secondPort = try await again.waitForPort()
+        #expect(!again.stdout.contains(key))
+        #expect(try await again.request("POST", "/api/auth/validate", port: secondPort, key: key)?.status == 200)
+    }
+
+    @Test func sigtermDrainsThenExitsZero() async throws {
+        let gateway = try GatewayProcess(environment: ["SHUTDOWN_DELAY_MS": "1500", "API_MASTER_KEY": "master-key-for-drain-test-000000"])
+        defer { gateway.cleanUp() }
+        let port = try await gateway.waitForPort()
+        #expect(try await gateway.request("GET", "/api/health/ready", port: port)?.status == 200)
+        gateway.signal(SIGTERM)
+        try await Task.sleep(for: .milliseconds(200))
+        let draining = try await gateway.request("GET", "/api/health/ready", port: port)
+        #expect(draining?.status == 503)
+        #expect(draining?.text == #"{"status":"error","details":{"shutdown":{"status":"draining"}}}"#)
+        // Still serving everything else during the delay.
+        #expect(try await gateway.request("GET", "/api/health/live", port: port)?.status == 200)
+        let status = try await gateway.waitForExit(seconds: 20)
+        #expect(status == 0)
+    }
+
+    @Test func versionCommandNamesTheLibraries() async throws {
+        let gateway = try GatewayProcess(arguments: ["version"], environment: [:])
+        defer { gateway.cleanUp() }
+        #expect(try await gateway.waitForExit() == 0)
+        #expect(gateway.stdout.hasPrefix("openwa 0.1.0"))
+        #expect(gateway.stdout.contains("openssl: OpenSSL"))
+        #expect(gateway.stdout.contains("sqlite: 3."))
+    }
+
+    @Test func apiKeysCommandCreatesAKeyTheServerAccepts() async throws {
+        let gateway = try GatewayProcess(environment: ["API_MASTER_KEY": "master-key-for-cli-test-00000000"])
+        defer { gateway.cleanUp() }
+        let port = try await gateway.waitForPort()
+        let data = gateway.directory.appendingPathComponent("data").path
+        let cli = try GatewayProcess(
+            arguments: ["api-keys", "create", "--name", "from the cli", "--role", "viewer", "--env-file", "none"],
+            environment: ["DATA_DIR": data])
+        defer { cli.cleanUp() }
+        #expect(try await cli.waitForExit() == 0, "\(cli.stderr)")
+        let key = try #require(cli.stdout.split(separator: "\n").first { $0.hasPrefix("key: ") }?.dropFirst(5))
+        let validated = try await gateway.request("POST", "/api/auth/validate", port: port, key: String(key))
+        #expect(validated?.status == 200)
+        #expect(validated?.object["role"] as? String == "viewer")
+    }
+}

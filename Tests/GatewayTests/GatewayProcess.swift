@@ -1,0 +1,91 @@
+import Foundation
+import Synchronization
+import TestSupport
+
+/// The built `openwa` binary run as a child process with its own data directory.
+final class GatewayProcess: Sendable {
+    let process: Process
+    let directory: URL
+    private let output = Mutex<String>("")
+    private let errors = Mutex<String>("")
+
+    static var binary: URL {
+        // Tests run from the build products directory, where the executable sits too.
+        let products = Bundle.main.bundleURL.deletingLastPathComponent()
+        let candidates = [
+            products.appendingPathComponent("openwa"),
+            Bundle.main.bundleURL.appendingPathComponent("openwa"),
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("openwa"),
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+    }
+
+    init(arguments: [String] = ["serve", "--env-file", "none"], environment: [String: String]) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("openwa-gw-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        process = Process()
+        process.executableURL = GatewayProcess.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        var env = ["PATH": "/usr/bin:/bin", "DATA_DIR": directory.appendingPathComponent("data").path, "PORT": "0",
+                   "NODE_ENV": "test", "LOG_LEVEL": "warn"]
+        env.merge(environment) { $1 }
+        process.environment = env
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = FileHandle.nullDevice
+        stdout.fileHandleForReading.readabilityHandler = { [output] handle in
+            let data = handle.availableData
+            if !data.isEmpty { output.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+        }
+        stderr.fileHandleForReading.readabilityHandler = { [errors] handle in
+            let data = handle.availableData
+            if !data.isEmpty { errors.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+        }
+        try process.run()
+    }
+
+    var stdout: String { output.withLock { $0 } }
+    var stderr: String { errors.withLock { $0 } }
+
+    /// Waits for the banner and returns the port it names.
+    func waitForPort(seconds: Double = 30) async throws -> Int {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let range = stdout.range(of: #"listening on http://127\.0\.0\.1:(\d+)/api"#, options: .regularExpression) {
+                let match = stdout[range]
+                if let port = Int(match.split(separator: ":").last!.dropLast(4)) { return port }
+            }
+            if !process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw GatewayProcessError.notReady(stdout: stdout, stderr: stderr)
+    }
+
+    /// Waits for the process to exit; nil if it is still running after `seconds`.
+    func waitForExit(seconds: Double = 30) async throws -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    func request(_ method: String, _ path: String, port: Int, key: String? = nil, body: String? = nil) async throws -> TestResponse? {
+        try await blocking {
+            try LoopbackClient(port: port).request(method, path, headers: key.map { [("X-API-Key", $0)] } ?? [], body: body)
+        }
+    }
+
+    func cleanUp() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+enum GatewayProcessError: Error { case notReady(stdout: String, stderr: String) }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages openwa needs to build and run, when any is missing.
+# Usage: scripts/setup.sh [build|test|perf]   (each level includes the ones before it)
+set -euo pipefail
+
+level="${1:-build}"
+packages=(pkg-config libsqlite3-dev libpq-dev libhiredis-dev libssl-dev liburing-dev zlib1g-dev)
+case "$level" in
+  build) ;;
+  test) packages+=(curl) ;;
+  perf) packages+=(curl wrk nginx-light hyperfine time) ;;
+  *) echo "usage: $0 [build|test|perf]" >&2; exit 2 ;;
+esac
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  echo "swift 6.1 or newer is required on PATH (https://www.swift.org/install/linux/)" >&2
+  exit 1
+fi

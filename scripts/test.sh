@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test command (`make test`): installs what the tests need, checks the module rules,
+# builds, and runs every test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup.sh test
+./scripts/check-imports.sh
+swift build --build-tests
+swift test --skip-build "$@"

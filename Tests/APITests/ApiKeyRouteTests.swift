@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Persistence
 import TestSupport
 
 /// Every `/api/auth/api-keys*` route with OpenWA's shapes and codes.

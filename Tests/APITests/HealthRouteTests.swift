@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Engines
 import TestSupport
 
 @Suite(.timeLimit(.minutes(1))) struct HealthRouteTests {

@@ -36,10 +36,16 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let envFile = directory.appendingPathComponent("test.env")
-        try "# comment\nexport LOG_LEVEL=\"chatty\"\nPORT=1234\n".write(to: envFile, atomically: true, encoding: .utf8)
+        try "# comment\nexport BODY_SIZE_LIMIT=\"chatty\" # inline\n\nPORT=abc\n".write(to: envFile, atomically: true, encoding: .utf8)
+        // BODY_SIZE_LIMIT comes from the file only, so the file was read...
         let fromFile = try GatewayProcess(arguments: ["serve", "--env-file", envFile.path], environment: [:])
         defer { fromFile.cleanUp() }
         #expect(try await fromFile.waitForExit() == 1)
-        #expect(fromFile.stderr.contains(#"LOG_LEVEL must be one of error, warn, info, debug, verbose (got "chatty")"#))
+        #expect(fromFile.stderr.contains(#"BODY_SIZE_LIMIT must be a positive size such as 25mb, 512kb or 1048576 (got "chatty")"#))
+        // ...and PORT=abc in the file loses to PORT=0 in the environment.
+        try "PORT=abc\n".write(to: envFile, atomically: true, encoding: .utf8)
+        let overridden = try GatewayProcess(arguments: ["serve", "--env-file", envFile.path], environment: [:])
+        defer { overridden.cleanUp() }
+        #expect(try await overridden.waitForPort() > 0)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The real binary: first boot, serving, and the drain on SIGTERM.
 @Suite(.timeLimit(.minutes(2))) struct GatewayLifecycleTests {

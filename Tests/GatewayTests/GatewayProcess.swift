@@ -6,8 +6,8 @@ import TestSupport
 final class GatewayProcess: Sendable {
     let process: Process
     let directory: URL
-    private let output = Mutex<String>("")
-    private let errors = Mutex<String>("")
+    private let output = TextBuffer()
+    private let errors = TextBuffer()
 
     static var binary: URL {
         // Tests run from the build products directory, where the executable sits too.
@@ -38,17 +38,17 @@ final class GatewayProcess: Sendable {
         process.standardInput = FileHandle.nullDevice
         stdout.fileHandleForReading.readabilityHandler = { [output] handle in
             let data = handle.availableData
-            if !data.isEmpty { output.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+            if !data.isEmpty { output.append(data) }
         }
         stderr.fileHandleForReading.readabilityHandler = { [errors] handle in
             let data = handle.availableData
-            if !data.isEmpty { errors.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+            if !data.isEmpty { errors.append(data) }
         }
         try process.run()
     }
 
-    var stdout: String { output.withLock { $0 } }
-    var stderr: String { errors.withLock { $0 } }
+    var stdout: String { output.text }
+    var stderr: String { errors.text }
 
     /// Waits for the banner and returns the port it names.
     func waitForPort(seconds: Double = 30) async throws -> Int {
@@ -89,3 +89,10 @@ final class GatewayProcess: Sendable {
 }
 
 enum GatewayProcessError: Error { case notReady(stdout: String, stderr: String) }
+
+/// Output collected from a child's pipe, appended from the pipe's reader thread.
+final class TextBuffer: Sendable {
+    private let storage = Mutex<String>("")
+    func append(_ data: Data) { storage.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+    var text: String { storage.withLock { $0 } }
+}

@@ -7,8 +7,8 @@ import Testing
 @Suite(.timeLimit(.minutes(1))) struct HTTPServerTests {
     @Test func keepAliveServesSeveralRequestsOnOneConnection() async throws {
         let server = try TestHTTPServer.start()
+        let client = try await blocking { try LoopbackClient(port: server.port) }
         let responses = try await blocking {
-            let client = try LoopbackClient(port: server.port)
             var all: [TestResponse] = []
             for index in 0..<3 {
                 client.send("GET /item/\(index) HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -1,11 +1,12 @@
 import Logging
+import TestSupport
 import Synchronization
 import Testing
 @testable import Reactor
 
 @Suite struct ReactorLoopTests {
     private func start(clock: any ReactorClock = MonotonicReactorClock()) throws -> ReactorHandle {
-        try ReactorThread.start(clock: clock, workers: WorkerPool(size: 2), logger: Logger(label: "test"))
+        try ReactorThread.start(clock: clock, workers: WorkerPool(size: 2), logger: quietLogger)
     }
 
     private func stop(_ handle: ReactorHandle) async {
@@ -40,16 +41,16 @@ import Testing
     @Test(.timeLimit(.minutes(1)))
     func aBurstOfPostsFromManyThreadsAllRunExactlyOnce() async throws {
         let handle = try start()
-        let counter = Atomic<Int>(0)
+        let counter = AtomicCounter()
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<8 {
                 group.addTask {
-                    for _ in 0..<5_000 { handle.post { _ in counter.add(1, ordering: .relaxed) } }
+                    for _ in 0..<5_000 { handle.post { _ in counter.add(1) } }
                 }
             }
         }
         _ = try await handle.submit { _ in 0 }
-        #expect(counter.load(ordering: .relaxed) == 40_000)
+        #expect(counter.load() == 40_000)
         await stop(handle)
     }
 
@@ -57,20 +58,20 @@ import Testing
     func manualClockFiresTimersOnlyWhenAdvanced() async throws {
         let clock = ManualReactorClock()
         let handle = try start(clock: clock)
-        let fired = Atomic<Int>(0)
+        let fired = AtomicCounter()
         _ = try await handle.submit { reactor in
-            reactor.schedule(afterMilliseconds: 1_000) { fired.add(1, ordering: .relaxed) }
-            reactor.schedule(afterMilliseconds: 5_000) { fired.add(10, ordering: .relaxed) }
+            reactor.schedule(afterMilliseconds: 1_000) { fired.add(1) }
+            reactor.schedule(afterMilliseconds: 5_000) { fired.add(10) }
         }
         clock.advance(milliseconds: 999)
         _ = try await handle.submit { _ in 0 }
-        #expect(fired.load(ordering: .relaxed) == 0)
+        #expect(fired.load() == 0)
         clock.advance(milliseconds: 1)
         _ = try await handle.submit { _ in 0 }
-        #expect(fired.load(ordering: .relaxed) == 1)
+        #expect(fired.load() == 1)
         clock.advance(milliseconds: 10_000)
         _ = try await handle.submit { _ in 0 }
-        #expect(fired.load(ordering: .relaxed) == 11)
+        #expect(fired.load() == 11)
         let timersLeft = try await handle.submit { $0.timerCount }
         #expect(timersLeft == 0)
         await stop(handle)
@@ -98,14 +99,14 @@ import Testing
                 return 1
             }
         }
-        let finished = Atomic<Bool>(false)
+        let finished = AtomicCounter()
         Task {
             _ = await race.value
-            finished.store(true, ordering: .relaxed)
+            finished.add(1)
         }
         // The timer is armed relative to the clock when the race starts; keep moving time until
         // it has fired (each step is a whole timeout, so one step after arming suffices).
-        while !finished.load(ordering: .relaxed) {
+        while finished.load() == 0 {
             clock.advance(milliseconds: 3_000)
             try await Task.sleep(for: .milliseconds(5))
         }
@@ -121,4 +122,11 @@ import Testing
         #expect(!handle.post { _ in })
         await #expect(throws: ReactorError.self) { try await handle.submit { _ in 1 } }
     }
+}
+
+/// A shareable counter for closures that run on other threads.
+final class AtomicCounter: Sendable {
+    private let value = Atomic<Int>(0)
+    func add(_ amount: Int) { value.add(amount, ordering: .relaxed) }
+    func load() -> Int { value.load(ordering: .relaxed) }
 }

@@ -145,3 +145,8 @@ extension TestResponse {
     package var object: [String: Any] { json as? [String: Any] ?? [:] }
     package var array: [[String: Any]] { json as? [[String: Any]] ?? [] }
 }
+
+import Logging
+
+/// A logger that drops everything, so test output shows only the test runner's lines.
+package let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })

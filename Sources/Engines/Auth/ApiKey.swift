@@ -68,7 +68,7 @@ package struct ApiKeyChanges: Sendable {
 }
 
 /// Why a presented key was refused (all are 401).
-package enum ApiKeyRefusal: Sendable, Equatable {
+package enum ApiKeyRefusal: Error, Sendable, Equatable {
     case missing
     case unknown
     case revoked

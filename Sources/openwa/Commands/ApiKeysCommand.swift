@@ -13,7 +13,7 @@ struct ApiKeysCommand: ParsableCommand {
         subcommands: [List.self, Create.self, Revoke.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List API keys (never their secrets).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List API keys (never their secrets).")
         @OptionGroup var options: ConfigurationOptions
 
         func run() throws {
@@ -30,7 +30,7 @@ struct ApiKeysCommand: ParsableCommand {
     }
 
     struct Create: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create an API key and print it once.")
+        static let configuration = CommandConfiguration(commandName: "create", abstract: "Create an API key and print it once.")
         @OptionGroup var options: ConfigurationOptions
         @Option(help: "A name for the key (3-100 characters).") var name: String
         @Option(help: "admin, operator or viewer.") var role: String = "operator"
@@ -63,7 +63,7 @@ struct ApiKeysCommand: ParsableCommand {
     }
 
     struct Revoke: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke an API key by id.")
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke an API key by id.")
         @OptionGroup var options: ConfigurationOptions
         @Argument(help: "The key's id.") var id: String
 

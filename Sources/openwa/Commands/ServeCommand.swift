@@ -6,6 +6,7 @@ import Reactor
 /// `openwa serve`: runs the gateway until SIGTERM or SIGINT.
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Run the gateway (the default command).",
         discussion: "Serves the REST API on HOST:PORT (default 127.0.0.1:2785) with the embedded SQLite databases under DATA_DIR (default ./data).")
 

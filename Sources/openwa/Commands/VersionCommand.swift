@@ -5,7 +5,8 @@ import Reactor
 
 /// `openwa version`: this build and the libraries it runs on.
 struct VersionCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the gateway version and its libraries' versions.")
+    static let configuration = CommandConfiguration(
+        commandName: "version", abstract: "Print the gateway version and its libraries' versions.")
 
     func run() throws {
         print("openwa \(GatewayInfo.version)")

@@ -54,7 +54,7 @@ struct ConfigurationReader {
 enum ByteSize {
     static func parse(_ text: String) -> Int? {
         let lower = text.lowercased().replacingOccurrences(of: " ", with: "")
-        let units: [(String, Double)] = [("gb", 1 << 30), ("mb", 1 << 20), ("kb", 1 << 10), ("b", 1)]
+        let units: [(String, Double)] = [("gb", 1_073_741_824), ("mb", 1_048_576), ("kb", 1_024), ("b", 1)]
         for (suffix, factor) in units where lower.hasSuffix(suffix) {
             guard let number = Double(lower.dropLast(suffix.count)), number >= 0, number.isFinite else { return nil }
             return Int(number * factor)

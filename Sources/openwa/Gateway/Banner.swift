@@ -23,8 +23,9 @@ enum Banner {
         case .existing(let count):
             lines.append("  \(count) API key(s) configured; the first admin key is in \(configuration.bootstrapKeyFile) if it still exists.")
         }
-        Swift.print(lines.joined(separator: "\n"))
-        fflush(stdout)
+        // Written straight to the descriptor: stdout is block-buffered on a pipe, and supervisors
+        // (and tests) wait for this line.
+        FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         logger.info("ready", metadata: ["http.port": "\(port)"])
     }
 }

@@ -41,10 +41,8 @@ struct GatewayLogHandler: LogHandler {
             line = ([timestamp, event.level.rawValue.uppercased(), "[\(label)]", "\(event.message)"] + details)
                 .joined(separator: " ")
         }
-        let bytes = Array((line + "\n").utf8)
-        Self.output.withLock { _ in
-            bytes.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, stderr) }
-        }
+        let bytes = Data((line + "\n").utf8)
+        Self.output.withLock { _ in FileHandle.standardError.write(bytes) }
     }
 
     private static func redacted(_ key: String, _ value: String) -> String {

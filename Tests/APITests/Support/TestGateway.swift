@@ -57,7 +57,7 @@ final class TestGateway: Sendable {
         _ = try await keys.bootstrapIfEmpty(masterKey: adminKey, allowDevKey: false)
         let port = Atomic<Int>(0)
         let readiness = ReadinessBox()
-        let handle = try ReactorThread.start(clock: clock, workers: workers, logger: Logger(label: "test")) { reactor in
+        let handle = try ReactorThread.start(clock: clock, workers: workers, logger: quietLogger) { reactor in
             let service = ReadinessService(main: main, data: data, handle: reactor.handle)
             readiness.service = service
             var router = Router()
@@ -67,7 +67,7 @@ final class TestGateway: Sendable {
                 router: router, auth: AuthGuard(keys: keys),
                 options: APIServer.Options(
                     validationDetail: validationDetail, clientAddresses: ClientAddressResolver(trustedProxies: trustedProxies)),
-                handle: reactor.handle, logger: Logger(label: "test"))
+                handle: reactor.handle, logger: quietLogger)
             let server = try HTTPServer(
                 reactor: reactor, configuration: HTTPServer.Configuration(),
                 responder: api)
@@ -87,7 +87,8 @@ final class TestGateway: Sendable {
         let port = self.port
         var all = headers
         if let key { all.append(("X-API-Key", key)) }
-        let response = try await blocking { try LoopbackClient(port: port).request(method, path, headers: all, body: body) }
+        let headerList = all
+        let response = try await blocking { try LoopbackClient(port: port).request(method, path, headers: headerList, body: body) }
         guard let response else { throw TestGatewayError.noResponse }
         return response
     }

@@ -1,4 +1,5 @@
 import Logging
+import TestSupport
 @testable import Reactor
 
 /// A reactor thread serving HTTP on 127.0.0.1:0 for one test.
@@ -20,7 +21,7 @@ final class TestHTTPServer: Sendable {
     ) throws -> TestHTTPServer {
         let port = PortBox()
         let slot = ServerSlot()
-        let handle = try ReactorThread.start(clock: clock, workers: WorkerPool(size: 2), logger: Logger(label: "test")) { reactor in
+        let handle = try ReactorThread.start(clock: clock, workers: WorkerPool(size: 2), logger: quietLogger) { reactor in
             let server = try HTTPServer(reactor: reactor, configuration: configuration, responder: responder(reactor))
             port.set(server.port)
             reactor.onShutdown { server.closeNow() }

@@ -1,0 +1,221 @@
+internal import CSQLite3
+import Dispatch
+import Foundation
+import Glibc
+import Reactor
+
+/// A SQLite database file behind one connection confined to one worker lane.
+///
+/// Every statement, transaction and the final close run on that lane, one after another, so the
+/// connection never needs SQLite's own mutexes and async callers are serialized in arrival order.
+/// SQLite allows one writer at a time anyway, so a single connection loses nothing for writes.
+///
+/// `@unchecked Sendable`: the only mutable state is inside `connection`, and `connection` is
+/// touched only inside `onLane`, whose work runs on `lane`, a serial queue.
+package final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
+    /// The logical name, "main" or "data".
+    package let name: String
+    /// The absolute path of the database file.
+    package let path: String
+    /// Always `.sqlite`.
+    package var dialect: SQLDialect { .sqlite }
+
+    private let lane: WorkerLane
+    private let connection: SQLiteConnection
+
+    private init(name: String, path: String, lane: WorkerLane, connection: SQLiteConnection) {
+        self.name = name
+        self.path = path
+        self.lane = lane
+        self.connection = connection
+    }
+
+    /// Opens the database file at `path`, creating it and its parent directory when needed.
+    ///
+    /// A created parent directory gets mode 0700 and the file is always tightened to 0600 (its
+    /// `-wal` and `-shm` files inherit that mode from it). The connection is checked with
+    /// `SELECT 1` before this returns.
+    ///
+    /// - Parameters:
+    ///   - name: the logical name ("main" or "data") used in errors.
+    ///   - pool: the worker pool; the lane is chosen from the path, so two handles on one file
+    ///     share a lane.
+    ///   - readOnly: open without write access; the file must exist.
+    /// - Throws: `PersistenceError.unavailable` when the file cannot be created or opened.
+    package static func open(
+        path: String, name: String, pool: WorkerPool, readOnly: Bool = false
+    ) async throws -> SQLiteDatabase {
+        let absolutePath = URL(fileURLWithPath: path).standardizedFileURL.path
+        let lane = pool.lane(for: laneKey(for: absolutePath))
+        // File creation blocks, so it runs on the lane too, never on the caller's thread.
+        return try await lane.run {
+            if !readOnly {
+                try SQLiteFiles.prepare(path: absolutePath, databaseName: name)
+            }
+            let connection = try SQLiteConnection(
+                path: absolutePath, databaseName: name, mode: readOnly ? .readOnly : .readWrite)
+            _ = try connection.query("SELECT 1", [])
+            return SQLiteDatabase(name: name, path: absolutePath, lane: lane, connection: connection)
+        }
+    }
+
+    /// A stable lane key for a path (FNV-1a), the same in every run so lane placement is
+    /// reproducible when debugging.
+    private static func laneKey(for path: String) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in path.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return Int(truncatingIfNeeded: hash)
+    }
+
+    private func onLane<T: Sendable>(_ work: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await lane.run {
+            dispatchPrecondition(condition: .onQueue(self.lane.queue))
+            return try work(self.connection)
+        }
+    }
+
+    /// Runs one statement on the lane and returns all its rows.
+    package func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        try await onLane { try $0.query(sql, binds) }
+    }
+
+    /// Runs one statement on the lane and returns SQLite's count of changed rows.
+    @discardableResult
+    package func execute(_ sql: String, _ binds: [SQLValue]) async throws -> Int {
+        try await onLane { try $0.execute(sql, binds) }
+    }
+
+    /// Runs `body` between `BEGIN IMMEDIATE` and `COMMIT`, rolling back when anything throws.
+    ///
+    /// IMMEDIATE takes the write lock up front: a transaction that reads and then writes cannot
+    /// fail half-way with SQLITE_BUSY because another process wrote in between, which is what
+    /// makes read-check-write sequences (the last-admin guard) atomic.
+    @discardableResult
+    package func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLTransaction) throws -> T
+    ) async throws -> T {
+        try await onLane { connection in
+            try connection.execute("BEGIN IMMEDIATE", [])
+            let transaction = SQLiteTransaction(connection: connection)
+            defer { transaction.finish() }
+            do {
+                let result = try body(transaction)
+                try connection.execute("COMMIT", [])
+                return result
+            } catch {
+                // A failed statement only undoes itself, and a failed COMMIT (busy) leaves the
+                // transaction open; either way the whole transaction must go.
+                if connection.isInTransaction {
+                    _ = try? connection.execute("ROLLBACK", [])
+                }
+                throw error
+            }
+        }
+    }
+
+    /// Runs `SELECT 1` on the lane: it waits behind queued work, so it also shows a stalled lane.
+    package func ping() async throws {
+        _ = try await query("SELECT 1", [])
+    }
+
+    /// Closes the connection once the work queued before it has run; later calls throw
+    /// `PersistenceError.unavailable`. Closing twice is harmless.
+    package func close() async {
+        _ = try? await onLane { $0.close() }
+    }
+}
+
+/// The statements of one open SQLite transaction.
+///
+/// Valid only inside the transaction's body: once the body returns it is finished and every call
+/// throws, so a transaction smuggled out of the body cannot write outside of it.
+private final class SQLiteTransaction: SQLTransaction {
+    private let connection: SQLiteConnection
+    private var isFinished = false
+
+    init(connection: SQLiteConnection) {
+        self.connection = connection
+    }
+
+    var dialect: SQLDialect { .sqlite }
+
+    func finish() { isFinished = true }
+
+    private func checkActive() throws {
+        guard !isFinished else {
+            throw PersistenceError.sqlite(code: SQLITE_MISUSE, message: "transaction used after it ended", sql: nil)
+        }
+    }
+
+    func query(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow] {
+        try checkActive()
+        return try connection.query(sql, binds)
+    }
+
+    @discardableResult
+    func execute(_ sql: String, _ binds: [SQLValue]) throws -> Int {
+        try checkActive()
+        return try connection.execute(sql, binds)
+    }
+
+    func executeScript(_ sql: String) throws {
+        try checkActive()
+        try connection.executeScript(sql)
+    }
+}
+
+/// Creates a SQLite database file and its directory with private permissions before SQLite opens
+/// it.
+///
+/// The file holds API key hashes and engine credentials, so it must never be world-readable,
+/// whatever the process umask says. SQLite creates the `-wal` and `-shm` files with the mode of
+/// the database file, so tightening this one file covers all three.
+enum SQLiteFiles {
+    /// Mode for a directory this code creates: owner only.
+    static let directoryMode: mode_t = 0o700
+    /// Mode the database file is always set to: owner read/write only.
+    static let fileMode: mode_t = 0o600
+
+    /// Makes sure `path`'s parent directory exists (created 0700 when missing) and that `path` is
+    /// a regular file with mode 0600, creating it empty when missing. An existing parent keeps its
+    /// mode: it may be a shared directory such as `./data` that the operator set up.
+    ///
+    /// - Throws: `PersistenceError.unavailable` when any step fails.
+    static func prepare(path: String, databaseName: String) throws {
+        func unavailable(_ reason: String) -> PersistenceError {
+            .unavailable(database: databaseName, reason: reason)
+        }
+
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw unavailable("cannot create \(path): \(parent) is not a directory")
+            }
+        } else {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: parent, withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: Int(directoryMode)])
+            } catch {
+                throw unavailable("cannot create directory \(parent): \(error.localizedDescription)")
+            }
+        }
+
+        // O_CREAT without O_EXCL or O_TRUNC: creates a missing file and leaves an existing one
+        // untouched, with no window between a check and the create. Opening a directory for
+        // writing fails with EISDIR, which is exactly the refusal wanted.
+        let descriptor = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, fileMode)
+        guard descriptor >= 0 else {
+            throw unavailable("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { _ = Glibc.close(descriptor) }
+        // Tighten an existing file as well: a file restored from a backup may be 0644.
+        guard fchmod(descriptor, fileMode) == 0 else {
+            throw unavailable("cannot set mode 0600 on \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}

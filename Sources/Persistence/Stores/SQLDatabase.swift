@@ -1,0 +1,109 @@
+/// The SQL flavour behind a database, for the few places where DDL or locking differs.
+///
+/// Statements are otherwise written once, in portable SQL with PostgreSQL-style `$1, $2`
+/// placeholders and double-quoted camelCase column names.
+package enum SQLDialect: Sendable, Equatable {
+    case sqlite
+    case postgres
+
+    /// The column type for a boolean. SQLite has none and stores 0/1 integers.
+    package var booleanType: String {
+        switch self {
+        case .sqlite: "INTEGER"
+        case .postgres: "BOOLEAN"
+        }
+    }
+
+    /// The literal for `true` in a column default.
+    package var trueLiteral: String {
+        switch self {
+        case .sqlite: "1"
+        case .postgres: "true"
+        }
+    }
+
+    /// The suffix that makes a `SELECT` inside a transaction lock the rows it reads.
+    ///
+    /// SQLite needs none: `BEGIN IMMEDIATE` already holds the database's single write lock, so
+    /// no other writer can interleave. PostgreSQL locks per row and needs `FOR UPDATE`.
+    package var lockForUpdateSuffix: String {
+        switch self {
+        case .sqlite: ""
+        case .postgres: " FOR UPDATE"
+        }
+    }
+}
+
+/// A logical database ("main" or "data") that runs statements asynchronously.
+///
+/// Implementations serialize or pool connections as their driver needs; callers only see async
+/// calls. Every statement uses `$N` placeholders bound from `binds` in order (`$1` is `binds[0]`).
+package protocol SQLDatabase: Sendable {
+    /// The logical name, "main" or "data", used in errors and health reports.
+    var name: String { get }
+
+    /// Which SQL flavour this database speaks.
+    var dialect: SQLDialect { get }
+
+    /// Runs a statement and returns all its rows.
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
+
+    /// Runs a statement and returns how many rows it inserted, updated or deleted.
+    @discardableResult
+    func execute(_ sql: String, _ binds: [SQLValue]) async throws -> Int
+
+    /// Runs `body` inside one transaction: committed when it returns, rolled back when it throws.
+    ///
+    /// The body is synchronous because it runs where the connection lives (a worker lane for
+    /// SQLite); it must not keep the transaction after it returns.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T
+
+    /// Checks that the database answers (`SELECT 1`); throws `PersistenceError.unavailable` if not.
+    func ping() async throws
+
+    /// Releases the connection. Later calls throw `PersistenceError.unavailable`.
+    func close() async
+}
+
+/// The statements available inside `SQLDatabase.transaction`; synchronous, valid only inside the
+/// transaction's body.
+package protocol SQLTransaction {
+    /// Which SQL flavour the transaction's database speaks.
+    var dialect: SQLDialect { get }
+
+    /// Runs a statement and returns all its rows.
+    func query(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow]
+
+    /// Runs a statement and returns how many rows it inserted, updated or deleted.
+    @discardableResult
+    func execute(_ sql: String, _ binds: [SQLValue]) throws -> Int
+
+    /// Runs several `;`-separated statements without binds (migrations).
+    func executeScript(_ sql: String) throws
+}
+
+extension SQLDatabase {
+    /// Runs a statement without binds and returns all its rows.
+    package func query(_ sql: String) async throws -> [SQLRow] {
+        try await query(sql, [])
+    }
+
+    /// Runs a statement without binds and returns how many rows it changed.
+    @discardableResult
+    package func execute(_ sql: String) async throws -> Int {
+        try await execute(sql, [])
+    }
+}
+
+extension SQLTransaction {
+    /// Runs a statement without binds and returns all its rows.
+    package func query(_ sql: String) throws -> [SQLRow] {
+        try query(sql, [])
+    }
+
+    /// Runs a statement without binds and returns how many rows it changed.
+    @discardableResult
+    package func execute(_ sql: String) throws -> Int {
+        try execute(sql, [])
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Persistence
+import Testing
+
+@Suite("Audit log store")
+struct AuditLogStoreTests {
+    private func withStore(_ body: (SQLAuditLogStore) async throws -> Void) async throws {
+        try await withDatabase(migrations: MainSchema.migrations) { database, _ async throws in
+            try await body(SQLAuditLogStore(database: database))
+        }
+    }
+
+    private func entry(_ action: String, minutesAfterReference minutes: Double) -> AuditEntry {
+        AuditEntry(
+            id: UUID().uuidString.lowercased(), action: action,
+            createdAt: referenceDate.addingTimeInterval(minutes * 60))
+    }
+
+    @Test func everyFieldRoundTrips() async throws {
+        try await withStore { store async throws in
+            let full = AuditEntry(
+                id: "a1", action: "api_key_created", severity: "warn", apiKeyId: "k1", apiKeyName: "ops",
+                sessionId: "s1", sessionName: "alpha", ipAddress: "203.0.113.9", userAgent: "curl/8",
+                method: "POST", path: "/api/auth/api-keys", statusCode: 201,
+                metadata: #"{"role":"admin","allowedSessions":["alpha"]}"#, errorMessage: "none",
+                createdAt: referenceDate)
+            let sparse = AuditEntry(id: "a2", action: "session_started", createdAt: referenceDate.addingTimeInterval(1))
+            try await store.append(full)
+            try await store.append(sparse)
+            #expect(try await store.list(limit: 10, offset: 0, action: nil) == [sparse, full])
+            #expect(sparse.severity == "info")
+        }
+    }
+
+    @Test func listPagesNewestFirstAndFiltersByAction() async throws {
+        try await withStore { store async throws in
+            for minute in 0..<10 {
+                try await store.append(
+                    entry(minute.isMultiple(of: 2) ? "even" : "odd", minutesAfterReference: Double(minute)))
+            }
+            let firstPage = try await store.list(limit: 4, offset: 0, action: nil)
+            let secondPage = try await store.list(limit: 4, offset: 4, action: nil)
+            let times = (firstPage + secondPage).map(\.createdAt)
+            #expect(times == times.sorted(by: >))
+            #expect(times.count == 8)
+            #expect(Set(firstPage.map(\.id)).isDisjoint(with: secondPage.map(\.id)))
+
+            let odd = try await store.list(limit: 100, offset: 0, action: "odd")
+            #expect(odd.count == 5)
+            #expect(odd.allSatisfy { $0.action == "odd" })
+            #expect(try await store.count(action: "odd") == 5)
+            #expect(try await store.count(action: nil) == 10)
+            #expect(try await store.list(limit: 10, offset: 0, action: "none").isEmpty)
+        }
+    }
+
+    @Test func negativePagingCountsAsZero() async throws {
+        try await withStore { store async throws in
+            try await store.append(entry("x", minutesAfterReference: 0))
+            #expect(try await store.list(limit: -1, offset: 0, action: nil).isEmpty)
+            #expect(try await store.list(limit: 5, offset: -3, action: nil).count == 1)
+        }
+    }
+
+    @Test func pruneRemovesOnlyOlderEntries() async throws {
+        try await withStore { store async throws in
+            for minute in 0..<6 {
+                try await store.append(entry("tick", minutesAfterReference: Double(minute)))
+            }
+            let cutoff = referenceDate.addingTimeInterval(3 * 60)
+            #expect(try await store.prune(olderThan: cutoff) == 3)
+            let remaining = try await store.list(limit: 10, offset: 0, action: nil)
+            #expect(remaining.count == 3)
+            #expect(remaining.allSatisfy { $0.createdAt >= cutoff })
+            #expect(try await store.prune(olderThan: cutoff) == 0)
+        }
+    }
+}

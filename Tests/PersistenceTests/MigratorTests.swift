@@ -1,0 +1,154 @@
+import Foundation
+import Persistence
+import Testing
+
+@Suite("Migrations")
+struct MigratorTests {
+    private func tableNames(_ database: any SQLDatabase) async throws -> Set<String> {
+        let rows = try await database.query("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return Set(rows.compactMap { $0.string("name") })
+    }
+
+    private func ledger(_ database: any SQLDatabase) async throws -> [Int64] {
+        try await database.query("SELECT version FROM schema_migrations ORDER BY version").compactMap {
+            $0.int("version")
+        }
+    }
+
+    @Test func appliesOnceAndRerunningIsANoOp() async throws {
+        try await withScratch { scratch async throws in
+            let path = scratch.path("main.sqlite")
+            let database = try await SQLiteDatabase.open(path: path, name: "main", pool: scratch.pool)
+            #expect(try await Migrator.currentVersion(of: database) == 0)
+            #expect(try await Migrator.migrate(database, MainSchema.migrations) == [1, 2])
+            #expect(try await Migrator.migrate(database, MainSchema.migrations) == [])
+            #expect(try await tableNames(database).isSuperset(of: ["api_keys", "audit_logs", "schema_migrations"]))
+            #expect(try await ledger(database) == [1, 2])
+            let names = try await database.query("SELECT name, \"appliedAt\" FROM schema_migrations ORDER BY version")
+            #expect(names.map { $0.string("name") } == ["create_api_keys", "create_audit_logs"])
+            #expect(names.allSatisfy { $0.string("appliedAt").flatMap(ISOTimestamp.parse) != nil })
+            await database.close()
+
+            // A restart opens the same file and finds nothing to do.
+            let reopened = try await SQLiteDatabase.open(path: path, name: "main", pool: scratch.pool)
+            #expect(try await Migrator.migrate(reopened, MainSchema.migrations) == [])
+            #expect(try await Migrator.currentVersion(of: reopened) == 2)
+            await reopened.close()
+        }
+    }
+
+    @Test func appliesOnlyWhatIsNew() async throws {
+        try await withDatabase(migrations: Array(MainSchema.migrations.prefix(1))) { database, _ async throws in
+            #expect(try await tableNames(database).contains("api_keys"))
+            #expect(try await !tableNames(database).contains("audit_logs"))
+            #expect(try await Migrator.migrate(database, MainSchema.migrations) == [2])
+            #expect(try await tableNames(database).contains("audit_logs"))
+        }
+    }
+
+    @Test func refusesADatabaseMigratedByANewerBuild() async throws {
+        try await withDatabase(migrations: MainSchema.migrations) { database, _ async throws in
+            try await database.execute(
+                "INSERT INTO schema_migrations (version, name, \"appliedAt\") VALUES (3, 'from_the_future', $1)",
+                [.text(ISOTimestamp.format(Date()))])
+            let error = await #expect(throws: PersistenceError.self) {
+                try await Migrator.migrate(database, MainSchema.migrations)
+            }
+            #expect(error?.isIncompatibleSchema == true)
+            #expect(error?.database == "main")
+        }
+    }
+
+    @Test func aNewerDatabaseIsRefusedBeforeAnythingIsApplied() async throws {
+        try await withDatabase(migrations: DataSchema.migrations) { database, _ async throws in
+            try await database.execute(
+                "INSERT INTO schema_migrations (version, name, \"appliedAt\") VALUES (99, 'x', 'y')")
+            let later =
+                DataSchema.migrations + [
+                    Migration(version: 2, name: "add_table", sql: { _ in "CREATE TABLE later (x INTEGER);" })
+                ]
+            await #expect(throws: PersistenceError.self) { try await Migrator.migrate(database, later) }
+            #expect(try await !tableNames(database).contains("later"))
+        }
+    }
+
+    @Test func aFailingMigrationLeavesNoTraceAndCanBeRetried() async throws {
+        try await withDatabase { database, _ async throws in
+            let first = Migration(version: 1, name: "one", sql: { _ in "CREATE TABLE one (x INTEGER);" })
+            let broken = Migration(
+                version: 2, name: "two", sql: { _ in "CREATE TABLE two (x INTEGER); CREATE TABLE broken (x INTEGER" })
+            await #expect(throws: PersistenceError.self) { try await Migrator.migrate(database, [first, broken]) }
+            #expect(try await ledger(database) == [1])
+            #expect(try await tableNames(database).contains("one"))
+            #expect(try await !tableNames(database).contains("two"), "half a migration must not stay behind")
+
+            let fixed = Migration(version: 2, name: "two", sql: { _ in "CREATE TABLE two (x INTEGER);" })
+            #expect(try await Migrator.migrate(database, [first, fixed]) == [2])
+            #expect(try await ledger(database) == [1, 2])
+        }
+    }
+
+    @Test func schemaListsAreOrderedAndDialectAware() {
+        for list in [MainSchema.migrations, DataSchema.migrations] {
+            #expect(list.first?.version == 1)
+            #expect(zip(list, list.dropFirst()).allSatisfy { $0.version < $1.version })
+        }
+        let apiKeys = MainSchema.migrations[0]
+        #expect(apiKeys.sql(.sqlite).contains("\"isActive\" INTEGER NOT NULL DEFAULT 1"))
+        #expect(apiKeys.sql(.postgres).contains("\"isActive\" BOOLEAN NOT NULL DEFAULT true"))
+    }
+
+    @Test func apiKeyColumnsHaveOpenWADefaults() async throws {
+        try await withDatabase(migrations: MainSchema.migrations) { database, _ async throws in
+            try await database.execute(
+                """
+                INSERT INTO api_keys ("id", "name", "keyHash", "keyPrefix", "createdAt", "updatedAt") \
+                VALUES ('k1', 'key', $1, 'owa_12345678', $2, $2)
+                """,
+                [.text(String(repeating: "a", count: 64)), .text(ISOTimestamp.format(referenceDate))])
+            let row = try #require(try await database.query("SELECT * FROM api_keys").first)
+            #expect(row.string("role") == "operator")
+            #expect(row.bool("isActive") == true)
+            #expect(row.int("usageCount") == 0)
+            #expect(row["allowedIps"] == .null)
+            #expect(row["expiresAt"] == .null)
+
+            try await database.execute(
+                "INSERT INTO audit_logs (\"id\", \"action\", \"createdAt\") VALUES ('a1', 'test', 'now')")
+            #expect(try await database.query("SELECT severity FROM audit_logs").first?.string("severity") == "info")
+            let indexes = try await database.query(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_logs' AND sql IS NOT NULL")
+            #expect(
+                Set(indexes.compactMap { $0.string("name") }) == [
+                    "IDX_audit_logs_action", "IDX_audit_logs_apiKeyId", "IDX_audit_logs_sessionId",
+                    "IDX_audit_logs_createdAt",
+                ])
+        }
+    }
+
+    @Test func sessionsTableHasOpenWAColumnsAndDefaults() async throws {
+        try await withDatabase(named: "data", migrations: DataSchema.migrations) { database, _ async throws in
+            let columns = try await database.query("PRAGMA table_info(sessions)").compactMap { $0.string("name") }
+            #expect(
+                columns == [
+                    "id", "name", "status", "phone", "pushName", "config", "proxyUrl", "proxyType", "connectedAt",
+                    "lastActiveAt", "nodeId", "claimedAt", "nodeUrl", "leaseExpiresAt", "desiredState", "createdAt",
+                    "updatedAt",
+                ])
+            let insert = """
+                INSERT INTO sessions ("id", "name", "createdAt", "updatedAt") VALUES ($1, $2, $3, $3)
+                """
+            let now = SQLValue.text(ISOTimestamp.format(referenceDate))
+            try await database.execute(insert, [.text("s1"), .text("alpha"), now])
+            let row = try #require(try await database.query("SELECT * FROM sessions").first)
+            #expect(row.string("status") == "created")
+            #expect(row.string("config") == "{}")
+            #expect(row["phone"] == .null)
+
+            let duplicate = await #expect(throws: PersistenceError.self) {
+                try await database.execute(insert, [.text("s2"), .text("alpha"), now])
+            }
+            #expect(duplicate?.isConstraintViolation == true)
+        }
+    }
+}

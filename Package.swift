@@ -26,6 +26,11 @@ let package = Package(
             name: "COpenSSL", path: "Sources/CShims/COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
         .systemLibrary(
+            name: "CZlib", path: "Sources/CShims/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CSodium", path: "Sources/CShims/CSodium", pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(
             name: "CSQLite3", path: "Sources/CShims/CSQLite3", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(
@@ -39,7 +44,7 @@ let package = Package(
         .target(
             name: "Reactor",
             dependencies: [
-                "CLinux", "CURing", "COpenSSL",
+                "CLinux", "CURing", "COpenSSL", "CZlib", "CSodium",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming),

@@ -13,7 +13,7 @@ if [ -n "$c_outside" ]; then
 fi
 
 wrong_c=$( (grep -rnE 'import (CSQLite3|CLibPQ|CHiredis)\b' Sources/Reactor --include='*.swift' || true; \
-            grep -rnE 'import (CLinux|CURing|COpenSSL)\b' Sources/Persistence --include='*.swift' || true) )
+            grep -rnE 'import (CLinux|CURing|COpenSSL|CZlib|CSodium)\b' Sources/Persistence --include='*.swift' || true) )
 if [ -n "$wrong_c" ]; then
   echo "C module imported by the wrong module:"; echo "$wrong_c"; status=1
 fi

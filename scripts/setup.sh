@@ -4,7 +4,7 @@
 set -euo pipefail
 
 level="${1:-build}"
-packages=(pkg-config libsqlite3-dev libpq-dev libhiredis-dev libssl-dev liburing-dev zlib1g-dev)
+packages=(pkg-config libsqlite3-dev libpq-dev libhiredis-dev libssl-dev liburing-dev zlib1g-dev libsodium-dev)
 case "$level" in
   build) ;;
   test) packages+=(curl) ;;

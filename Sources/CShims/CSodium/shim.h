@@ -1,0 +1,2 @@
+/* No _GNU_SOURCE here: see COpenSSL/shim.h. */
+#include <sodium.h>

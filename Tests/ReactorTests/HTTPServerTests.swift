@@ -155,3 +155,60 @@ import Testing
         _ = try await server.stop()
     }
 }
+
+/// Graceful shutdown: in-flight requests finish, idle connections close, nothing new is accepted.
+@Suite(.timeLimit(.minutes(1))) struct HTTPServerShutdownTests {
+    @Test func shutdownLetsInFlightRequestsFinishWithConnectionClose() async throws {
+        let slot = ServerSlot()
+        let port = PortBox()
+        let handle = try ReactorThread.start(workers: WorkerPool(size: 1), logger: quietLogger) { reactor in
+            let server = try HTTPServer(reactor: reactor, configuration: HTTPServer.Configuration(), responder: EchoResponder(reactor: reactor))
+            slot.server = server
+            port.set(server.port)
+        }
+        let busy = try await blocking { try LoopbackClient(port: port.get()) }
+        let idle = try await blocking { try LoopbackClient(port: port.get()) }
+        try await blocking { busy.send("GET /slow?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n") }
+        _ = try await handle.submit { [slot] _ in slot.server?.connectionCount ?? 0 }
+        let drained = AtomicCounter()
+        _ = try await handle.submit { [slot] _ in
+            slot.server?.shutdown(timeoutMilliseconds: 5_000) { drained.add(1) }
+        }
+        let response = try await blocking { busy.readResponse() }
+        #expect(response?.text == "slow")
+        #expect(response?.header("connection") == "close")
+        #expect(try await blocking { idle.isClosedByPeer() })
+        #expect(try await blocking { busy.isClosedByPeer() })
+        // The listener is gone: new connections are refused.
+        await #expect(throws: (any Error).self) { try await blocking { try LoopbackClient(port: port.get()) } }
+        let left = try await handle.submit { reactor -> (Int, Int) in (reactor.registrationCount, reactor.timerCount) }
+        #expect(drained.load() == 1)
+        #expect(left.0 == 0)
+        handle.stop()
+        await handle.waitUntilStopped()
+    }
+
+    @Test func shutdownClosesStragglersAfterTheTimeout() async throws {
+        let clock = ManualReactorClock()
+        let slot = ServerSlot()
+        let port = PortBox()
+        let handle = try ReactorThread.start(clock: clock, workers: WorkerPool(size: 1), logger: quietLogger) { reactor in
+            let server = try HTTPServer(reactor: reactor, configuration: HTTPServer.Configuration(), responder: EchoResponder(reactor: reactor))
+            slot.server = server
+            port.set(server.port)
+        }
+        let stuck = try await blocking { try LoopbackClient(port: port.get()) }
+        try await blocking { stuck.send("GET /never HTTP/1.1\r\nHost: x\r\n\r\n") }
+        let drained = AtomicCounter()
+        _ = try await handle.submit { [slot] _ in slot.server?.shutdown(timeoutMilliseconds: 10_000) { drained.add(1) } }
+        clock.advance(milliseconds: 9_999)
+        _ = try await handle.submit { _ in 0 }
+        #expect(drained.load() == 0)
+        clock.advance(milliseconds: 1)
+        #expect(try await blocking { stuck.isClosedByPeer() })
+        _ = try await handle.submit { _ in 0 }
+        #expect(drained.load() == 1)
+        handle.stop()
+        await handle.waitUntilStopped()
+    }
+}

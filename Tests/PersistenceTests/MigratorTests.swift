@@ -1,5 +1,6 @@
 import Foundation
 import Persistence
+import Reactor
 import Testing
 
 @Suite("Migrations")

@@ -1,12 +1,10 @@
 import Foundation
+import Reactor
 
 /// ISO-8601 timestamps as OpenWA writes them (UTC, milliseconds, `Z`) and the forms it accepts.
 package enum ISODate {
-    private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-    private static let withoutFraction = Date.ISO8601FormatStyle()
-
     package static func format(_ date: Date) -> String {
-        withFraction.format(date)
+        ISOTimestamp.format(date)
     }
 
     package static func json(_ date: Date?) -> JSONValue {
@@ -17,8 +15,7 @@ package enum ISODate {
     /// (`2026-12-31`, taken as midnight UTC); nil when it is none of these.
     package static func parse(_ text: String) -> Date? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if let date = try? withFraction.parse(trimmed) { return date }
-        if let date = try? withoutFraction.parse(trimmed) { return date }
+        if let date = ISOTimestamp.parse(trimmed) { return date }
         let dateOnly = Date.ISO8601FormatStyle().year().month().day()
         if trimmed.count == 10, let date = try? dateOnly.parse(trimmed) { return date }
         return nil

@@ -1,3 +1,4 @@
+import Reactor
 import Foundation
 
 /// One versioned schema change.

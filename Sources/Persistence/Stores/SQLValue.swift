@@ -1,3 +1,4 @@
+import Reactor
 import Foundation
 
 /// One bound parameter or one result column, independent of the driver.

@@ -39,22 +39,30 @@ package protocol HTTPResponder: AnyObject {
 ///
 /// Off the reactor thread the response is posted to the reactor, so a handler running on a
 /// worker or in a task may answer directly.
-package final class HTTPResponseSink: Sendable {
+package final class HTTPResponseSink: @unchecked Sendable {
+    // `connection` and `serial` are set once in init; the connection is only dereferenced on the
+    // reactor thread (checked in `deliver`), and a weak reference is itself safe to load anywhere.
+    private weak var connection: HTTPServerConnection?
+    private let serial: UInt64
     private let handle: ReactorHandle
-    private let deliver: ReactorBound<(HTTPResponse) -> Void>
 
-    init(handle: ReactorHandle, deliver: @escaping (HTTPResponse) -> Void) {
+    init(handle: ReactorHandle, connection: HTTPServerConnection, serial: UInt64) {
         self.handle = handle
-        self.deliver = ReactorBound(handle: handle, deliver)
+        self.connection = connection
+        self.serial = serial
     }
 
     /// Sends the response; a second call for the same request is ignored by the connection.
     package func send(_ response: HTTPResponse) {
         if handle.inReactorThread {
-            deliver.value(response)
+            deliver(response)
         } else {
-            let deliver = self.deliver
-            handle.post { _ in deliver.value(response) }
+            handle.post { _ in self.deliver(response) }
         }
+    }
+
+    private func deliver(_ response: HTTPResponse) {
+        handle.preconditionInReactorThread()
+        connection?.finish(response, serial: serial)
     }
 }

@@ -133,15 +133,13 @@ final class HTTPServerConnection: TCPConnectionDelegate {
         let serial = requestSerial
         let request = HTTPRequest(head: head, body: body, remoteAddress: transport.peerAddress, connectionID: transport.id)
         body = []
-        let sink = HTTPResponseSink(handle: server.reactor.handle) { [weak self] response in
-            self?.finish(response, serial: serial)
-        }
+        let sink = HTTPResponseSink(handle: server.reactor.handle, connection: self, serial: serial)
         server.responder.respond(to: request, sink: sink)
     }
 
     // MARK: - Responses
 
-    private func finish(_ response: HTTPResponse, serial: UInt64) {
+    func finish(_ response: HTTPResponse, serial: UInt64) {
         guard state == .awaitingResponse, serial == requestSerial, let head else { return }
         let keepAlive = head.keepAlive && !closeAfterResponse && !server.isClosing && !peerFinishedSending
         write(response, isHead: head.method == "HEAD", keepAlive: keepAlive, versionMinor: head.versionMinor)

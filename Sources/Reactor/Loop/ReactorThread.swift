@@ -7,7 +7,7 @@ package enum ReactorThread {
     /// once the loop is about to start. Errors from creating the reactor or from `setup` are
     /// rethrown here and no thread is left running.
     package static func start(
-        name: String = "openwa.reactor",
+        name: String = "openwa-reactor",
         clock: any ReactorClock = MonotonicReactorClock(),
         workers: WorkerPool,
         logger: Logger,
@@ -17,6 +17,7 @@ package enum ReactorThread {
         let handle = ReactorHandle(eventFD: eventFD)
         let started = StartSignal()
         let thread = Thread {
+            ThreadIdentity.setCurrentName(name)
             let reactor: Reactor
             do {
                 reactor = try Reactor(handle: handle, clock: clock, workers: workers, logger: logger)

@@ -12,4 +12,9 @@ package enum MonotonicTime {
 /// The calling thread's kernel identity, used to check thread confinement.
 package enum ThreadIdentity {
     package static func current() -> UInt { UInt(pthread_self()) }
+
+    /// Names the calling thread for `top -H`, perf and core dumps (15 characters at most).
+    package static func setCurrentName(_ name: String) {
+        _ = pthread_setname_np(pthread_self(), String(name.prefix(15)))
+    }
 }

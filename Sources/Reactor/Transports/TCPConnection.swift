@@ -33,6 +33,9 @@ package final class TCPConnection: IOHandler, FlushTarget {
     private var closeAfterFlush = false
     private var wasAboveHighWater = false
     private var readEOF = false
+    /// Set when the kernel refused more output: only then is write interest needed, since the
+    /// flush phase writes freshly queued output without waiting for readiness.
+    private var waitingForWritable = false
     private static let readChunk = 64 * 1024
     private var readBuffer = [UInt8](repeating: 0, count: TCPConnection.readChunk)
 
@@ -140,9 +143,13 @@ package final class TCPConnection: IOHandler, FlushTarget {
                 close(error: error as? ReactorError)
                 return
             }
-            guard case .processed(let count) = result else { break }
+            guard case .processed(let count) = result else {
+                waitingForWritable = true
+                break
+            }
             outputStart += count
         }
+        if pendingOutputBytes == 0 { waitingForWritable = false }
         if pendingOutputBytes == 0 {
             output.removeAll(keepingCapacity: output.capacity <= 1 << 16)
             outputStart = 0
@@ -171,7 +178,7 @@ package final class TCPConnection: IOHandler, FlushTarget {
         guard let registration else { return }
         var interest: IOInterest = []
         if !readingPaused && !readEOF { interest.insert(.read) }
-        if pendingOutputBytes > 0 { interest.insert(.write) }
+        if waitingForWritable { interest.insert(.write) }
         reactor.setInterest(registration, interest)
     }
 }

@@ -8,9 +8,9 @@ struct OpenWACommand: ParsableCommand {
         commandName: "openwa",
         abstract: "A self-hosted WhatsApp HTTP API gateway, compatible with OpenWA's REST API.",
         discussion: """
-            Configuration comes from the environment and a .env file in the working directory, with
-            OpenWA's variable names (PORT, HOST, DATABASE_TYPE, DATA_DIR, LOG_LEVEL, API_MASTER_KEY,
-            BODY_SIZE_LIMIT, ...). See README.md for the full list.
+            Configuration comes from the environment and a .env file in the working directory, \
+            with OpenWA's variable names (PORT, HOST, DATABASE_TYPE, DATA_DIR, LOG_LEVEL, \
+            API_MASTER_KEY, BODY_SIZE_LIMIT, ...). See README.md for the full list.
             """,
         version: GatewayInfo.version,
         subcommands: [ServeCommand.self, VersionCommand.self, ApiKeysCommand.self],

@@ -1,5 +1,5 @@
 import Foundation
-import Persistence
+import Reactor
 import Testing
 
 @Suite("ISO-8601 timestamps")

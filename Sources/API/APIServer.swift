@@ -39,10 +39,13 @@ package final class APIServer: HTTPResponder, Sendable {
         let requestID = makeRequestID(request.head.headers["x-request-id"])
         let clientIP = options.clientAddresses.clientIP(
             peer: request.remoteAddress, forwardedFor: request.head.headers["x-forwarded-for"])
-        let started = MonotonicTime.nanoseconds()
+        // The access log is the only reader of the duration: skip the clock when it is off.
+        let logsAccess = logger.logLevel <= .info
+        let started = logsAccess ? MonotonicTime.nanoseconds() : 0
         let finish: @Sendable (HTTPResponse) -> Void = { [logger] response in
             var response = response
-            response.headers.replaceOrAdd("x-request-id", requestID)
+            response.headers.add("x-request-id", requestID)
+            guard logsAccess else { return sink.send(response) }
             let micros = (MonotonicTime.nanoseconds() - started) / 1_000
             logger.info(
                 "request",

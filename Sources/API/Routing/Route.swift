@@ -52,6 +52,7 @@ package struct Route: Sendable {
 extension String {
     /// Percent-decoding that rejects malformed escapes and NUL (OpenWA refuses `%00`).
     func removingPercentEncodingStrict() -> String? {
+        if !utf8.contains(UInt8(ascii: "%")) { return self }
         var bytes: [UInt8] = []
         var iterator = utf8.makeIterator()
         while let byte = iterator.next() {

@@ -8,18 +8,26 @@ package struct Router: Sendable {
     }
 
     private var routes: [Route] = []
+    /// Routes without parameters by method and exact path: the common case costs one lookup.
+    private var exact: [String: [String: Route]] = [:]
 
     package init() {}
 
     package mutating func add(_ route: Route) {
         routes.append(route)
+        if !route.segments.contains(where: { $0.first == ":" }) {
+            exact["/" + route.segments.joined(separator: "/"), default: [:]][route.method] = route
+        }
     }
 
     package mutating func add(contentsOf more: [Route]) {
-        routes.append(contentsOf: more)
+        for route in more { add(route) }
     }
 
     package func resolve(method: String, path: String) -> Outcome {
+        if let byMethod = exact[path], let route = byMethod[method] ?? (method == "HEAD" ? byMethod["GET"] : nil) {
+            return .matched(route, [:])
+        }
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
         var allowed: [String] = []
         for route in routes {

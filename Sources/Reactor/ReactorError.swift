@@ -10,6 +10,7 @@ package struct ReactorError: Error, Sendable, CustomStringConvertible {
         case timedOut
         case crypto
         case closed
+        case protocolViolation
     }
 
     private let code: Code
@@ -50,6 +51,11 @@ package struct ReactorError: Error, Sendable, CustomStringConvertible {
     /// The connection or channel was already closed.
     package static let closed = ReactorError(.closed, operation: "closed")
 
+    /// The peer broke the protocol (a malformed response, say).
+    package static func protocolViolation(_ reason: String) -> ReactorError {
+        ReactorError(.protocolViolation, operation: reason)
+    }
+
     package var isTimeout: Bool { code == .timedOut }
     package var isStopped: Bool { code == .stopped }
 
@@ -60,6 +66,7 @@ package struct ReactorError: Error, Sendable, CustomStringConvertible {
         case .stopped, .closed: return operation
         case .timedOut: return "\(operation) timed out"
         case .crypto: return "crypto: \(operation) failed"
+        case .protocolViolation: return "protocol violation: \(operation)"
         }
     }
 }

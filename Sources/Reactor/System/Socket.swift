@@ -13,6 +13,12 @@ package struct AcceptedSocket: Sendable {
     package let peerAddress: String
 }
 
+/// A resolved socket address, kept as bytes so it can cross threads without C types.
+package struct ResolvedAddress: Sendable, Equatable {
+    package let family: CInt
+    package let bytes: [UInt8]
+}
+
 /// Thin wrappers over the socket syscalls the reactor uses.
 ///
 /// EINTR is retried here; EAGAIN becomes `.wouldBlock`; every other errno is thrown with the
@@ -102,6 +108,63 @@ package enum Socket {
             default: throw .syscall("send", errno: error)
             }
         }
+    }
+
+    /// Resolves `host:port` to socket addresses. May block on DNS: call it on a worker, except for
+    /// numeric hosts (`numericOnly`), which never touch the network.
+    package static func resolve(host: String, port: Int, numericOnly: Bool = false) throws(ReactorError) -> [ResolvedAddress] {
+        var hints = addrinfo()
+        hints.ai_flags = AI_NUMERICSERV | (numericOnly ? AI_NUMERICHOST : 0)
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = CInt(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &result) == 0 else { throw .addressResolution(host) }
+        defer { freeaddrinfo(result) }
+        var addresses: [ResolvedAddress] = []
+        var cursor = result
+        while let info = cursor {
+            let bytes = UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen))
+            addresses.append(ResolvedAddress(family: info.pointee.ai_family, bytes: Array(bytes)))
+            cursor = info.pointee.ai_next
+        }
+        guard !addresses.isEmpty else { throw .addressResolution(host) }
+        return addresses
+    }
+
+    /// Starts a non-blocking connect; `inProgress` means: wait for writability, then read
+    /// `pendingError`.
+    package static func connect(_ address: ResolvedAddress) throws(ReactorError) -> (fd: CInt, inProgress: Bool) {
+        let fd = socket(address.family, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .syscall("socket", errno: CLinux_errno()) }
+        var one: CInt = 1
+        setsockopt(fd, CInt(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<CInt>.size))
+        let result = address.bytes.withUnsafeBytes { raw in
+            CLinux.connect(
+                fd, __CONST_SOCKADDR_ARG(__sockaddr__: raw.baseAddress!.assumingMemoryBound(to: sockaddr.self)),
+                socklen_t(raw.count))
+        }
+        if result == 0 { return (fd, false) }
+        let error = CLinux_errno()
+        if error == EINPROGRESS || error == EINTR { return (fd, true) }
+        _ = CLinux.close(fd)
+        throw .syscall("connect", errno: error)
+    }
+
+    /// The outcome of a non-blocking connect (0 = connected).
+    package static func pendingError(_ fd: CInt) -> CInt {
+        var error: CInt = 0
+        var length = socklen_t(MemoryLayout<CInt>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 else { return CLinux_errno() }
+        return error
+    }
+
+    /// The text form of an address, for logs and `peerAddress`.
+    package static func text(of address: ResolvedAddress) -> String {
+        var storage = sockaddr_storage()
+        withUnsafeMutableBytes(of: &storage) { raw in
+            raw.copyBytes(from: address.bytes.prefix(MemoryLayout<sockaddr_storage>.size))
+        }
+        return addressText(&storage)
     }
 
     /// Stops sending; the peer sees end of stream while we may still read.

@@ -1,0 +1,105 @@
+/// One client connection: writes a request, parses the response, and can be parked idle.
+final class HTTPClientConnection: TCPConnectionDelegate {
+    enum Outcome {
+        case response(HTTPClientResponse, reusable: Bool)
+        /// `sentNothingUseful`: no byte of a response arrived, so a retry cannot duplicate one.
+        case failed(ReactorError, sentNothingUseful: Bool)
+    }
+
+    private unowned let reactor: Reactor
+    private let transport: TCPConnection
+    private var parser: HTTPResponseParser?
+    private var receivedAny = false
+    private var completion: ((Outcome) -> Void)?
+    private var timer: TimerID?
+    private var onIdleEnd: (() -> Void)?
+    private let onClose: (HTTPClientConnection) -> Void
+
+    init(reactor: Reactor, transport: TCPConnection, onClose: @escaping (HTTPClientConnection) -> Void) {
+        self.reactor = reactor
+        self.transport = transport
+        self.onClose = onClose
+        transport.delegate = self
+    }
+
+    func send(
+        _ request: HTTPClientRequest, maxResponseBytes: Int, timeoutMilliseconds: Int, completion: @escaping (Outcome) -> Void
+    ) {
+        cancelTimer()
+        onIdleEnd = nil
+        guard transport.isOpen else { return completion(.failed(.closed, sentNothingUseful: true)) }
+        parser = HTTPResponseParser(maxBodyBytes: maxResponseBytes, bodyless: request.method == "HEAD")
+        receivedAny = false
+        self.completion = completion
+        timer = reactor.schedule(afterMilliseconds: timeoutMilliseconds) { [weak self] in
+            self?.finish(.failed(.timedOut("HTTP request"), sentNothingUseful: false))
+        }
+        transport.write(request.serialized())
+    }
+
+    /// Parks the connection; `onEnd` runs if it is closed or times out while idle.
+    func idle(timeoutMilliseconds: Int, onEnd: @escaping () -> Void) {
+        onIdleEnd = onEnd
+        timer = reactor.schedule(afterMilliseconds: timeoutMilliseconds) { [weak self] in
+            self?.timer = nil
+            self?.close()
+        }
+    }
+
+    func close() {
+        transport.close()
+    }
+
+    // MARK: - Transport events
+
+    func connection(_ connection: TCPConnection, didRead bytes: UnsafeRawBufferPointer) {
+        guard parser != nil else {
+            // Bytes on an idle connection are a protocol error; drop the connection.
+            return close()
+        }
+        receivedAny = true
+        if let outcome = parser!.append(bytes) { deliver(outcome) }
+    }
+
+    func connectionDidReadEOF(_ connection: TCPConnection) {
+        if parser != nil, receivedAny {
+            deliver(parser!.finishAtEndOfStream())
+        } else {
+            finish(.failed(.closed, sentNothingUseful: !receivedAny))
+        }
+        close()
+    }
+
+    func connectionDidDrain(_ connection: TCPConnection) {}
+
+    func connectionDidClose(_ connection: TCPConnection, error: ReactorError?) {
+        finish(.failed(error ?? .closed, sentNothingUseful: !receivedAny))
+        cancelTimer()
+        let end = onIdleEnd
+        onIdleEnd = nil
+        end?()
+        onClose(self)
+    }
+
+    private func deliver(_ outcome: HTTPResponseParser.Outcome) {
+        switch outcome {
+        case .complete(let head, let body):
+            finish(.response(HTTPClientResponse(status: head.status, headers: head.headers, body: body), reusable: head.keepAlive))
+        case .failure(let reason):
+            finish(.failed(.protocolViolation(reason), sentNothingUseful: false))
+        }
+    }
+
+    private func finish(_ outcome: Outcome) {
+        guard let completion else { return }
+        self.completion = nil
+        parser = nil
+        cancelTimer()
+        completion(outcome)
+    }
+
+    private func cancelTimer() {
+        if let timer { reactor.cancel(timer) }
+        timer = nil
+    }
+}

@@ -1,0 +1,76 @@
+/// An outbound request: where to, and what to send.
+package struct HTTPClientRequest: Sendable {
+    package var method: String
+    package var host: String
+    package var port: Int
+    /// The request target: path and query, starting with `/`.
+    package var target: String
+    package var headers: HTTPHeaders
+    package var body: [UInt8]
+
+    package init(method: String, host: String, port: Int, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
+        self.method = method
+        self.host = host
+        self.port = port
+        self.target = target
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A request for an `http://host[:port]/path?query` URL; nil for anything else (https is
+    /// served by the TLS client, not this one).
+    package init?(method: String, url: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
+        guard url.hasPrefix("http://") else { return nil }
+        let rest = url.dropFirst(7)
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        var target = String(rest[authorityEnd...])
+        if target.isEmpty || target.first == "?" { target = "/" + target }
+        var host = Substring(authority)
+        var port = 80
+        if host.first == "[" {  // [IPv6]:port
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            let after = host[host.index(after: close)...]
+            if after.first == ":" { guard let parsed = Int(after.dropFirst()) else { return nil }; port = parsed }
+            host = host[host.index(after: host.startIndex)..<close]
+        } else if let colon = host.lastIndex(of: ":") {
+            guard let parsed = Int(host[host.index(after: colon)...]) else { return nil }
+            port = parsed
+            host = host[..<colon]
+        }
+        guard !host.isEmpty, (1...65535).contains(port), !host.contains("@") else { return nil }
+        self.init(method: method, host: String(host), port: port, target: target, headers: headers, body: body)
+    }
+
+    /// The `Host` header value.
+    var hostHeader: String {
+        let name = host.contains(":") ? "[\(host)]" : host
+        return port == 80 ? name : "\(name):\(port)"
+    }
+
+    /// The bytes on the wire.
+    func serialized() -> [UInt8] {
+        var text = "\(method) \(target) HTTP/1.1\r\n"
+        if !headers.contains("host") { text += "host: \(hostHeader)\r\n" }
+        for (name, value) in headers where !HTTPClientRequest.unsafeHeader(name, value) {
+            text += "\(name): \(value)\r\n"
+        }
+        if !headers.contains("content-length"), !body.isEmpty || ["POST", "PUT", "PATCH"].contains(method) {
+            text += "content-length: \(body.count)\r\n"
+        }
+        text += "\r\n"
+        return Array(text.utf8) + body
+    }
+
+    /// A header whose name or value would split the request (CR, LF, NUL) is never written.
+    private static func unsafeHeader(_ name: String, _ value: String) -> Bool {
+        (name + value).utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 }
+    }
+}
+
+/// A complete response.
+package struct HTTPClientResponse: Sendable {
+    package var status: Int
+    package var headers: HTTPHeaders
+    package var body: [UInt8]
+}

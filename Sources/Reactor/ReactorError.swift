@@ -11,6 +11,7 @@ package struct ReactorError: Error, Sendable, CustomStringConvertible {
         case crypto
         case closed
         case protocolViolation
+        case tls
     }
 
     private let code: Code
@@ -56,6 +57,13 @@ package struct ReactorError: Error, Sendable, CustomStringConvertible {
         ReactorError(.protocolViolation, operation: reason)
     }
 
+    /// TLS setup, handshake or record processing failed (OpenSSL's reasons in the text).
+    package static func tls(_ reason: String) -> ReactorError {
+        ReactorError(.tls, operation: reason)
+    }
+
+    package var isTLS: Bool { code == .tls }
+
     package var isTimeout: Bool { code == .timedOut }
     package var isStopped: Bool { code == .stopped }
 
@@ -67,6 +75,7 @@ package struct ReactorError: Error, Sendable, CustomStringConvertible {
         case .timedOut: return "\(operation) timed out"
         case .crypto: return "crypto: \(operation) failed"
         case .protocolViolation: return "protocol violation: \(operation)"
+        case .tls: return "TLS: \(operation)"
         }
     }
 }

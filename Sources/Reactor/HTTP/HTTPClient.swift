@@ -10,12 +10,15 @@ package final class HTTPClient {
         package var idleTimeoutMilliseconds = 30_000
         package var maxConnectionsPerOrigin = 8
         package var maxResponseBytes = 64 << 20
+        /// Trust for `https` requests; nil uses the system's CA store.
+        package var tls: TLSContext?
         package init() {}
     }
 
     private struct Origin: Hashable {
         let host: String
         let port: Int
+        let isSecure: Bool
     }
 
     private struct Waiter {
@@ -52,7 +55,7 @@ package final class HTTPClient {
     ) {
         guard !closed else { return completion(.failure(.closed)) }
         let deadline = reactor.now.adding(milliseconds: timeoutMilliseconds ?? configuration.requestTimeoutMilliseconds)
-        let origin = Origin(host: request.host, port: request.port)
+        let origin = Origin(host: request.host, port: request.port, isSecure: request.isSecure)
         let waiter = Waiter(request: request, deadline: deadline, completion: completion)
         if var pool = idle[origin], let connection = pool.popLast() {
             idle[origin] = pool
@@ -80,8 +83,7 @@ package final class HTTPClient {
 
     private func open(_ waiter: Waiter, origin: Origin) {
         let budget = min(configuration.connectTimeoutMilliseconds, reactor.now.milliseconds(until: waiter.deadline))
-        TCPConnector.connect(reactor: reactor, host: origin.host, port: origin.port, timeoutMilliseconds: budget) {
-            [weak self] result in
+        connect(origin, timeoutMilliseconds: budget) { [weak self] result in
             guard let self else { return }
             switch result {
             case .success(let transport):
@@ -95,6 +97,35 @@ package final class HTTPClient {
                 self.release(origin)
             }
         }
+    }
+
+    private func connect(
+        _ origin: Origin, timeoutMilliseconds: Int, completion: @escaping (Result<any ByteStream, ReactorError>) -> Void
+    ) {
+        guard origin.isSecure else {
+            return TCPConnector.connect(reactor: reactor, host: origin.host, port: origin.port, timeoutMilliseconds: timeoutMilliseconds) {
+                completion($0.map { $0 as any ByteStream })
+            }
+        }
+        let context: TLSContext
+        do {
+            context = try configuration.tls ?? systemTrust()
+        } catch {
+            return completion(.failure(error as? ReactorError ?? .tls("trust store")))
+        }
+        TLSConnector.connect(
+            reactor: reactor, host: origin.host, port: origin.port, context: context, timeoutMilliseconds: timeoutMilliseconds
+        ) { completion($0.map { $0 as any ByteStream }) }
+    }
+
+    private var defaultTrust: TLSContext?
+
+    /// The system CA store, loaded on first use.
+    private func systemTrust() throws -> TLSContext {
+        if let defaultTrust { return defaultTrust }
+        let context = try TLSContext(clientTrusting: nil)
+        defaultTrust = context
+        return context
     }
 
     private func send(_ waiter: Waiter, on connection: HTTPClientConnection, origin: Origin, reused: Bool) {

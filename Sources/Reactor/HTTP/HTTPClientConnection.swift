@@ -1,5 +1,5 @@
 /// One client connection: writes a request, parses the response, and can be parked idle.
-final class HTTPClientConnection: TCPConnectionDelegate {
+final class HTTPClientConnection: ByteStreamDelegate {
     enum Outcome {
         case response(HTTPClientResponse, reusable: Bool)
         /// `sentNothingUseful`: no byte of a response arrived, so a retry cannot duplicate one.
@@ -7,7 +7,7 @@ final class HTTPClientConnection: TCPConnectionDelegate {
     }
 
     private unowned let reactor: Reactor
-    private let transport: TCPConnection
+    private let transport: any ByteStream
     private var parser: HTTPResponseParser?
     private var receivedAny = false
     private var completion: ((Outcome) -> Void)?
@@ -15,7 +15,7 @@ final class HTTPClientConnection: TCPConnectionDelegate {
     private var onIdleEnd: (() -> Void)?
     private let onClose: (HTTPClientConnection) -> Void
 
-    init(reactor: Reactor, transport: TCPConnection, onClose: @escaping (HTTPClientConnection) -> Void) {
+    init(reactor: Reactor, transport: any ByteStream, onClose: @escaping (HTTPClientConnection) -> Void) {
         self.reactor = reactor
         self.transport = transport
         self.onClose = onClose
@@ -52,7 +52,7 @@ final class HTTPClientConnection: TCPConnectionDelegate {
 
     // MARK: - Transport events
 
-    func connection(_ connection: TCPConnection, didRead bytes: UnsafeRawBufferPointer) {
+    func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {
         guard parser != nil else {
             // Bytes on an idle connection are a protocol error; drop the connection.
             return close()
@@ -61,7 +61,7 @@ final class HTTPClientConnection: TCPConnectionDelegate {
         if let outcome = parser!.append(bytes) { deliver(outcome) }
     }
 
-    func connectionDidReadEOF(_ connection: TCPConnection) {
+    func streamDidReadEOF(_ stream: any ByteStream) {
         if parser != nil, receivedAny {
             deliver(parser!.finishAtEndOfStream())
         } else {
@@ -70,9 +70,9 @@ final class HTTPClientConnection: TCPConnectionDelegate {
         close()
     }
 
-    func connectionDidDrain(_ connection: TCPConnection) {}
+    func streamDidDrain(_ stream: any ByteStream) {}
 
-    func connectionDidClose(_ connection: TCPConnection, error: ReactorError?) {
+    func streamDidClose(_ stream: any ByteStream, error: ReactorError?) {
         finish(.failed(error ?? .closed, sentNothingUseful: !receivedAny))
         cancelTimer()
         let end = onIdleEnd

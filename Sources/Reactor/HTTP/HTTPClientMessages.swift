@@ -7,8 +7,14 @@ package struct HTTPClientRequest: Sendable {
     package var target: String
     package var headers: HTTPHeaders
     package var body: [UInt8]
+    /// Sent over TLS (an `https` URL).
+    package var isSecure: Bool
 
-    package init(method: String, host: String, port: Int, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
+    package init(
+        method: String, host: String, port: Int, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
+        isSecure: Bool = false
+    ) {
+        self.isSecure = isSecure
         self.method = method
         self.host = host
         self.port = port
@@ -17,17 +23,17 @@ package struct HTTPClientRequest: Sendable {
         self.body = body
     }
 
-    /// A request for an `http://host[:port]/path?query` URL; nil for anything else (https is
-    /// served by the TLS client, not this one).
+    /// A request for an `http://` or `https://host[:port]/path?query` URL; nil for anything else.
     package init?(method: String, url: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
-        guard url.hasPrefix("http://") else { return nil }
-        let rest = url.dropFirst(7)
+        let secure = url.hasPrefix("https://")
+        guard secure || url.hasPrefix("http://") else { return nil }
+        let rest = url.dropFirst(secure ? 8 : 7)
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
         let authority = rest[..<authorityEnd]
         var target = String(rest[authorityEnd...])
         if target.isEmpty || target.first == "?" { target = "/" + target }
         var host = Substring(authority)
-        var port = 80
+        var port = secure ? 443 : 80
         if host.first == "[" {  // [IPv6]:port
             guard let close = host.firstIndex(of: "]") else { return nil }
             let after = host[host.index(after: close)...]
@@ -39,13 +45,14 @@ package struct HTTPClientRequest: Sendable {
             host = host[..<colon]
         }
         guard !host.isEmpty, (1...65535).contains(port), !host.contains("@") else { return nil }
-        self.init(method: method, host: String(host), port: port, target: target, headers: headers, body: body)
+        self.init(
+            method: method, host: String(host), port: port, target: target, headers: headers, body: body, isSecure: secure)
     }
 
     /// The `Host` header value.
     var hostHeader: String {
         let name = host.contains(":") ? "[\(host)]" : host
-        return port == 80 ? name : "\(name):\(port)"
+        return port == (isSecure ? 443 : 80) ? name : "\(name):\(port)"
     }
 
     /// The bytes on the wire.

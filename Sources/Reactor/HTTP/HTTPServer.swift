@@ -19,6 +19,8 @@ package final class HTTPServer {
         package var maxConnections: Int
         /// Builds the body of a response the server itself sends (400, 408, 413, 431, ...).
         package var errorResponse: @Sendable (_ status: Int, _ message: String) -> HTTPResponse
+        /// Serve HTTPS with this server context instead of plain HTTP.
+        package var tls: TLSContext?
 
         package init(
             host: String = "127.0.0.1", port: Int = 0,
@@ -26,8 +28,10 @@ package final class HTTPServer {
             headersTimeoutMilliseconds: Int = 65_000, requestTimeoutMilliseconds: Int = 300_000,
             keepAliveTimeoutMilliseconds: Int = 5_000, writeStallTimeoutMilliseconds: Int = 60_000,
             maxConnections: Int = 16_384,
-            errorResponse: @escaping @Sendable (Int, String) -> HTTPResponse = HTTPServer.plainErrorResponse
+            errorResponse: @escaping @Sendable (Int, String) -> HTTPResponse = HTTPServer.plainErrorResponse,
+            tls: TLSContext? = nil
         ) {
+            self.tls = tls
             self.host = host
             self.port = port
             self.limits = limits
@@ -125,8 +129,14 @@ package final class HTTPServer {
         }
         nextConnectionID += 1
         do {
-            let transport = try TCPConnection(reactor: reactor, socket: socket, id: nextConnectionID)
-            let connection = HTTPServerConnection(server: self, transport: transport)
+            let session = try configuration.tls.map { try TLSSession(context: $0) }
+            let tcp = try TCPConnection(reactor: reactor, socket: socket, id: nextConnectionID)
+            var transport: any ByteStream = tcp
+            if let session {
+                // A failed handshake closes the TCP connection, which closes the HTTP one.
+                transport = TLSConnection(transport: tcp, session: session) { _ in }
+            }
+            let connection = HTTPServerConnection(server: self, transport: transport, id: nextConnectionID)
             connections[nextConnectionID] = connection
             connection.start()
         } catch {

@@ -1,6 +1,6 @@
 /// One HTTP/1.1 connection: parses requests, hands them to the responder one at a time (so
 /// pipelined responses go out in request order), writes responses, enforces the timeouts.
-final class HTTPServerConnection: TCPConnectionDelegate {
+final class HTTPServerConnection: ByteStreamDelegate {
     private enum State {
         /// Between requests, nothing buffered.
         case idle
@@ -14,7 +14,8 @@ final class HTTPServerConnection: TCPConnectionDelegate {
     private enum DeadlineKind { case keepAlive, headers, request, writeStall }
 
     private unowned let server: HTTPServer
-    private let transport: TCPConnection
+    private let transport: any ByteStream
+    private let id: UInt64
     private var parser: HTTPRequestParser
     private var state = State.idle
     private var head: HTTPRequestHead?
@@ -28,9 +29,10 @@ final class HTTPServerConnection: TCPConnectionDelegate {
     /// Pipelined bytes held while a response is pending; above this we stop reading.
     private let maxBufferedWhileBusy = 64 * 1024
 
-    init(server: HTTPServer, transport: TCPConnection) {
+    init(server: HTTPServer, transport: any ByteStream, id: UInt64) {
         self.server = server
         self.transport = transport
+        self.id = id
         self.parser = HTTPRequestParser(limits: server.configuration.limits)
         transport.delegate = self
     }
@@ -46,7 +48,7 @@ final class HTTPServerConnection: TCPConnectionDelegate {
 
     // MARK: - Transport events
 
-    func connection(_ connection: TCPConnection, didRead bytes: UnsafeRawBufferPointer) {
+    func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {
         if state == .idle {
             state = .readingHead
             requestStart = server.reactor.now
@@ -56,7 +58,7 @@ final class HTTPServerConnection: TCPConnectionDelegate {
         processInput()
     }
 
-    func connectionDidReadEOF(_ connection: TCPConnection) {
+    func streamDidReadEOF(_ stream: any ByteStream) {
         peerFinishedSending = true
         switch state {
         case .idle: transport.closeAfterWriting()
@@ -65,7 +67,7 @@ final class HTTPServerConnection: TCPConnectionDelegate {
         }
     }
 
-    func connectionDidDrain(_ connection: TCPConnection) {
+    func streamDidDrain(_ stream: any ByteStream) {
         switch state {
         case .idle: setDeadline(.keepAlive)
         case .readingHead: setDeadline(.headers)
@@ -75,11 +77,11 @@ final class HTTPServerConnection: TCPConnectionDelegate {
         processInput()
     }
 
-    func connectionDidClose(_ connection: TCPConnection, error: ReactorError?) {
+    func streamDidClose(_ stream: any ByteStream, error: ReactorError?) {
         state = .closed
         if let armedTimer { server.reactor.cancel(armedTimer.id) }
         armedTimer = nil
-        server.connectionClosed(transport.id)
+        server.connectionClosed(id)
     }
 
     // MARK: - Shutdown
@@ -131,7 +133,7 @@ final class HTTPServerConnection: TCPConnectionDelegate {
         clearDeadline()
         requestSerial += 1
         let serial = requestSerial
-        let request = HTTPRequest(head: head, body: body, remoteAddress: transport.peerAddress, connectionID: transport.id)
+        let request = HTTPRequest(head: head, body: body, remoteAddress: transport.peerAddress, connectionID: id)
         body = []
         let sink = HTTPResponseSink(handle: server.reactor.handle, connection: self, serial: serial)
         server.responder.respond(to: request, sink: sink)

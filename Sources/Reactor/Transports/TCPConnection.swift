@@ -1,25 +1,13 @@
 import Logging
 
-/// What a connection tells its owner. Called on the reactor thread.
-package protocol TCPConnectionDelegate: AnyObject {
-    /// Bytes arrived; the buffer is valid only during the call.
-    func connection(_ connection: TCPConnection, didRead bytes: UnsafeRawBufferPointer)
-    /// The peer will send no more (it may still read what we write).
-    func connectionDidReadEOF(_ connection: TCPConnection)
-    /// Queued output fell to zero after having been above the high-water mark.
-    func connectionDidDrain(_ connection: TCPConnection)
-    /// The connection is closed; no further calls follow.
-    func connectionDidClose(_ connection: TCPConnection, error: ReactorError?)
-}
-
 /// A non-blocking TCP stream on the reactor with an output queue and write backpressure.
 ///
 /// Writes are queued and sent in the loop's flush phase, so several responses produced in one
 /// tick (a pipeline) leave in one `send`. Write interest is set only while output is pending.
-package final class TCPConnection: IOHandler, FlushTarget {
+package final class TCPConnection: ByteStream, IOHandler, FlushTarget {
     package let peerAddress: String
     package let id: UInt64
-    package weak var delegate: (any TCPConnectionDelegate)?
+    package weak var delegate: (any ByteStreamDelegate)?
     /// Above this many queued bytes the owner should stop producing (`isWritable` turns false).
     package var highWaterMark = 1 << 20
 
@@ -91,7 +79,7 @@ package final class TCPConnection: IOHandler, FlushTarget {
         self.registration = nil
         output = []
         outputStart = 0
-        delegate?.connectionDidClose(self, error: error)
+        delegate?.streamDidClose(self, error: error)
     }
 
     // MARK: - Reactor callbacks
@@ -114,10 +102,10 @@ package final class TCPConnection: IOHandler, FlushTarget {
             case .processed(0):
                 readEOF = true
                 updateInterest()
-                delegate?.connectionDidReadEOF(self)
+                delegate?.streamDidReadEOF(self)
                 return
             case .processed(let count):
-                readBuffer.withUnsafeBytes { delegate?.connection(self, didRead: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                readBuffer.withUnsafeBytes { delegate?.stream(self, didRead: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
                 if count < TCPConnection.readChunk { return }
             }
         }
@@ -159,7 +147,7 @@ package final class TCPConnection: IOHandler, FlushTarget {
             }
             if wasAboveHighWater {
                 wasAboveHighWater = false
-                delegate?.connectionDidDrain(self)
+                delegate?.streamDidDrain(self)
             }
         } else if outputStart > output.count / 2 {
             output.removeFirst(outputStart)

@@ -1,9 +1,13 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+/// Every Swift target imports C headers with `_GNU_SOURCE` defined, the same way the shims and
+/// liburing define it: glibc's `fd_set` differs with and without it, and Clang refuses a module
+/// graph (Glibc, Dispatch, the shims) that has both variants.
 let upcoming: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
+    .unsafeFlags(["-Xcc", "-D_GNU_SOURCE"]),
 ]
 
 let package = Package(
@@ -56,8 +60,11 @@ let package = Package(
             ],
             swiftSettings: upcoming),
         .target(
+            name: "WAProtocol", dependencies: ["Reactor"], path: "Sources/Engines/WAProtocol", swiftSettings: upcoming),
+        .target(
             name: "Engines",
-            dependencies: ["Persistence", "Reactor", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["WAProtocol", "Persistence", "Reactor", .product(name: "Logging", package: "swift-log")],
+            exclude: ["WAProtocol"],
             swiftSettings: upcoming),
         .target(
             name: "API",
@@ -77,6 +84,7 @@ let package = Package(
             name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport",
             swiftSettings: upcoming),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "WAProtocolTests", dependencies: ["WAProtocol", "Reactor"], swiftSettings: upcoming),
         .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Reactor"], swiftSettings: upcoming),
         .testTarget(
             name: "APITests",

@@ -1,4 +1,5 @@
-/* No _GNU_SOURCE here: it changes glibc's fd_set, which must match SwiftGlibc's in every module
-   that imports this one alongside Foundation. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>

@@ -1,5 +1,6 @@
-/* No _GNU_SOURCE here: it changes glibc's fd_set, which must match SwiftGlibc's in every module
-   that imports this one alongside Foundation. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
 #include <sqlite3.h>
 
 /// SQLITE_TRANSIENT is a cast macro ((sqlite3_destructor_type)-1) that Swift cannot import.

@@ -1,2 +1,4 @@
-/* No _GNU_SOURCE here: see COpenSSL/shim.h. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
 #include <sodium.h>

@@ -1,4 +1,6 @@
-/* No _GNU_SOURCE here: see COpenSSL/shim.h. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
 #include <zlib.h>
 
 /// inflateInit is a macro over inflateInit_ (it passes the version and struct size).

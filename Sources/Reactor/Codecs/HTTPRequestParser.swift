@@ -75,6 +75,17 @@ package struct HTTPRequestParser: Sendable {
     /// Bytes received but not yet turned into events.
     package var bufferedByteCount: Int { buffer.count - readIndex }
 
+    /// Hands over the bytes received after the last complete request (a protocol upgrade:
+    /// they belong to the new protocol) and leaves the parser empty.
+    package mutating func takeBufferedBytes() -> [UInt8] {
+        let rest = Array(buffer[readIndex...])
+        buffer.removeAll()
+        readIndex = 0
+        scanIndex = 0
+        lineStart = 0
+        return rest
+    }
+
     /// Between requests with nothing buffered: closing the connection now loses nothing.
     package var isIdle: Bool {
         if case .head = state { return readIndex == buffer.count }

@@ -61,6 +61,19 @@ package final class HTTPResponseSink: @unchecked Sendable {
         }
     }
 
+    /// Answers `101 Switching Protocols` with `headers` and hands the connection to `handler`
+    /// on the reactor thread, together with any bytes that already arrived for the new protocol.
+    /// The HTTP server no longer reads from or times out the connection after this.
+    package func switchProtocols(
+        headers: HTTPHeaders, handler: @escaping @Sendable (_ stream: any ByteStream, _ leftover: [UInt8]) -> Void
+    ) {
+        let run: @Sendable () -> Void = {
+            self.handle.preconditionInReactorThread()
+            self.connection?.upgrade(headers: headers, serial: self.serial, handler: handler)
+        }
+        if handle.inReactorThread { run() } else { handle.post { _ in run() } }
+    }
+
     private func deliver(_ response: HTTPResponse) {
         handle.preconditionInReactorThread()
         connection?.finish(response, serial: serial)

@@ -113,6 +113,11 @@ package final class HTTPServer {
         return cachedDate.text
     }
 
+    /// An upgraded connection belongs to its new protocol now; it no longer counts here.
+    func connectionUpgraded(_ id: UInt64) {
+        connectionClosed(id)
+    }
+
     func connectionClosed(_ id: UInt64) {
         connections.removeValue(forKey: id)
         if connections.isEmpty, isClosing, !drainWaiters.isEmpty {

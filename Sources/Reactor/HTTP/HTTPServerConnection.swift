@@ -158,6 +158,25 @@ final class HTTPServerConnection: ByteStreamDelegate {
         processInput()
     }
 
+    /// Writes `101 Switching Protocols` and gives the stream away (see `HTTPResponseSink`).
+    func upgrade(headers: HTTPHeaders, serial: UInt64, handler: (any ByteStream, [UInt8]) -> Void) {
+        guard state == .awaitingResponse, serial == requestSerial else { return }
+        var bytes: [UInt8] = []
+        var head = HTTPResponseHead(status: 101, headers: headers)
+        head.headers.replaceOrAdd("date", server.dateHeader)
+        HTTPResponseSerializer.serialize(head, bodyLength: nil, into: &bytes)
+        transport.write(bytes)
+        state = .closed
+        clearDeadline()
+        if let armedTimer { server.reactor.cancel(armedTimer.id) }
+        armedTimer = nil
+        let leftover = parser.takeBufferedBytes()
+        transport.delegate = nil
+        transport.setReading(true)
+        server.connectionUpgraded(id)
+        handler(transport, leftover)
+    }
+
     private func sendProtocolError(status: Int, message: String) {
         let response = server.configuration.errorResponse(status, message)
         write(response, isHead: false, keepAlive: false, versionMinor: 1)

@@ -6,6 +6,9 @@ package protocol IOHandler: AnyObject {
     func reactorWritable()
     /// Hang-up or error on the descriptor: read or write once more to learn which, then close.
     func reactorHangup()
+    /// The loop is ending with this handler still registered: release the descriptor now, on
+    /// the reactor thread, rather than leak it or close it later from another thread.
+    func reactorShutdown()
 }
 
 /// Something with output queued that the loop's flush phase writes out.

@@ -143,6 +143,8 @@ package final class Reactor {
         }
         for hook in shutdownHooks { hook() }
         shutdownHooks.removeAll()
+        for slot in slots.compactMap({ $0 }) { slot.handler.reactorShutdown() }
+        slots.removeAll()
         let left = handle.close()
         for work in left.completions + left.tasks { work(self) }
         for job in left.jobs { job.runSynchronously(on: handle.asUnownedSerialExecutor()) }

@@ -14,6 +14,19 @@ package enum Crypto {
         return digest
     }
 
+    /// SHA-1 of `data`. Only for protocols that fix it (the WebSocket accept key), never for
+    /// anything that needs collision resistance.
+    package static func sha1(_ data: some Collection<UInt8>) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 20)
+        let input = Array(data)
+        input.withUnsafeBufferPointer { bytes in
+            digest.withUnsafeMutableBufferPointer { out in
+                _ = SHA1(bytes.baseAddress, bytes.count, out.baseAddress)
+            }
+        }
+        return digest
+    }
+
     /// HMAC-SHA256 of `data` under `key`.
     package static func hmacSHA256(key: some Collection<UInt8>, _ data: some Collection<UInt8>) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)

@@ -70,6 +70,7 @@ package final class TLSSession {
 
     /// Drives the handshake with what has been fed so far.
     package func handshake() throws -> Progress {
+        guard !freed else { throw ReactorError.closed }
         let result = SSL_do_handshake(ssl)
         if result == 1 { return .done }
         switch SSL_get_error(ssl, result) {
@@ -84,6 +85,7 @@ package final class TLSSession {
     /// Decrypted application data available now (empty when more ciphertext is needed).
     /// Returns nil once the peer sent close_notify.
     package func read() throws -> [UInt8]? {
+        guard !freed else { return nil }
         var plaintext: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
@@ -102,6 +104,7 @@ package final class TLSSession {
 
     /// Encrypts application data; the ciphertext is then available from `takeOutput`.
     package func write(_ bytes: [UInt8]) throws {
+        guard !freed else { throw ReactorError.closed }
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { raw in
@@ -121,6 +124,7 @@ package final class TLSSession {
 
     /// Ciphertext waiting to be sent to the peer.
     package func takeOutput() -> [UInt8] {
+        guard !freed else { return [] }
         let pending = Int(BIO_ctrl_pending(writeBIO))
         guard pending > 0 else { return [] }
         var out = [UInt8](repeating: 0, count: pending)
@@ -129,7 +133,7 @@ package final class TLSSession {
     }
 
     /// The negotiated protocol, e.g. "TLSv1.3".
-    package var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
+    package var protocolVersion: String { freed ? "" : String(cString: SSL_get_version(ssl)) }
 }
 
 /// Whether a host string is an IPv4 or IPv6 literal (certificates name those as IP SANs).

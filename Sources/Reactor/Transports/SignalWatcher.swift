@@ -36,5 +36,9 @@ package final class SignalWatcher: IOHandler {
     }
 
     package func reactorWritable() {}
+    package func reactorShutdown() {
+        close()
+    }
+
     package func reactorHangup() {}
 }

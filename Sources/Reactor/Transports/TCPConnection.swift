@@ -115,6 +115,10 @@ package final class TCPConnection: ByteStream, IOHandler, FlushTarget {
         reactorFlush()
     }
 
+    package func reactorShutdown() {
+        close(error: .stopped)
+    }
+
     package func reactorHangup() {
         if pendingOutputBytes > 0 { reactorFlush() }
         close(error: .closed)

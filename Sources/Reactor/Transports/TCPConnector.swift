@@ -93,6 +93,7 @@ private final class ConnectAttempt: IOHandler {
 
     func reactorReadable() {}
     func reactorHangup() { reactorWritable() }
+    func reactorShutdown() { fail(.stopped) }
 
     private func connected(fd: CInt, address: ResolvedAddress) {
         let socket = AcceptedSocket(fd: fd, peerAddress: Socket.text(of: address))

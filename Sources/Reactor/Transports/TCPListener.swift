@@ -63,6 +63,10 @@ package final class TCPListener: IOHandler {
     }
 
     package func reactorWritable() {}
+    package func reactorShutdown() {
+        close()
+    }
+
     package func reactorHangup() {}
 
     private func pauseAccepting() {

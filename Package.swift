@@ -19,6 +19,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     ],
     targets: [
         // MARK: - C shims: one system library each, imported only by Reactor/System or Persistence/Drivers.
@@ -59,8 +60,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming),
+        // The .proto sources sit beside their generated Swift (scripts/generate-protos.sh) and are
+        // not compiled.
         .target(
-            name: "WAProtocol", dependencies: ["Reactor"], path: "Sources/Engines/WAProtocol", swiftSettings: upcoming),
+            name: "WAProtocol",
+            dependencies: ["Reactor", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Sources/Engines/WAProtocol",
+            exclude: ["Proto/signal_local.proto", "Proto/signal_wire.proto", "Proto/wa_adv.proto", "Proto/wa_client_payload.proto", "Proto/wa_common.proto", "Proto/wa_companion_reg.proto", "Proto/wa_e2e.proto", "Proto/wa_handshake.proto", "Proto/wa_history_sync.proto", "Proto/wa_server_sync.proto", "Proto/wa_sync_action.proto"],
+            swiftSettings: upcoming),
         .target(
             name: "Engines",
             dependencies: ["WAProtocol", "Persistence", "Reactor", .product(name: "Logging", package: "swift-log")],
@@ -84,7 +91,10 @@ let package = Package(
             name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport",
             swiftSettings: upcoming),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"], swiftSettings: upcoming),
-        .testTarget(name: "WAProtocolTests", dependencies: ["WAProtocol", "Reactor"], swiftSettings: upcoming),
+        .testTarget(
+            name: "WAProtocolTests",
+            dependencies: ["WAProtocol", "Reactor", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Fixtures"], swiftSettings: upcoming),
         .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Reactor"], swiftSettings: upcoming),
         .testTarget(
             name: "APITests",

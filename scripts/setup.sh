@@ -7,7 +7,7 @@ level="${1:-build}"
 packages=(pkg-config libsqlite3-dev libpq-dev libhiredis-dev libssl-dev liburing-dev zlib1g-dev libsodium-dev)
 case "$level" in
   build) ;;
-  test) packages+=(curl) ;;
+  test) packages+=(curl gcc python3-dev) ;;
   perf) packages+=(curl wrk nginx-light hyperfine time) ;;
   *) echo "usage: $0 [build|test|perf]" >&2; exit 2 ;;
 esac
@@ -23,6 +23,12 @@ if ((${#missing[@]})); then
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The Signal cross-check talks to python-axolotl, an independent implementation (PyPI).
+if [ "$level" != build ] && ! python3 -c 'import axolotl' >/dev/null 2>&1; then
+  echo "installing python-axolotl"
+  python3 -m pip install --quiet python-axolotl
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

@@ -8,3 +8,6 @@ cd "$(dirname "$0")/.."
 ./scripts/check-imports.sh
 swift build --build-tests
 swift test --skip-build "$@"
+
+# A short bounded fuzz run of the binary codec (longer runs: scripts/fuzz.sh 600).
+./scripts/fuzz.sh "${FUZZ_SECONDS:-15}"

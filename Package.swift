@@ -80,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "openwa",
             dependencies: [
-                "API", "Engines", "Persistence", "Reactor",
+                "API", "Engines", "Persistence", "Reactor", "WAProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -95,6 +95,7 @@ let package = Package(
             name: "WAProtocolTests",
             dependencies: ["WAProtocol", "Reactor", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Fixtures"], swiftSettings: upcoming),
+        .testTarget(name: "EnginesTests", dependencies: ["Engines"], swiftSettings: upcoming),
         .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Reactor"], swiftSettings: upcoming),
         .testTarget(
             name: "APITests",

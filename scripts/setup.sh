@@ -7,7 +7,7 @@ level="${1:-build}"
 packages=(pkg-config libsqlite3-dev libpq-dev libhiredis-dev libssl-dev liburing-dev zlib1g-dev libsodium-dev)
 case "$level" in
   build) ;;
-  test) packages+=(curl gcc python3-dev) ;;
+  test) packages+=(curl gcc python3-dev zbar-tools) ;;
   perf) packages+=(curl wrk nginx-light hyperfine time) ;;
   *) echo "usage: $0 [build|test|perf]" >&2; exit 2 ;;
 esac
@@ -26,9 +26,15 @@ if ((${#missing[@]})); then
 fi
 
 # The Signal cross-check talks to python-axolotl, an independent implementation (PyPI).
-if [ "$level" != build ] && ! python3 -c 'import axolotl' >/dev/null 2>&1; then
-  echo "installing python-axolotl"
-  python3 -m pip install --quiet python-axolotl
+# Independent implementations the tests cross-check against (PyPI): python-axolotl for Signal,
+# segno for QR codes.
+if [ "$level" != build ]; then
+  for module in axolotl:python-axolotl segno:segno; do
+    if ! python3 -c "import ${module%%:*}" >/dev/null 2>&1; then
+      echo "installing ${module#*:}"
+      python3 -m pip install --quiet "${module#*:}"
+    fi
+  done
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

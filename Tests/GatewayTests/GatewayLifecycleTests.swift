@@ -53,6 +53,22 @@ import TestSupport
         #expect(gateway.stdout.contains("sqlite: 3."))
     }
 
+    @Test func debugCommandsDecodeAndEncodeNodes() async throws {
+        // The keepalive iq of the protocol reference's vectors (flags byte 00 first).
+        let decode = try GatewayProcess(arguments: ["debug", "decode", "00f80a1908ff831b2a4f11fa000304291657f801f80156"], environment: [:])
+        defer { decode.cleanUp() }
+        #expect(try await decode.waitForExit() == 0)
+        let text = decode.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(text == #"<iq id="1.2-4" to=s.whatsapp.net type="get" xmlns="w:p"><ping/></iq>"#)
+        let encode = try GatewayProcess(arguments: ["debug", "encode", text], environment: [:])
+        defer { encode.cleanUp() }
+        #expect(try await encode.waitForExit() == 0)
+        #expect(encode.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "00f80a1908ff831b2a4f11fa000304291657f801f80156")
+        let broken = try GatewayProcess(arguments: ["debug", "decode", "00f8"], environment: [:])
+        defer { broken.cleanUp() }
+        #expect(try await broken.waitForExit() != 0)
+    }
+
     @Test func apiKeysCommandCreatesAKeyTheServerAccepts() async throws {
         let gateway = try GatewayProcess(environment: ["API_MASTER_KEY": "master-key-for-cli-test-00000000"])
         defer { gateway.cleanUp() }

@@ -1,0 +1,54 @@
+/// What an engine reports about its session, in order, from any thread.
+package enum EngineEvent: Sendable, Equatable {
+    /// A new linking string to show as a QR code (rotates every ~20-60 s while unlinked).
+    case qr(String)
+    /// The phone scanned or entered the code; logging in.
+    case authenticating
+    /// Logged in and serving. `phone` is the account's number, `pushName` its display name.
+    case ready(phone: String, pushName: String?)
+    /// The link dropped; `willReconnect` tells whether the engine retries by itself.
+    case disconnected(reason: String, willReconnect: Bool)
+    /// The account removed this device (or logout completed): credentials are gone, a new
+    /// start shows a QR again.
+    case loggedOut(reason: String)
+    /// The engine gave up (for example, the reconnect cap was reached or the server refused us).
+    case failed(reason: String)
+    /// Every 5th consecutive reconnect attempt (OpenWA's `session.reconnect_loop`).
+    case reconnectLoop(attempts: Int, nextDelayMilliseconds: Int)
+}
+
+/// Per-session settings from the session's `config` (OpenWA's CreateSessionDto.config).
+package struct SessionEngineConfig: Sendable, Equatable {
+    /// nil = unlimited; 0 disables reconnecting.
+    package var maxReconnectAttempts: Int?
+    package var reconnectBaseDelayMilliseconds: Int
+    package var autoRejectCalls: Bool
+
+    package init(maxReconnectAttempts: Int? = nil, reconnectBaseDelayMilliseconds: Int = 5_000, autoRejectCalls: Bool = false) {
+        self.maxReconnectAttempts = maxReconnectAttempts
+        self.reconnectBaseDelayMilliseconds = reconnectBaseDelayMilliseconds
+        self.autoRejectCalls = autoRejectCalls
+    }
+}
+
+/// One WhatsApp account's live connection, whatever drives it (native protocol or browser).
+/// Methods may be called from any task; events go to the sink given at creation.
+package protocol WhatsAppEngine: Sendable {
+    /// Starts connecting (with stored credentials if any, else by showing a QR). Returns once the
+    /// attempt is under way; progress arrives as events.
+    func start() async throws
+    /// Disconnects and keeps the credentials, so the next start needs no QR.
+    func stop() async
+    /// Unlinks this device from the account (protocol-level) and wipes its credentials.
+    func logout() async throws
+    /// Asks for an 8-character code to link by phone number instead of a QR.
+    func requestPairingCode(phoneNumber: String) async throws -> String
+}
+
+/// Makes engines for sessions; one per deployment (`ENGINE_TYPE`).
+package protocol WhatsAppEngineFactory: Sendable {
+    var engineType: EngineType { get }
+    func makeEngine(
+        sessionID: String, config: SessionEngineConfig, events: @escaping @Sendable (EngineEvent) -> Void
+    ) -> any WhatsAppEngine
+}

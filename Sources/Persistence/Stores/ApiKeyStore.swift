@@ -155,8 +155,8 @@ package final class SQLApiKeyStore: ApiKeyStore {
         id: String, at now: Date, _ change: ApiKeyMutation
     ) async throws -> ApiKeyGuardedResult {
         let loadAll = Self.selectAll + database.dialect.lockForUpdateSuffix
-        return try await database.transaction { transaction in
-            let keys = try transaction.query(loadAll, []).map(ApiKeyRecord.init(row:))
+        return try await database.withTransaction { transaction in
+            let keys = try await transaction.query(loadAll, []).map(ApiKeyRecord.init(row:))
             guard let current = keys.first(where: { $0.id == id }) else { return .notFound }
 
             let after: ApiKeyRecord?
@@ -180,9 +180,9 @@ package final class SQLApiKeyStore: ApiKeyStore {
             if hadUsableAdmin && !keepsUsableAdmin { return .wouldRemoveLastAdmin }
 
             if let after {
-                try transaction.execute(Self.updateSQL, after.columnValues)
+                try await transaction.execute(Self.updateSQL, after.columnValues)
             } else {
-                try transaction.execute(Self.deleteSQL, [.text(id)])
+                try await transaction.execute(Self.deleteSQL, [.text(id)])
             }
             return .done(after)
         }

@@ -77,7 +77,8 @@ let package = Package(
             name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport",
             swiftSettings: upcoming),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"], swiftSettings: upcoming),
-        .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Reactor"], swiftSettings: upcoming),
+        .testTarget(
+            name: "PersistenceTests", dependencies: ["Persistence", "Reactor", "TestSupport"], swiftSettings: upcoming),
         .testTarget(
             name: "APITests",
             dependencies: [

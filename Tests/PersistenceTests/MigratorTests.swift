@@ -2,11 +2,10 @@ import Foundation
 import Persistence
 import Testing
 
-@Suite("Migrations")
+@Suite("Migrations", .timeLimit(.minutes(1)))
 struct MigratorTests {
     private func tableNames(_ database: any SQLDatabase) async throws -> Set<String> {
-        let rows = try await database.query("SELECT name FROM sqlite_master WHERE type = 'table'")
-        return Set(rows.compactMap { $0.string("name") })
+        try await Catalogue.tableNames(database)
     }
 
     private func ledger(_ database: any SQLDatabase) async throws -> [Int64] {
@@ -15,10 +14,8 @@ struct MigratorTests {
         }
     }
 
-    @Test func appliesOnceAndRerunningIsANoOp() async throws {
-        try await withScratch { scratch async throws in
-            let path = scratch.path("main.sqlite")
-            let database = try await SQLiteDatabase.open(path: path, name: "main", pool: scratch.pool)
+    @Test(arguments: TestDriver.available) func appliesOnceAndRerunningIsANoOp(_ driver: TestDriver) async throws {
+        try await withDatabase(driver) { database, context async throws in
             #expect(try await Migrator.currentVersion(of: database) == 0)
             #expect(try await Migrator.migrate(database, MainSchema.migrations) == [1, 2])
             #expect(try await Migrator.migrate(database, MainSchema.migrations) == [])
@@ -27,18 +24,31 @@ struct MigratorTests {
             let names = try await database.query("SELECT name, \"appliedAt\" FROM schema_migrations ORDER BY version")
             #expect(names.map { $0.string("name") } == ["create_api_keys", "create_audit_logs"])
             #expect(names.allSatisfy { $0.string("appliedAt").flatMap(ISOTimestamp.parse) != nil })
-            await database.close()
 
-            // A restart opens the same file and finds nothing to do.
-            let reopened = try await SQLiteDatabase.open(path: path, name: "main", pool: scratch.pool)
+            // A restart opens the same database and finds nothing to do.
+            let reopened = try await context.reopen()
             #expect(try await Migrator.migrate(reopened, MainSchema.migrations) == [])
             #expect(try await Migrator.currentVersion(of: reopened) == 2)
             await reopened.close()
         }
     }
 
-    @Test func appliesOnlyWhatIsNew() async throws {
-        try await withDatabase(migrations: Array(MainSchema.migrations.prefix(1))) { database, _ async throws in
+    @Test(arguments: TestDriver.available) func nodesBootingTogetherApplyEachMigrationOnce(_ driver: TestDriver) async throws {
+        try await withDatabase(driver) { database, context async throws in
+            var nodes: [any SQLDatabase] = [database]
+            for _ in 0..<3 { nodes.append(try await context.reopen()) }
+            let applied = try await withThrowingTaskGroup(of: [Int].self) { group in
+                for node in nodes { group.addTask { try await Migrator.migrate(node, MainSchema.migrations) } }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(applied.sorted() == [1, 2], "each version applied by exactly one node")
+            #expect(try await ledger(database) == [1, 2])
+            for node in nodes.dropFirst() { await node.close() }
+        }
+    }
+
+    @Test(arguments: TestDriver.available) func appliesOnlyWhatIsNew(_ driver: TestDriver) async throws {
+        try await withDatabase(driver, migrations: Array(MainSchema.migrations.prefix(1))) { database, _ async throws in
             #expect(try await tableNames(database).contains("api_keys"))
             #expect(try await !tableNames(database).contains("audit_logs"))
             #expect(try await Migrator.migrate(database, MainSchema.migrations) == [2])
@@ -46,8 +56,8 @@ struct MigratorTests {
         }
     }
 
-    @Test func refusesADatabaseMigratedByANewerBuild() async throws {
-        try await withDatabase(migrations: MainSchema.migrations) { database, _ async throws in
+    @Test(arguments: TestDriver.available) func refusesADatabaseMigratedByANewerBuild(_ driver: TestDriver) async throws {
+        try await withDatabase(driver, migrations: MainSchema.migrations) { database, _ async throws in
             try await database.execute(
                 "INSERT INTO schema_migrations (version, name, \"appliedAt\") VALUES (3, 'from_the_future', $1)",
                 [.text(ISOTimestamp.format(Date()))])
@@ -59,8 +69,8 @@ struct MigratorTests {
         }
     }
 
-    @Test func aNewerDatabaseIsRefusedBeforeAnythingIsApplied() async throws {
-        try await withDatabase(migrations: DataSchema.migrations) { database, _ async throws in
+    @Test(arguments: TestDriver.available) func aNewerDatabaseIsRefusedBeforeAnythingIsApplied(_ driver: TestDriver) async throws {
+        try await withDatabase(driver, migrations: DataSchema.migrations) { database, _ async throws in
             try await database.execute(
                 "INSERT INTO schema_migrations (version, name, \"appliedAt\") VALUES (99, 'x', 'y')")
             let later =
@@ -72,8 +82,8 @@ struct MigratorTests {
         }
     }
 
-    @Test func aFailingMigrationLeavesNoTraceAndCanBeRetried() async throws {
-        try await withDatabase { database, _ async throws in
+    @Test(arguments: TestDriver.available) func aFailingMigrationLeavesNoTraceAndCanBeRetried(_ driver: TestDriver) async throws {
+        try await withDatabase(driver) { database, _ async throws in
             let first = Migration(version: 1, name: "one", sql: { _ in "CREATE TABLE one (x INTEGER);" })
             let broken = Migration(
                 version: 2, name: "two", sql: { _ in "CREATE TABLE two (x INTEGER); CREATE TABLE broken (x INTEGER" })
@@ -98,8 +108,8 @@ struct MigratorTests {
         #expect(apiKeys.sql(.postgres).contains("\"isActive\" BOOLEAN NOT NULL DEFAULT true"))
     }
 
-    @Test func apiKeyColumnsHaveOpenWADefaults() async throws {
-        try await withDatabase(migrations: MainSchema.migrations) { database, _ async throws in
+    @Test(arguments: TestDriver.available) func apiKeyColumnsHaveOpenWADefaults(_ driver: TestDriver) async throws {
+        try await withDatabase(driver, migrations: MainSchema.migrations) { database, _ async throws in
             try await database.execute(
                 """
                 INSERT INTO api_keys ("id", "name", "keyHash", "keyPrefix", "createdAt", "updatedAt") \
@@ -116,19 +126,17 @@ struct MigratorTests {
             try await database.execute(
                 "INSERT INTO audit_logs (\"id\", \"action\", \"createdAt\") VALUES ('a1', 'test', 'now')")
             #expect(try await database.query("SELECT severity FROM audit_logs").first?.string("severity") == "info")
-            let indexes = try await database.query(
-                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_logs' AND sql IS NOT NULL")
             #expect(
-                Set(indexes.compactMap { $0.string("name") }) == [
+                try await Catalogue.indexNames(database, table: "audit_logs") == [
                     "IDX_audit_logs_action", "IDX_audit_logs_apiKeyId", "IDX_audit_logs_sessionId",
                     "IDX_audit_logs_createdAt",
                 ])
         }
     }
 
-    @Test func sessionsTableHasOpenWAColumnsAndDefaults() async throws {
-        try await withDatabase(named: "data", migrations: DataSchema.migrations) { database, _ async throws in
-            let columns = try await database.query("PRAGMA table_info(sessions)").compactMap { $0.string("name") }
+    @Test(arguments: TestDriver.available) func sessionsTableHasOpenWAColumnsAndDefaults(_ driver: TestDriver) async throws {
+        try await withDatabase(driver, named: "data", migrations: DataSchema.migrations) { database, _ async throws in
+            let columns = try await Catalogue.columnNames(database, table: "sessions")
             #expect(
                 columns == [
                     "id", "name", "status", "phone", "pushName", "config", "proxyUrl", "proxyType", "connectedAt",

@@ -79,6 +79,9 @@ final class PostgresConnection: IOHandler {
     /// True once connected and until closed.
     var isOpen: Bool { handle != nil && connectCompletion == nil }
 
+    /// True while `connect` has not finished.
+    var isConnecting: Bool { connectCompletion != nil }
+
     /// True when no command is running or queued.
     var isQuiet: Bool { current == nil && queue.isEmpty }
 

@@ -20,6 +20,8 @@ final class PostgresPool {
     private var idle: [PostgresConnection] = []
     private var idleTimers: [ObjectIdentifier: TimerID] = [:]
     private var connecting = 0
+    /// Connections still connecting, so `close()` can abort them.
+    private var pending: [ObjectIdentifier: PostgresConnection] = [:]
     private var waiters: [UInt64: Waiter] = [:]
     private var waiterOrder: [UInt64] = []
     private var nextWaiterID: UInt64 = 0
@@ -51,8 +53,8 @@ final class PostgresPool {
         nextWaiterID += 1
         let id = nextWaiterID
         let limit = configuration.connectionTimeoutMilliseconds
-        let timer = reactor.schedule(afterMilliseconds: limit) { [unowned self] in
-            guard let waiter = waiters.removeValue(forKey: id) else { return }
+        let timer = reactor.schedule(afterMilliseconds: limit) { [weak self] in
+            guard let self, let waiter = waiters.removeValue(forKey: id) else { return }
             waiter.completion(.failure(unavailable("no connection available within \(limit) ms")))
         }
         waiters[id] = Waiter(timer: timer, completion: completion)
@@ -72,12 +74,12 @@ final class PostgresPool {
 
     /// Runs one command on a pooled connection and releases it before reporting the outcome.
     func perform(_ kind: PostgresCommand.Kind, _ completion: @escaping (Result<PostgresOutcome, PersistenceError>) -> Void) {
-        acquire { [unowned self] leased in
+        acquire { [weak self] leased in
             switch leased {
             case .failure(let error): completion(.failure(error))
             case .success(let connection):
-                connection.enqueue(PostgresCommand(kind: kind) { [unowned self] result in
-                    release(connection)
+                connection.enqueue(PostgresCommand(kind: kind) { [weak self] result in
+                    self?.release(connection)
                     completion(result)
                 })
             }
@@ -101,6 +103,7 @@ final class PostgresPool {
             cancelIdleTimer(connection)
             connection.close(reason: "closed")
         }
+        for connection in pending.values { connection.close(reason: "closed") }
     }
 
     // MARK: - Opening and handing off
@@ -134,6 +137,10 @@ final class PostgresPool {
     }
 
     private func connect(resolvedAddress: String?) {
+        guard !isClosed else {
+            connecting -= 1
+            return
+        }
         nextConnectionID += 1
         let connection = PostgresConnection(
             reactor: reactor, id: nextConnectionID, databaseName: databaseName,
@@ -141,16 +148,20 @@ final class PostgresPool {
         connection.connect(
             configuration.connectionString(resolvedAddress: resolvedAddress),
             timeoutMilliseconds: configuration.connectionTimeoutMilliseconds
-        ) { [unowned self] result in
+        ) { [weak self] result in
+            // A pool dropped without `close()` leaves the connection to close itself.
+            guard let self else { return connection.close(reason: "pool released") }
+            pending[ObjectIdentifier(connection)] = nil
             switch result {
             case .failure(let error): connectFailed(error)
             case .success:
                 connecting -= 1
                 established[ObjectIdentifier(connection)] = connection
-                connection.onClose = { [unowned self] closed in connectionClosed(closed) }
+                connection.onClose = { [weak self] closed in self?.connectionClosed(closed) }
                 handOff(connection)
             }
         }
+        if connection.isConnecting { pending[ObjectIdentifier(connection)] = connection }
     }
 
     /// A failed connect fails the longest-waiting caller: while the server is down every caller
@@ -172,7 +183,8 @@ final class PostgresPool {
         }
         idle.append(connection)
         let key = ObjectIdentifier(connection)
-        idleTimers[key] = reactor.schedule(afterMilliseconds: configuration.idleTimeoutMilliseconds) { [unowned self] in
+        idleTimers[key] = reactor.schedule(afterMilliseconds: configuration.idleTimeoutMilliseconds) { [weak self] in
+            guard let self else { return }
             idleTimers[key] = nil
             guard let index = idle.firstIndex(where: { $0 === connection }) else { return }
             idle.remove(at: index)

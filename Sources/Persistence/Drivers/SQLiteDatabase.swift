@@ -26,10 +26,10 @@ package final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
 
     private let lane: WorkerLane
     private let connection: SQLiteConnection
-    private let gate = SQLiteGate()
+    private let gate: SQLiteGate
 
-    /// The database whose async transaction the current task is running, to refuse statements
-    /// that would otherwise wait for that very transaction to end.
+    /// The gate (database file) whose async transaction the current task is running, to refuse
+    /// statements that would otherwise wait for that very transaction to end.
     @TaskLocal private static var transactionOwner: ObjectIdentifier?
 
     private init(name: String, path: String, lane: WorkerLane, connection: SQLiteConnection) {
@@ -37,6 +37,7 @@ package final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         self.path = path
         self.lane = lane
         self.connection = connection
+        self.gate = SQLiteGate.shared(forPath: path)
     }
 
     /// Opens the database file at `path`, creating it and its parent directory when needed.
@@ -82,7 +83,7 @@ package final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     /// Runs `work` on the lane as ordinary (shared) work: it waits while an async transaction
     /// holds the connection.
     private func onLane<T: Sendable>(_ work: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        if Self.transactionOwner == ObjectIdentifier(self) {
+        if Self.transactionOwner == ObjectIdentifier(gate) {
             throw PersistenceError.sqlite(
                 code: SQLITE_MISUSE,
                 message: "statement on the database inside its own transaction; use the transaction", sql: nil)
@@ -148,7 +149,7 @@ package final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     package func withTransaction<T: Sendable>(
         _ body: @escaping @Sendable (any AsyncSQLTransaction) async throws -> T
     ) async throws -> T {
-        if Self.transactionOwner == ObjectIdentifier(self) {
+        if Self.transactionOwner == ObjectIdentifier(gate) {
             throw PersistenceError.sqlite(code: SQLITE_MISUSE, message: "transactions do not nest", sql: nil)
         }
         await gate.enterExclusive()
@@ -156,7 +157,7 @@ package final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         _ = try await onLaneReserved { try $0.execute("BEGIN IMMEDIATE", []) }
         let transaction = SQLiteAsyncTransaction(database: self)
         do {
-            let result = try await Self.$transactionOwner.withValue(ObjectIdentifier(self)) {
+            let result = try await Self.$transactionOwner.withValue(ObjectIdentifier(gate)) {
                 try await body(transaction)
             }
             transaction.finish()

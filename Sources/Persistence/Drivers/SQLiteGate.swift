@@ -27,6 +27,26 @@ final class SQLiteGate: Sendable {
 
     private let state = Mutex(State())
 
+    private final class WeakGate: Sendable {
+        weak let gate: SQLiteGate?
+        init(_ gate: SQLiteGate) { self.gate = gate }
+    }
+
+    private static let registry = Mutex<[String: WeakGate]>([:])
+
+    /// The gate of a database file, shared by every handle on it in this process: handles of one
+    /// file share a worker lane too, and a second handle's `BEGIN IMMEDIATE` queued on that lane
+    /// would wait out SQLite's busy timeout there, stalling the very transaction it waits for.
+    static func shared(forPath path: String) -> SQLiteGate {
+        registry.withLock { gates in
+            if let gate = gates[path]?.gate { return gate }
+            gates = gates.filter { $0.value.gate != nil }
+            let gate = SQLiteGate()
+            gates[path] = WeakGate(gate)
+            return gate
+        }
+    }
+
     /// Waits until no transaction holds the connection, then counts the caller as shared work.
     func enterShared() async {
         let entered = state.withLock { state -> Bool in

@@ -154,7 +154,9 @@ package final class SQLApiKeyStore: ApiKeyStore {
     package func mutateGuarded(
         id: String, at now: Date, _ change: ApiKeyMutation
     ) async throws -> ApiKeyGuardedResult {
-        let loadAll = Self.selectAll + database.dialect.lockForUpdateSuffix
+        // A fixed order makes concurrent guarded mutations lock the rows in the same order on
+        // PostgreSQL, so they queue behind each other instead of deadlocking.
+        let loadAll = Self.selectAll + " ORDER BY \"id\"" + database.dialect.lockForUpdateSuffix
         return try await database.withTransaction { transaction in
             let keys = try await transaction.query(loadAll, []).map(ApiKeyRecord.init(row:))
             guard let current = keys.first(where: { $0.id == id }) else { return .notFound }

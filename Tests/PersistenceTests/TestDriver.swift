@@ -64,11 +64,12 @@ func withReactor<T>(
 
 /// Runs `body` with a fresh schema in the PostgreSQL test cluster, dropped afterwards.
 func withPostgresSchema<T>(
-    on handle: ReactorHandle, _ body: (PostgresTestEnvironment, String) async throws -> T
+    on handle: ReactorHandle, port: Int? = nil, _ body: (PostgresTestEnvironment, String) async throws -> T
 ) async throws -> T {
     let environment = try #require(PostgresTestEnvironment.current)
     let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-    let admin = try await PostgresDatabase.open(environment.configuration(poolSize: 1), name: "admin", handle: handle)
+    let admin = try await PostgresDatabase.open(
+        environment.configuration(port: port, poolSize: 1), name: "admin", handle: handle)
     try await admin.execute("CREATE SCHEMA \(schema)")
     do {
         let result = try await body(environment, schema)

@@ -86,9 +86,14 @@ package final class PostgresDatabase: SQLDatabase {
         }
     }
 
-    /// How many connections are open, for tests.
+    /// What the pool holds right now, for tests and diagnostics.
+    package func poolStatus() async throws -> PostgresPoolStatus {
+        try await onReactor { pool, done in done(.success(pool.status)) }
+    }
+
+    /// How many connections are open, idle or leased.
     package func openConnectionCount() async throws -> Int {
-        try await onReactor { pool, done in done(.success(pool.openConnectionCount)) }
+        try await poolStatus().open
     }
 
     // MARK: - Reaching the reactor

@@ -37,8 +37,10 @@ final class PostgresPool {
         reactor.onShutdown { [weak self] in self?.close() }
     }
 
-    /// Open connections, idle or leased (for tests and clean-shutdown checks).
-    var openConnectionCount: Int { established.count }
+    /// What the pool holds right now, for tests and diagnostics.
+    var status: PostgresPoolStatus {
+        PostgresPoolStatus(open: established.count, idle: idle.count, connecting: connecting, waiting: waiters.count)
+    }
 
     // MARK: - Leasing
 
@@ -214,4 +216,13 @@ final class PostgresPool {
     func unavailable(_ reason: String) -> PersistenceError {
         .unavailable(database: databaseName, reason: reason)
     }
+}
+
+/// A snapshot of a pool: connections open (idle or leased), idle, being opened, and callers
+/// waiting for one.
+package struct PostgresPoolStatus: Sendable, Equatable {
+    package var open: Int
+    package var idle: Int
+    package var connecting: Int
+    package var waiting: Int
 }

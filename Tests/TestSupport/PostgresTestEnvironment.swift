@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Synchronization
 
 /// The throw-away PostgreSQL clusters of `scripts/services.sh`, as the tests see them.
@@ -54,17 +55,26 @@ package struct PostgresTestEnvironment: Sendable {
     /// Starts the fault cluster again on its port and returns once it accepts connections.
     package func startFaultCluster() throws { try runServices("fault-start") }
 
+    /// Runs `services.sh command` and waits for it with posix_spawn/waitpid: Foundation's
+    /// `Process.waitUntilExit` was seen to miss the exit of this script (which leaves a
+    /// daemonized server behind) and hang with the child a zombie.
     private func runServices(_ command: String) throws {
         guard let servicesScript else { throw ServicesError(message: "OPENWA_SERVICES_SCRIPT is not set") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [servicesScript, command]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ServicesError(message: "services.sh \(command) exited with \(process.terminationStatus)")
+        let arguments = ["/bin/bash", servicesScript, command]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/bin/bash", nil, nil, &argv, environ)
+        guard spawned == 0 else { throw ServicesError(message: "cannot run services.sh: error \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw ServicesError(message: "waitpid failed: errno \(errno)") }
+        }
+        // WIFEXITED/WEXITSTATUS are macros Swift cannot import.
+        let exited = status & 0x7f == 0
+        let code = (status >> 8) & 0xff
+        guard exited, code == 0 else {
+            throw ServicesError(message: "services.sh \(command) failed (status \(status))")
         }
     }
 

@@ -79,8 +79,10 @@ final class GatewayProcess: Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning { return nil }
-        // The exit can be seen before the pipe readers got the last output: wait for their EOF.
-        while !(output.isFinished && errors.isFinished), Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        // The exit can be seen before the pipe readers got the last output: wait (briefly, as
+        // Foundation does not always report the end of file) for their EOF.
+        let drained = Date().addingTimeInterval(2)
+        while !(output.isFinished && errors.isFinished), Date() < drained { try await Task.sleep(for: .milliseconds(10)) }
         return process.terminationStatus
     }
 

@@ -72,6 +72,12 @@ let package = Package(
             ],
             swiftSettings: upcoming),
 
+        // MARK: - Benchmarks (perf/db-bench.sh); a plain executable, never run by the tests.
+        .executableTarget(
+            name: "db-bench",
+            dependencies: ["Persistence", "Reactor", .product(name: "Logging", package: "swift-log")],
+            path: "perf/DBBench", swiftSettings: upcoming),
+
         // MARK: - Tests
         .target(
             name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport",

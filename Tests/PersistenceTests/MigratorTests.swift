@@ -73,9 +73,10 @@ struct MigratorTests {
         try await withDatabase(driver, migrations: DataSchema.migrations) { database, _ async throws in
             try await database.execute(
                 "INSERT INTO schema_migrations (version, name, \"appliedAt\") VALUES (99, 'x', 'y')")
+            let next = (DataSchema.migrations.last?.version ?? 0) + 1
             let later =
                 DataSchema.migrations + [
-                    Migration(version: 2, name: "add_table", sql: { _ in "CREATE TABLE later (x INTEGER);" })
+                    Migration(version: next, name: "add_table", sql: { _ in "CREATE TABLE later (x INTEGER);" })
                 ]
             await #expect(throws: PersistenceError.self) { try await Migrator.migrate(database, later) }
             #expect(try await !tableNames(database).contains("later"))
@@ -157,6 +158,35 @@ struct MigratorTests {
                 try await database.execute(insert, [.text("s2"), .text("alpha"), now])
             }
             #expect(duplicate?.isConstraintViolation == true)
+        }
+    }
+
+    @Test(arguments: TestDriver.available) func messagesTableDeduplicatesInboundMessages(_ driver: TestDriver) async throws {
+        try await withDatabase(driver, named: "data", migrations: DataSchema.migrations) { database, _ async throws in
+            #expect(
+                try await Catalogue.columnNames(database, table: "messages") == [
+                    "id", "sessionId", "waMessageId", "chatId", "chatName", "author", "from", "to", "body", "type",
+                    "direction", "timestamp", "metadata", "status", "createdAt", "mediaPath", "mediaMimetype",
+                ])
+            let insert = """
+                INSERT INTO messages ("id", "sessionId", "waMessageId", "chatId", "timestamp", "createdAt") \
+                VALUES ($1, $2, $3, $4, $5, $6)
+                """
+            let now = SQLValue.text(ISOTimestamp.format(referenceDate))
+            let big = SQLValue.integer(4_102_444_800_000)  // past 32 bits
+            try await database.execute(insert, [.text("m1"), .text("s1"), .text("WA1"), .text("c@c.us"), big, now])
+            // Unacknowledged sends have no WhatsApp id yet, and NULLs never collide.
+            try await database.execute(insert, [.text("m2"), .text("s1"), .null, .text("c@c.us"), big, now])
+            try await database.execute(insert, [.text("m3"), .text("s1"), .null, .text("c@c.us"), big, now])
+            let duplicate = await #expect(throws: PersistenceError.self) {
+                try await database.execute(insert, [.text("m4"), .text("s1"), .text("WA1"), .text("c@c.us"), big, now])
+            }
+            #expect(duplicate?.isConstraintViolation == true)
+            let row = try #require(try await database.query("SELECT * FROM messages WHERE \"id\" = 'm1'").first)
+            #expect(row.string("type") == "text")
+            #expect(row.string("direction") == "outgoing")
+            #expect(row.string("status") == "sent")
+            #expect(row.int("timestamp") == 4_102_444_800_000)
         }
     }
 }

@@ -14,6 +14,14 @@ package enum SQLDialect: Sendable, Equatable {
         }
     }
 
+    /// The column type for a 64-bit integer. SQLite's INTEGER already holds 64 bits.
+    package var bigIntegerType: String {
+        switch self {
+        case .sqlite: "INTEGER"
+        case .postgres: "BIGINT"
+        }
+    }
+
     /// The literal for `true` in a column default.
     package var trueLiteral: String {
         switch self {

@@ -16,6 +16,7 @@ rows="${1:-20000}"
 queries="${2:-20000}"
 concurrency="${3:-16}"
 work=$(mktemp -d /tmp/openwa-dbbench.XXXXXX)
+chmod 0755 "$work"  # the cluster runs as the postgres user, which must reach its directory
 export OPENWA_SERVICES_DIR="$work/services"
 cleanup() {
   ./scripts/services.sh stop >/dev/null 2>&1 || true
@@ -26,7 +27,8 @@ trap cleanup EXIT
 ./scripts/setup.sh perf
 echo "building db-bench (release)..."
 swift build -c release --product db-bench >/dev/null
-eval "$(./scripts/services.sh start)"
+services_env=$(./scripts/services.sh start)
+eval "$services_env"
 export PGPASSWORD="$OPENWA_PG_PASSWORD"
 psql_run() { psql -q -X -v ON_ERROR_STOP=1 -h "$OPENWA_PG_HOST" -p "$OPENWA_PG_PORT" -U "$OPENWA_PG_USER" -d "$OPENWA_PG_DB" "$@"; }
 psql_run -c "CREATE SCHEMA ours; CREATE SCHEMA anchor"
@@ -47,11 +49,12 @@ echo "our drivers: $rows inserts, $queries queries, $concurrency in flight"
 run_ours sqlite "$work/bench.sqlite"
 run_ours postgres ours
 
-# The anchor's table: the same migration, applied by our driver into another schema.
+# The anchor's table: the same migration, applied by our driver into another schema. (No colons
+# in the scripts' SQL besides the variables: pgbench would read `:MI` as one.)
 ./.build/release/db-bench postgres anchor 0 0 1 >/dev/null 2>&1 || true
 cat >"$work/insert.sql" <<SQL
-\set n random(1, 2000000000)
-INSERT INTO anchor.messages ("id", "sessionId", "waMessageId", "chatId", "from", "to", "body", "type", "direction", "timestamp", "status", "createdAt") VALUES (gen_random_uuid()::text, 'session-' || (:n % 4), gen_random_uuid()::text, (:n % 50) || '@c.us', (:n % 50) || '@c.us', 'me@c.us', 'message body number ' || :n || ', about as long as a chat line', 'text', 'incoming', 1790000000 + :n, 'delivered', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
+\set n random(1, 100000000)
+INSERT INTO anchor.messages ("id", "sessionId", "waMessageId", "chatId", "from", "to", "body", "type", "direction", "timestamp", "status", "createdAt") VALUES (gen_random_uuid()::text, 'session-' || (:n % 4), gen_random_uuid()::text, (:n % 50) || '@c.us', (:n % 50) || '@c.us', 'me@c.us', 'message body number ' || :n || ', about as long as a chat line', 'text', 'incoming', 1790000000 + :n, 'delivered', (now() AT TIME ZONE 'UTC')::text);
 SQL
 cat >"$work/query.sql" <<SQL
 \set n random(0, 999)

@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 swift build --build-tests
 
 trap './scripts/services.sh stop' EXIT
-eval "$(./scripts/services.sh start)"
+# Assigned first so that a failing start stops the script (set -e ignores it inside eval).
+services_env=$(./scripts/services.sh start)
+eval "$services_env"
 # With this set, a suite that needs a service fails instead of skipping when it is missing.
 export OPENWA_TEST_SERVICES=1
 swift test --skip-build "$@"

@@ -44,7 +44,9 @@ let package = Package(
         .target(
             name: "Reactor",
             dependencies: [
-                "CLinux", "CURing", "COpenSSL", "CZlib", "CSodium",
+                // Not CURing: liburing.h defines _GNU_SOURCE, whose fd_set clashes with every other
+                // module's in a clean build (see Sources/Reactor/System/URing.swift).
+                "CLinux", "COpenSSL", "CZlib", "CSodium",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming),

@@ -34,7 +34,7 @@ package enum Socket {
         guard fd >= 0 else { throw .syscall("socket", errno: CLinux_errno()) }
         var one: CInt = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<CInt>.size))
-        guard bind(fd, __CONST_SOCKADDR_ARG(__sockaddr__: info.pointee.ai_addr), info.pointee.ai_addrlen) == 0 else {
+        guard bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
             let error = CLinux_errno()
             _ = CLinux.close(fd)
             throw .syscall("bind \(host):\(port)", errno: error)
@@ -55,7 +55,7 @@ package enum Socket {
         while true {
             let fd = withUnsafeMutablePointer(to: &storage) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    accept4(listener, __SOCKADDR_ARG(__sockaddr__: $0), &length, CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue))
+                    accept4(listener, $0, &length, CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue))
                 }
             }
             if fd >= 0 {
@@ -118,7 +118,7 @@ package enum Socket {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         _ = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, __SOCKADDR_ARG(__sockaddr__: $0), &length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         let family = storage.ss_family
         return withUnsafePointer(to: &storage) { pointer -> Int in

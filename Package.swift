@@ -86,6 +86,12 @@ let package = Package(
             ],
             swiftSettings: upcoming),
 
+        // MARK: - Benchmarks (perf/db-bench.sh); a plain executable, never run by the tests.
+        .executableTarget(
+            name: "db-bench",
+            dependencies: ["Persistence", "Reactor", .product(name: "Logging", package: "swift-log")],
+            path: "perf/DBBench", swiftSettings: upcoming),
+
         // MARK: - Tests
         .target(
             name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport",
@@ -96,7 +102,8 @@ let package = Package(
             dependencies: ["WAProtocol", "Reactor", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Fixtures"], swiftSettings: upcoming),
         .testTarget(name: "EnginesTests", dependencies: ["Engines"], swiftSettings: upcoming),
-        .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Reactor"], swiftSettings: upcoming),
+        .testTarget(
+            name: "PersistenceTests", dependencies: ["Persistence", "Reactor", "TestSupport"], swiftSettings: upcoming),
         .testTarget(
             name: "APITests",
             dependencies: [

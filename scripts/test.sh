@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (`make test`): installs what the tests need, checks the module rules,
-# builds, runs a short fuzz of the binary codec, and runs every test suite.
+# builds, runs a short fuzz of the binary codec, starts the throw-away test services
+# (PostgreSQL), runs every test suite, and stops the services again whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,4 +13,10 @@ swift build --build-tests
 # runner's summary is the last thing printed.
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 
+trap './scripts/services.sh stop' EXIT
+# Assigned first so that a failing start stops the script (set -e ignores it inside eval).
+services_env=$(./scripts/services.sh start)
+eval "$services_env"
+# With this set, a suite that needs a service fails instead of skipping when it is missing.
+export OPENWA_TEST_SERVICES=1
 swift test --skip-build "$@"

@@ -12,7 +12,7 @@ import TestSupport
         let dialect = SQLDialect.sqlite
         func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] { try await hang() }
         func execute(_ sql: String, _ binds: [SQLValue]) async throws -> Int { try await hang() }
-        func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T {
+        func withTransaction<T: Sendable>(_ body: @escaping @Sendable (any AsyncSQLTransaction) async throws -> T) async throws -> T {
             try await hang()
         }
         func ping() async throws { let _: Void = try await hang() }

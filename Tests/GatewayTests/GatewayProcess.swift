@@ -38,11 +38,21 @@ final class GatewayProcess: Sendable {
         process.standardInput = FileHandle.nullDevice
         stdout.fileHandleForReading.readabilityHandler = { [output] handle in
             let data = handle.availableData
-            if !data.isEmpty { output.append(data) }
+            if data.isEmpty {
+                output.finish()
+                handle.readabilityHandler = nil
+            } else {
+                output.append(data)
+            }
         }
         stderr.fileHandleForReading.readabilityHandler = { [errors] handle in
             let data = handle.availableData
-            if !data.isEmpty { errors.append(data) }
+            if data.isEmpty {
+                errors.finish()
+                handle.readabilityHandler = nil
+            } else {
+                errors.append(data)
+            }
         }
         try process.run()
     }
@@ -68,7 +78,12 @@ final class GatewayProcess: Sendable {
     func waitForExit(seconds: Double = 30) async throws -> Int32? {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        return process.isRunning ? nil : process.terminationStatus
+        if process.isRunning { return nil }
+        // The exit can be seen before the pipe readers got the last output: wait (briefly, as
+        // Foundation does not always report the end of file) for their EOF.
+        let drained = Date().addingTimeInterval(2)
+        while !(output.isFinished && errors.isFinished), Date() < drained { try await Task.sleep(for: .milliseconds(10)) }
+        return process.terminationStatus
     }
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
@@ -92,7 +107,10 @@ enum GatewayProcessError: Error { case notReady(stdout: String, stderr: String) 
 
 /// Output collected from a child's pipe, appended from the pipe's reader thread.
 final class TextBuffer: Sendable {
-    private let storage = Mutex<String>("")
-    func append(_ data: Data) { storage.withLock { $0 += String(decoding: data, as: UTF8.self) } }
-    var text: String { storage.withLock { $0 } }
+    private let storage = Mutex<(text: String, finished: Bool)>(("", false))
+    func append(_ data: Data) { storage.withLock { $0.text += String(decoding: data, as: UTF8.self) } }
+    /// The pipe reached end of file: everything the child wrote is in `text`.
+    func finish() { storage.withLock { $0.finished = true } }
+    var text: String { storage.withLock { $0.text } }
+    var isFinished: Bool { storage.withLock { $0.finished } }
 }

@@ -2,12 +2,14 @@ import Foundation
 import Persistence
 import Testing
 
-@Suite("Last usable admin key protection")
+@Suite("Last usable admin key protection", .timeLimit(.minutes(1)))
 struct ApiKeyGuardTests {
     private let now = referenceDate.addingTimeInterval(3600)
 
-    private func withStore(_ keys: [ApiKeyRecord], _ body: (SQLApiKeyStore) async throws -> Void) async throws {
-        try await withDatabase(migrations: MainSchema.migrations) { database, _ async throws in
+    private func withStore(
+        _ driver: TestDriver, _ keys: [ApiKeyRecord], _ body: (SQLApiKeyStore) async throws -> Void
+    ) async throws {
+        try await withDatabase(driver, migrations: MainSchema.migrations) { database, _ async throws in
             let store = SQLApiKeyStore(database: database)
             for key in keys { try await store.insert(key) }
             try await body(store)
@@ -35,10 +37,10 @@ struct ApiKeyGuardTests {
         ]
     }
 
-    @Test func theOnlyAdminCannotBeTakenOutOfService() async throws {
+    @Test(arguments: TestDriver.available) func theOnlyAdminCannotBeTakenOutOfService(_ driver: TestDriver) async throws {
         let admin = makeKey("root", role: "admin")
         let operatorKey = makeKey("worker")
-        try await withStore([admin, operatorKey]) { store async throws in
+        try await withStore(driver, [admin, operatorKey]) { store async throws in
             for (label, change) in disablingChanges(of: admin) {
                 let result = try await store.mutateGuarded(id: admin.id, at: now, change)
                 #expect(result == .wouldRemoveLastAdmin, "\(label)")
@@ -48,9 +50,9 @@ struct ApiKeyGuardTests {
         }
     }
 
-    @Test func harmlessEditsOfTheOnlyAdminGoThrough() async throws {
+    @Test(arguments: TestDriver.available) func harmlessEditsOfTheOnlyAdminGoThrough(_ driver: TestDriver) async throws {
         let admin = makeKey("root", role: "admin")
-        try await withStore([admin]) { store async throws in
+        try await withStore(driver, [admin]) { store async throws in
             var renamed = admin
             renamed.name = "renamed"
             renamed.expiresAt = now.addingTimeInterval(86_400)  // still valid at `now`
@@ -60,10 +62,10 @@ struct ApiKeyGuardTests {
         }
     }
 
-    @Test func withTwoAdminsOneCanGoButNotBoth() async throws {
+    @Test(arguments: TestDriver.available) func withTwoAdminsOneCanGoButNotBoth(_ driver: TestDriver) async throws {
         let first = makeKey("first", role: "admin")
         let second = makeKey("second", role: "admin")
-        try await withStore([first, second]) { store async throws in
+        try await withStore(driver, [first, second]) { store async throws in
             var revoked = first
             revoked.isActive = false
             revoked.updatedAt = now
@@ -78,49 +80,49 @@ struct ApiKeyGuardTests {
         }
     }
 
-    @Test func aScopedAdminDoesNotCount() async throws {
+    @Test(arguments: TestDriver.available) func aScopedAdminDoesNotCount(_ driver: TestDriver) async throws {
         let root = makeKey("root", role: "admin")
         let sessionAdmin = makeKey("session-admin", role: "admin", allowedSessions: ["alpha"])
         let chatAdmin = makeKey("chat-admin", role: "admin", allowedChats: ["1@c.us"])
         let ipAdmin = makeKey("ip-admin", role: "admin", allowedIps: ["10.0.0.1"])
-        try await withStore([root, sessionAdmin, chatAdmin, ipAdmin]) { store async throws in
+        try await withStore(driver, [root, sessionAdmin, chatAdmin, ipAdmin]) { store async throws in
             #expect(try await store.mutateGuarded(id: root.id, at: now, .revoke) == .wouldRemoveLastAdmin)
             // The scoped ones themselves may go freely.
             #expect(try await store.mutateGuarded(id: sessionAdmin.id, at: now, .delete) == .done(nil))
         }
     }
 
-    @Test func emptyScopeListsCountAsUnrestricted() async throws {
+    @Test(arguments: TestDriver.available) func emptyScopeListsCountAsUnrestricted(_ driver: TestDriver) async throws {
         let root = makeKey("root", role: "admin")
         let other = makeKey("other", role: "admin", allowedIps: [], allowedSessions: [], allowedChats: [])
-        try await withStore([root, other]) { store async throws in
+        try await withStore(driver, [root, other]) { store async throws in
             #expect(try await store.mutateGuarded(id: root.id, at: now, .delete) == .done(nil))
         }
     }
 
-    @Test func anExpiredOrInactiveAdminDoesNotCount() async throws {
+    @Test(arguments: TestDriver.available) func anExpiredOrInactiveAdminDoesNotCount(_ driver: TestDriver) async throws {
         let root = makeKey("root", role: "admin")
         let expired = makeKey("expired", role: "admin", expiresAt: now.addingTimeInterval(-60))
         let expiringNow = makeKey("expiring-now", role: "admin", expiresAt: now)
         let inactive = makeKey("inactive", role: "admin", isActive: false)
-        try await withStore([root, expired, expiringNow, inactive]) { store async throws in
+        try await withStore(driver, [root, expired, expiringNow, inactive]) { store async throws in
             #expect(try await store.mutateGuarded(id: root.id, at: now, .revoke) == .wouldRemoveLastAdmin)
         }
     }
 
-    @Test func aDeploymentWithoutAUsableAdminIsNotLockedOut() async throws {
+    @Test(arguments: TestDriver.available) func aDeploymentWithoutAUsableAdminIsNotLockedOut(_ driver: TestDriver) async throws {
         let scopedAdmin = makeKey("scoped", role: "admin", allowedSessions: ["alpha"])
         let operatorKey = makeKey("worker")
-        try await withStore([scopedAdmin, operatorKey]) { store async throws in
+        try await withStore(driver, [scopedAdmin, operatorKey]) { store async throws in
             #expect(try await store.mutateGuarded(id: operatorKey.id, at: now, .revoke) != .wouldRemoveLastAdmin)
             #expect(try await store.mutateGuarded(id: scopedAdmin.id, at: now, .delete) == .done(nil))
         }
     }
 
-    @Test func promotingAnotherKeyAllowsRemovingTheOldAdmin() async throws {
+    @Test(arguments: TestDriver.available) func promotingAnotherKeyAllowsRemovingTheOldAdmin(_ driver: TestDriver) async throws {
         let root = makeKey("root", role: "admin")
         let candidate = makeKey("candidate")
-        try await withStore([root, candidate]) { store async throws in
+        try await withStore(driver, [root, candidate]) { store async throws in
             var promoted = candidate
             promoted.role = "admin"
             #expect(try await store.mutateGuarded(id: candidate.id, at: now, .update(promoted)) == .done(promoted))
@@ -128,8 +130,8 @@ struct ApiKeyGuardTests {
         }
     }
 
-    @Test func anUnknownIdIsNotFound() async throws {
-        try await withStore([makeKey("root", role: "admin")]) { store async throws in
+    @Test(arguments: TestDriver.available) func anUnknownIdIsNotFound(_ driver: TestDriver) async throws {
+        try await withStore(driver, [makeKey("root", role: "admin")]) { store async throws in
             #expect(try await store.mutateGuarded(id: "missing", at: now, .revoke) == .notFound)
             #expect(try await store.mutateGuarded(id: "missing", at: now, .delete) == .notFound)
             let error = await #expect(throws: PersistenceError.self) {
@@ -139,9 +141,9 @@ struct ApiKeyGuardTests {
         }
     }
 
-    @Test func updateGuardedReportsRefusalAsFalse() async throws {
+    @Test(arguments: TestDriver.available) func updateGuardedReportsRefusalAsFalse(_ driver: TestDriver) async throws {
         let admin = makeKey("root", role: "admin")
-        try await withStore([admin]) { store async throws in
+        try await withStore(driver, [admin]) { store async throws in
             var demoted = admin
             demoted.role = "viewer"
             #expect(try await !store.updateGuarded(demoted, unlessNoUsableAdminRemainsAt: now))
@@ -152,10 +154,10 @@ struct ApiKeyGuardTests {
         }
     }
 
-    @Test func theUpdateTargetsTheGivenIdEvenIfTheRecordSaysOtherwise() async throws {
+    @Test(arguments: TestDriver.available) func theUpdateTargetsTheGivenIdEvenIfTheRecordSaysOtherwise(_ driver: TestDriver) async throws {
         let admin = makeKey("root", role: "admin")
         let other = makeKey("other")
-        try await withStore([admin, other]) { store async throws in
+        try await withStore(driver, [admin, other]) { store async throws in
             var edited = other
             edited.id = admin.id  // a stale or forged id in the body must not redirect the write
             edited.role = "admin"
@@ -170,11 +172,11 @@ struct ApiKeyGuardTests {
         }
     }
 
-    @Test func concurrentRevocationsOfTheLastTwoAdminsCannotBothSucceed() async throws {
+    @Test(arguments: TestDriver.available) func concurrentRevocationsOfTheLastTwoAdminsCannotBothSucceed(_ driver: TestDriver) async throws {
         for _ in 0..<10 {
             let first = makeKey("first", role: "admin")
             let second = makeKey("second", role: "admin")
-            try await withStore([first, second]) { store async throws in
+            try await withStore(driver, [first, second]) { store async throws in
                 async let a = store.mutateGuarded(id: first.id, at: now, .revoke)
                 async let b = store.mutateGuarded(id: second.id, at: now, .delete)
                 let outcomes = try await [a, b]

@@ -2,16 +2,18 @@ import Foundation
 import Persistence
 import Testing
 
-@Suite("API key store")
+@Suite("API key store", .timeLimit(.minutes(1)))
 struct ApiKeyStoreTests {
-    private func withStore(_ body: (SQLApiKeyStore, SQLiteDatabase) async throws -> Void) async throws {
-        try await withDatabase(migrations: MainSchema.migrations) { database, _ async throws in
+    private func withStore(
+        _ driver: TestDriver, _ body: (SQLApiKeyStore, any SQLDatabase) async throws -> Void
+    ) async throws {
+        try await withDatabase(driver, migrations: MainSchema.migrations) { database, _ async throws in
             try await body(SQLApiKeyStore(database: database), database)
         }
     }
 
-    @Test func everyFieldRoundTrips() async throws {
-        try await withStore { store, _ async throws in
+    @Test(arguments: TestDriver.available) func everyFieldRoundTrips(_ driver: TestDriver) async throws {
+        try await withStore(driver) { store, _ async throws in
             var full = makeKey("everything", role: "admin")
             full.allowedIps = ["10.0.0.0/8", "192.168.1.7"]
             full.allowedSessions = ["alpha", "beta"]
@@ -38,8 +40,8 @@ struct ApiKeyStoreTests {
         }
     }
 
-    @Test func timestampsAreStoredAsISOTextWithMilliseconds() async throws {
-        try await withStore { store, database async throws in
+    @Test(arguments: TestDriver.available) func timestampsAreStoredAsISOTextWithMilliseconds(_ driver: TestDriver) async throws {
+        try await withStore(driver) { store, database async throws in
             var key = makeKey("iso")
             key.expiresAt = Date(timeIntervalSince1970: 1_795_967_291)
             try await store.insert(key)
@@ -50,8 +52,8 @@ struct ApiKeyStoreTests {
         }
     }
 
-    @Test func listIsNewestFirst() async throws {
-        try await withStore { store, _ async throws in
+    @Test(arguments: TestDriver.available) func listIsNewestFirst(_ driver: TestDriver) async throws {
+        try await withStore(driver) { store, _ async throws in
             let keys = (0..<5).map {
                 makeKey("key\($0)", createdAt: referenceDate.addingTimeInterval(Double($0) * 3600))
             }
@@ -60,8 +62,8 @@ struct ApiKeyStoreTests {
         }
     }
 
-    @Test func aDuplicateHashOrIdIsAConstraintViolation() async throws {
-        try await withStore { store, _ async throws in
+    @Test(arguments: TestDriver.available) func aDuplicateHashOrIdIsAConstraintViolation(_ driver: TestDriver) async throws {
+        try await withStore(driver) { store, _ async throws in
             let original = makeKey("original")
             try await store.insert(original)
 
@@ -78,8 +80,8 @@ struct ApiKeyStoreTests {
         }
     }
 
-    @Test func updateOverwritesAndMissingKeysAreNotFound() async throws {
-        try await withStore { store, _ async throws in
+    @Test(arguments: TestDriver.available) func updateOverwritesAndMissingKeysAreNotFound(_ driver: TestDriver) async throws {
+        try await withStore(driver) { store, _ async throws in
             var key = makeKey("before")
             try await store.insert(key)
             key.name = "after"
@@ -96,8 +98,8 @@ struct ApiKeyStoreTests {
         }
     }
 
-    @Test func deleteReportsWhetherTheKeyExisted() async throws {
-        try await withStore { store, _ async throws in
+    @Test(arguments: TestDriver.available) func deleteReportsWhetherTheKeyExisted(_ driver: TestDriver) async throws {
+        try await withStore(driver) { store, _ async throws in
             let key = makeKey("doomed")
             try await store.insert(key)
             #expect(try await store.delete(id: key.id))
@@ -107,8 +109,8 @@ struct ApiKeyStoreTests {
         }
     }
 
-    @Test func recordUsageCountsAndOnlyMovesLastUsedForward() async throws {
-        try await withStore { store, _ async throws in
+    @Test(arguments: TestDriver.available) func recordUsageCountsAndOnlyMovesLastUsedForward(_ driver: TestDriver) async throws {
+        try await withStore(driver) { store, _ async throws in
             let key = makeKey("busy")
             try await store.insert(key)
             let later = referenceDate.addingTimeInterval(100)
@@ -123,8 +125,8 @@ struct ApiKeyStoreTests {
         }
     }
 
-    @Test func concurrentUsageUpdatesAreNotLost() async throws {
-        try await withStore { store, _ async throws in
+    @Test(arguments: TestDriver.available) func concurrentUsageUpdatesAreNotLost(_ driver: TestDriver) async throws {
+        try await withStore(driver) { store, _ async throws in
             let key = makeKey("hot")
             try await store.insert(key)
             try await withThrowingTaskGroup(of: Void.self) { group in

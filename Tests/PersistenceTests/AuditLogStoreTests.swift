@@ -2,10 +2,10 @@ import Foundation
 import Persistence
 import Testing
 
-@Suite("Audit log store")
+@Suite("Audit log store", .timeLimit(.minutes(1)))
 struct AuditLogStoreTests {
-    private func withStore(_ body: (SQLAuditLogStore) async throws -> Void) async throws {
-        try await withDatabase(migrations: MainSchema.migrations) { database, _ async throws in
+    private func withStore(_ driver: TestDriver, _ body: (SQLAuditLogStore) async throws -> Void) async throws {
+        try await withDatabase(driver, migrations: MainSchema.migrations) { database, _ async throws in
             try await body(SQLAuditLogStore(database: database))
         }
     }
@@ -16,8 +16,8 @@ struct AuditLogStoreTests {
             createdAt: referenceDate.addingTimeInterval(minutes * 60))
     }
 
-    @Test func everyFieldRoundTrips() async throws {
-        try await withStore { store async throws in
+    @Test(arguments: TestDriver.available) func everyFieldRoundTrips(_ driver: TestDriver) async throws {
+        try await withStore(driver) { store async throws in
             let full = AuditEntry(
                 id: "a1", action: "api_key_created", severity: "warn", apiKeyId: "k1", apiKeyName: "ops",
                 sessionId: "s1", sessionName: "alpha", ipAddress: "203.0.113.9", userAgent: "curl/8",
@@ -32,8 +32,8 @@ struct AuditLogStoreTests {
         }
     }
 
-    @Test func listPagesNewestFirstAndFiltersByAction() async throws {
-        try await withStore { store async throws in
+    @Test(arguments: TestDriver.available) func listPagesNewestFirstAndFiltersByAction(_ driver: TestDriver) async throws {
+        try await withStore(driver) { store async throws in
             for minute in 0..<10 {
                 try await store.append(
                     entry(minute.isMultiple(of: 2) ? "even" : "odd", minutesAfterReference: Double(minute)))
@@ -54,16 +54,16 @@ struct AuditLogStoreTests {
         }
     }
 
-    @Test func negativePagingCountsAsZero() async throws {
-        try await withStore { store async throws in
+    @Test(arguments: TestDriver.available) func negativePagingCountsAsZero(_ driver: TestDriver) async throws {
+        try await withStore(driver) { store async throws in
             try await store.append(entry("x", minutesAfterReference: 0))
             #expect(try await store.list(limit: -1, offset: 0, action: nil).isEmpty)
             #expect(try await store.list(limit: 5, offset: -3, action: nil).count == 1)
         }
     }
 
-    @Test func pruneRemovesOnlyOlderEntries() async throws {
-        try await withStore { store async throws in
+    @Test(arguments: TestDriver.available) func pruneRemovesOnlyOlderEntries(_ driver: TestDriver) async throws {
+        try await withStore(driver) { store async throws in
             for minute in 0..<6 {
                 try await store.append(entry("tick", minutesAfterReference: Double(minute)))
             }

@@ -3,11 +3,10 @@ import Persistence
 import Reactor
 import Testing
 
-@Suite("Migrations")
+@Suite("Migrations", .timeLimit(.minutes(1)))
 struct MigratorTests {
     private func tableNames(_ database: any SQLDatabase) async throws -> Set<String> {
-        let rows = try await database.query("SELECT name FROM sqlite_master WHERE type = 'table'")
-        return Set(rows.compactMap { $0.string("name") })
+        try await Catalogue.tableNames(database)
     }
 
     private func ledger(_ database: any SQLDatabase) async throws -> [Int64] {
@@ -16,10 +15,8 @@ struct MigratorTests {
         }
     }
 
-    @Test func appliesOnceAndRerunningIsANoOp() async throws {
-        try await withScratch { scratch async throws in
-            let path = scratch.path("main.sqlite")
-            let database = try await SQLiteDatabase.open(path: path, name: "main", pool: scratch.pool)
+    @Test(arguments: TestDriver.available) func appliesOnceAndRerunningIsANoOp(_ driver: TestDriver) async throws {
+        try await withDatabase(driver) { database, context async throws in
             #expect(try await Migrator.currentVersion(of: database) == 0)
             #expect(try await Migrator.migrate(database, MainSchema.migrations) == [1, 2])
             #expect(try await Migrator.migrate(database, MainSchema.migrations) == [])
@@ -28,18 +25,31 @@ struct MigratorTests {
             let names = try await database.query("SELECT name, \"appliedAt\" FROM schema_migrations ORDER BY version")
             #expect(names.map { $0.string("name") } == ["create_api_keys", "create_audit_logs"])
             #expect(names.allSatisfy { $0.string("appliedAt").flatMap(ISOTimestamp.parse) != nil })
-            await database.close()
 
-            // A restart opens the same file and finds nothing to do.
-            let reopened = try await SQLiteDatabase.open(path: path, name: "main", pool: scratch.pool)
+            // A restart opens the same database and finds nothing to do.
+            let reopened = try await context.reopen()
             #expect(try await Migrator.migrate(reopened, MainSchema.migrations) == [])
             #expect(try await Migrator.currentVersion(of: reopened) == 2)
             await reopened.close()
         }
     }
 
-    @Test func appliesOnlyWhatIsNew() async throws {
-        try await withDatabase(migrations: Array(MainSchema.migrations.prefix(1))) { database, _ async throws in
+    @Test(arguments: TestDriver.available) func nodesBootingTogetherApplyEachMigrationOnce(_ driver: TestDriver) async throws {
+        try await withDatabase(driver) { database, context async throws in
+            var nodes: [any SQLDatabase] = [database]
+            for _ in 0..<3 { nodes.append(try await context.reopen()) }
+            let applied = try await withThrowingTaskGroup(of: [Int].self) { group in
+                for node in nodes { group.addTask { try await Migrator.migrate(node, MainSchema.migrations) } }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(applied.sorted() == [1, 2], "each version applied by exactly one node")
+            #expect(try await ledger(database) == [1, 2])
+            for node in nodes.dropFirst() { await node.close() }
+        }
+    }
+
+    @Test(arguments: TestDriver.available) func appliesOnlyWhatIsNew(_ driver: TestDriver) async throws {
+        try await withDatabase(driver, migrations: Array(MainSchema.migrations.prefix(1))) { database, _ async throws in
             #expect(try await tableNames(database).contains("api_keys"))
             #expect(try await !tableNames(database).contains("audit_logs"))
             #expect(try await Migrator.migrate(database, MainSchema.migrations) == [2])
@@ -47,8 +57,8 @@ struct MigratorTests {
         }
     }
 
-    @Test func refusesADatabaseMigratedByANewerBuild() async throws {
-        try await withDatabase(migrations: MainSchema.migrations) { database, _ async throws in
+    @Test(arguments: TestDriver.available) func refusesADatabaseMigratedByANewerBuild(_ driver: TestDriver) async throws {
+        try await withDatabase(driver, migrations: MainSchema.migrations) { database, _ async throws in
             try await database.execute(
                 "INSERT INTO schema_migrations (version, name, \"appliedAt\") VALUES (3, 'from_the_future', $1)",
                 [.text(ISOTimestamp.format(Date()))])
@@ -60,21 +70,22 @@ struct MigratorTests {
         }
     }
 
-    @Test func aNewerDatabaseIsRefusedBeforeAnythingIsApplied() async throws {
-        try await withDatabase(migrations: DataSchema.migrations) { database, _ async throws in
+    @Test(arguments: TestDriver.available) func aNewerDatabaseIsRefusedBeforeAnythingIsApplied(_ driver: TestDriver) async throws {
+        try await withDatabase(driver, migrations: DataSchema.migrations) { database, _ async throws in
             try await database.execute(
                 "INSERT INTO schema_migrations (version, name, \"appliedAt\") VALUES (99, 'x', 'y')")
+            let next = (DataSchema.migrations.last?.version ?? 0) + 1
             let later =
                 DataSchema.migrations + [
-                    Migration(version: 2, name: "add_table", sql: { _ in "CREATE TABLE later (x INTEGER);" })
+                    Migration(version: next, name: "add_table", sql: { _ in "CREATE TABLE later (x INTEGER);" })
                 ]
             await #expect(throws: PersistenceError.self) { try await Migrator.migrate(database, later) }
             #expect(try await !tableNames(database).contains("later"))
         }
     }
 
-    @Test func aFailingMigrationLeavesNoTraceAndCanBeRetried() async throws {
-        try await withDatabase { database, _ async throws in
+    @Test(arguments: TestDriver.available) func aFailingMigrationLeavesNoTraceAndCanBeRetried(_ driver: TestDriver) async throws {
+        try await withDatabase(driver) { database, _ async throws in
             let first = Migration(version: 1, name: "one", sql: { _ in "CREATE TABLE one (x INTEGER);" })
             let broken = Migration(
                 version: 2, name: "two", sql: { _ in "CREATE TABLE two (x INTEGER); CREATE TABLE broken (x INTEGER" })
@@ -99,8 +110,8 @@ struct MigratorTests {
         #expect(apiKeys.sql(.postgres).contains("\"isActive\" BOOLEAN NOT NULL DEFAULT true"))
     }
 
-    @Test func apiKeyColumnsHaveOpenWADefaults() async throws {
-        try await withDatabase(migrations: MainSchema.migrations) { database, _ async throws in
+    @Test(arguments: TestDriver.available) func apiKeyColumnsHaveOpenWADefaults(_ driver: TestDriver) async throws {
+        try await withDatabase(driver, migrations: MainSchema.migrations) { database, _ async throws in
             try await database.execute(
                 """
                 INSERT INTO api_keys ("id", "name", "keyHash", "keyPrefix", "createdAt", "updatedAt") \
@@ -117,19 +128,17 @@ struct MigratorTests {
             try await database.execute(
                 "INSERT INTO audit_logs (\"id\", \"action\", \"createdAt\") VALUES ('a1', 'test', 'now')")
             #expect(try await database.query("SELECT severity FROM audit_logs").first?.string("severity") == "info")
-            let indexes = try await database.query(
-                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_logs' AND sql IS NOT NULL")
             #expect(
-                Set(indexes.compactMap { $0.string("name") }) == [
+                try await Catalogue.indexNames(database, table: "audit_logs") == [
                     "IDX_audit_logs_action", "IDX_audit_logs_apiKeyId", "IDX_audit_logs_sessionId",
                     "IDX_audit_logs_createdAt",
                 ])
         }
     }
 
-    @Test func sessionsTableHasOpenWAColumnsAndDefaults() async throws {
-        try await withDatabase(named: "data", migrations: DataSchema.migrations) { database, _ async throws in
-            let columns = try await database.query("PRAGMA table_info(sessions)").compactMap { $0.string("name") }
+    @Test(arguments: TestDriver.available) func sessionsTableHasOpenWAColumnsAndDefaults(_ driver: TestDriver) async throws {
+        try await withDatabase(driver, named: "data", migrations: DataSchema.migrations) { database, _ async throws in
+            let columns = try await Catalogue.columnNames(database, table: "sessions")
             #expect(
                 columns == [
                     "id", "name", "status", "phone", "pushName", "config", "proxyUrl", "proxyType", "connectedAt",
@@ -150,6 +159,35 @@ struct MigratorTests {
                 try await database.execute(insert, [.text("s2"), .text("alpha"), now])
             }
             #expect(duplicate?.isConstraintViolation == true)
+        }
+    }
+
+    @Test(arguments: TestDriver.available) func messagesTableDeduplicatesInboundMessages(_ driver: TestDriver) async throws {
+        try await withDatabase(driver, named: "data", migrations: DataSchema.migrations) { database, _ async throws in
+            #expect(
+                try await Catalogue.columnNames(database, table: "messages") == [
+                    "id", "sessionId", "waMessageId", "chatId", "chatName", "author", "from", "to", "body", "type",
+                    "direction", "timestamp", "metadata", "status", "createdAt", "mediaPath", "mediaMimetype",
+                ])
+            let insert = """
+                INSERT INTO messages ("id", "sessionId", "waMessageId", "chatId", "timestamp", "createdAt") \
+                VALUES ($1, $2, $3, $4, $5, $6)
+                """
+            let now = SQLValue.text(ISOTimestamp.format(referenceDate))
+            let big = SQLValue.integer(4_102_444_800_000)  // past 32 bits
+            try await database.execute(insert, [.text("m1"), .text("s1"), .text("WA1"), .text("c@c.us"), big, now])
+            // Unacknowledged sends have no WhatsApp id yet, and NULLs never collide.
+            try await database.execute(insert, [.text("m2"), .text("s1"), .null, .text("c@c.us"), big, now])
+            try await database.execute(insert, [.text("m3"), .text("s1"), .null, .text("c@c.us"), big, now])
+            let duplicate = await #expect(throws: PersistenceError.self) {
+                try await database.execute(insert, [.text("m4"), .text("s1"), .text("WA1"), .text("c@c.us"), big, now])
+            }
+            #expect(duplicate?.isConstraintViolation == true)
+            let row = try #require(try await database.query("SELECT * FROM messages WHERE \"id\" = 'm1'").first)
+            #expect(row.string("type") == "text")
+            #expect(row.string("direction") == "outgoing")
+            #expect(row.string("status") == "sent")
+            #expect(row.int("timestamp") == 4_102_444_800_000)
         }
     }
 }

@@ -61,9 +61,10 @@ struct MediaStreamingMemoryTests {
         #expect(decryptedCheck.finalize() == expectedSHA)
         #expect(largestPiece <= Self.chunkSize + 16)
         if let before {
-            // Holding the file (or its ciphertext) would add ≥ 100 MB; other suites running in parallel add a
-            // few MB at most, so a 48 MB ceiling separates the two cases.
-            #expect(peak - before < 48 * 1024 * 1024, "resident memory grew by \(peak - before) bytes")
+            // Holding the file (or its ciphertext) would add at least 100 MiB. Resident size is the whole
+            // process's, and the other suites running in parallel have been seen to add up to ~55 MiB, so
+            // the ceiling sits just under the size of the file.
+            #expect(peak - before < 96 * 1024 * 1024, "resident memory grew by \(peak - before) bytes")
         }
     }
 }

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Glibc
 import Reactor
+import Synchronization
 
 /// A SQLite database file behind one connection confined to one worker lane.
 ///
@@ -10,8 +11,11 @@ import Reactor
 /// connection never needs SQLite's own mutexes and async callers are serialized in arrival order.
 /// SQLite allows one writer at a time anyway, so a single connection loses nothing for writes.
 ///
+/// Async transactions (`withTransaction`) send their statements to the lane one at a time, so a
+/// gate keeps every other statement off the lane while one is open (`SQLiteGate`).
+///
 /// `@unchecked Sendable`: the only mutable state is inside `connection`, and `connection` is
-/// touched only inside `onLane`, whose work runs on `lane`, a serial queue.
+/// touched only inside `onLane`/`onLaneReserved`, whose work runs on `lane`, a serial queue.
 package final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     /// The logical name, "main" or "data".
     package let name: String
@@ -22,12 +26,18 @@ package final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
 
     private let lane: WorkerLane
     private let connection: SQLiteConnection
+    private let gate: SQLiteGate
+
+    /// The gate (database file) whose async transaction the current task is running, to refuse
+    /// statements that would otherwise wait for that very transaction to end.
+    @TaskLocal private static var transactionOwner: ObjectIdentifier?
 
     private init(name: String, path: String, lane: WorkerLane, connection: SQLiteConnection) {
         self.name = name
         self.path = path
         self.lane = lane
         self.connection = connection
+        self.gate = SQLiteGate.shared(forPath: path)
     }
 
     /// Opens the database file at `path`, creating it and its parent directory when needed.
@@ -70,7 +80,24 @@ package final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         return Int(truncatingIfNeeded: hash)
     }
 
+    /// Runs `work` on the lane as ordinary (shared) work: it waits while an async transaction
+    /// holds the connection.
     private func onLane<T: Sendable>(_ work: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        if Self.transactionOwner == ObjectIdentifier(gate) {
+            throw PersistenceError.sqlite(
+                code: SQLITE_MISUSE,
+                message: "statement on the database inside its own transaction; use the transaction", sql: nil)
+        }
+        await gate.enterShared()
+        defer { gate.leaveShared() }
+        return try await onLaneReserved(work)
+    }
+
+    /// Runs `work` on the lane without the gate: for the statements of the transaction that
+    /// holds it.
+    private func onLaneReserved<T: Sendable>(
+        _ work: @escaping @Sendable (SQLiteConnection) throws -> T
+    ) async throws -> T {
         try await lane.run {
             dispatchPrecondition(condition: .onQueue(self.lane.queue))
             return try work(self.connection)
@@ -116,6 +143,43 @@ package final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         }
     }
 
+    /// Runs `body` between `BEGIN IMMEDIATE` and `COMMIT` with the connection reserved for it,
+    /// rolling back when anything throws. Each statement of the body is one job on the lane; the
+    /// gate keeps other statements from slipping in between them.
+    package func withTransaction<T: Sendable>(
+        _ body: @escaping @Sendable (any AsyncSQLTransaction) async throws -> T
+    ) async throws -> T {
+        if Self.transactionOwner == ObjectIdentifier(gate) {
+            throw PersistenceError.sqlite(code: SQLITE_MISUSE, message: "transactions do not nest", sql: nil)
+        }
+        await gate.enterExclusive()
+        defer { gate.leaveExclusive() }
+        _ = try await onLaneReserved { try $0.execute("BEGIN IMMEDIATE", []) }
+        let transaction = SQLiteAsyncTransaction(database: self)
+        do {
+            let result = try await Self.$transactionOwner.withValue(ObjectIdentifier(gate)) {
+                try await body(transaction)
+            }
+            transaction.finish()
+            _ = try await onLaneReserved { try $0.execute("COMMIT", []) }
+            return result
+        } catch {
+            transaction.finish()
+            // As in `transaction(_:)`: a failed statement or COMMIT may leave it open.
+            _ = try? await onLaneReserved { connection in
+                if connection.isInTransaction { try connection.execute("ROLLBACK", []) }
+            }
+            throw error
+        }
+    }
+
+    /// Runs one statement of an async transaction; only `SQLiteAsyncTransaction` calls it.
+    fileprivate func reserved<T: Sendable>(
+        _ work: @escaping @Sendable (SQLiteConnection) throws -> T
+    ) async throws -> T {
+        try await onLaneReserved(work)
+    }
+
     /// Runs `SELECT 1` on the lane: it waits behind queued work, so it also shows a stalled lane.
     package func ping() async throws {
         _ = try await query("SELECT 1", [])
@@ -125,6 +189,43 @@ package final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     /// `PersistenceError.unavailable`. Closing twice is harmless.
     package func close() async {
         _ = try? await onLane { $0.close() }
+    }
+}
+
+/// The statements of one open async SQLite transaction; every call after the body returned
+/// throws, so a transaction smuggled out of its body cannot write outside of it.
+private final class SQLiteAsyncTransaction: AsyncSQLTransaction {
+    private let database: SQLiteDatabase
+    private let finished = Atomic<Bool>(false)
+
+    init(database: SQLiteDatabase) {
+        self.database = database
+    }
+
+    var dialect: SQLDialect { .sqlite }
+
+    func finish() { finished.store(true, ordering: .relaxed) }
+
+    private func checkActive() throws {
+        guard !finished.load(ordering: .relaxed) else {
+            throw PersistenceError.sqlite(code: SQLITE_MISUSE, message: "transaction used after it ended", sql: nil)
+        }
+    }
+
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        try checkActive()
+        return try await database.reserved { try $0.query(sql, binds) }
+    }
+
+    @discardableResult
+    func execute(_ sql: String, _ binds: [SQLValue]) async throws -> Int {
+        try checkActive()
+        return try await database.reserved { try $0.execute(sql, binds) }
+    }
+
+    func executeScript(_ sql: String) async throws {
+        try checkActive()
+        try await database.reserved { try $0.executeScript(sql) }
     }
 }
 
@@ -164,58 +265,5 @@ private final class SQLiteTransaction: SQLTransaction {
     func executeScript(_ sql: String) throws {
         try checkActive()
         try connection.executeScript(sql)
-    }
-}
-
-/// Creates a SQLite database file and its directory with private permissions before SQLite opens
-/// it.
-///
-/// The file holds API key hashes and engine credentials, so it must never be world-readable,
-/// whatever the process umask says. SQLite creates the `-wal` and `-shm` files with the mode of
-/// the database file, so tightening this one file covers all three.
-enum SQLiteFiles {
-    /// Mode for a directory this code creates: owner only.
-    static let directoryMode: mode_t = 0o700
-    /// Mode the database file is always set to: owner read/write only.
-    static let fileMode: mode_t = 0o600
-
-    /// Makes sure `path`'s parent directory exists (created 0700 when missing) and that `path` is
-    /// a regular file with mode 0600, creating it empty when missing. An existing parent keeps its
-    /// mode: it may be a shared directory such as `./data` that the operator set up.
-    ///
-    /// - Throws: `PersistenceError.unavailable` when any step fails.
-    static func prepare(path: String, databaseName: String) throws {
-        func unavailable(_ reason: String) -> PersistenceError {
-            .unavailable(database: databaseName, reason: reason)
-        }
-
-        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else {
-                throw unavailable("cannot create \(path): \(parent) is not a directory")
-            }
-        } else {
-            do {
-                try FileManager.default.createDirectory(
-                    atPath: parent, withIntermediateDirectories: true,
-                    attributes: [.posixPermissions: Int(directoryMode)])
-            } catch {
-                throw unavailable("cannot create directory \(parent): \(error.localizedDescription)")
-            }
-        }
-
-        // O_CREAT without O_EXCL or O_TRUNC: creates a missing file and leaves an existing one
-        // untouched, with no window between a check and the create. Opening a directory for
-        // writing fails with EISDIR, which is exactly the refusal wanted.
-        let descriptor = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, fileMode)
-        guard descriptor >= 0 else {
-            throw unavailable("cannot open \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { _ = Glibc.close(descriptor) }
-        // Tighten an existing file as well: a file restored from a backup may be 0644.
-        guard fchmod(descriptor, fileMode) == 0 else {
-            throw unavailable("cannot set mode 0600 on \(path): \(String(cString: strerror(errno)))")
-        }
     }
 }

@@ -154,9 +154,11 @@ package final class SQLApiKeyStore: ApiKeyStore {
     package func mutateGuarded(
         id: String, at now: Date, _ change: ApiKeyMutation
     ) async throws -> ApiKeyGuardedResult {
-        let loadAll = Self.selectAll + database.dialect.lockForUpdateSuffix
-        return try await database.transaction { transaction in
-            let keys = try transaction.query(loadAll, []).map(ApiKeyRecord.init(row:))
+        // A fixed order makes concurrent guarded mutations lock the rows in the same order on
+        // PostgreSQL, so they queue behind each other instead of deadlocking.
+        let loadAll = Self.selectAll + " ORDER BY \"id\"" + database.dialect.lockForUpdateSuffix
+        return try await database.withTransaction { transaction in
+            let keys = try await transaction.query(loadAll, []).map(ApiKeyRecord.init(row:))
             guard let current = keys.first(where: { $0.id == id }) else { return .notFound }
 
             let after: ApiKeyRecord?
@@ -180,9 +182,9 @@ package final class SQLApiKeyStore: ApiKeyStore {
             if hadUsableAdmin && !keepsUsableAdmin { return .wouldRemoveLastAdmin }
 
             if let after {
-                try transaction.execute(Self.updateSQL, after.columnValues)
+                try await transaction.execute(Self.updateSQL, after.columnValues)
             } else {
-                try transaction.execute(Self.deleteSQL, [.text(id)])
+                try await transaction.execute(Self.deleteSQL, [.text(id)])
             }
             return .done(after)
         }

@@ -1,11 +1,12 @@
-/// Migrations of the data database. For now only the sessions table; engine auth state,
-/// messages, chats, contacts, groups, webhooks and the outbox arrive as later versions.
+/// Migrations of the data database. For now the sessions and messages tables; engine auth
+/// state, chats, contacts, groups, webhooks and the outbox arrive as later versions.
 ///
 /// Column names are OpenWA's camelCase names, double-quoted so PostgreSQL keeps their case.
 package enum DataSchema {
     /// Every data-database migration, oldest first.
     package static let migrations: [Migration] = [
-        Migration(version: 1, name: "create_sessions", sql: sessions)
+        Migration(version: 1, name: "create_sessions", sql: sessions),
+        Migration(version: 2, name: "create_messages", sql: messages),
     ]
 
     /// `config` is a JSON object (unknown keys are kept), `status` one of OpenWA's session
@@ -33,6 +34,41 @@ package enum DataSchema {
             "createdAt" TEXT NOT NULL,
             "updatedAt" TEXT NOT NULL
         );
+        """
+    }
+
+    /// OpenWA's `messages` (reference 7.2): one row per message sent or received. `timestamp` is
+    /// WhatsApp's (seconds since the epoch), `createdAt` ours (ISO text). The UNIQUE pair
+    /// (`sessionId`, `waMessageId`) deduplicates redelivered inbound messages; NULL ids (a send
+    /// not yet acknowledged) never collide. Full-text search (FTS5 / tsvector) comes with search.
+    private static func messages(_ dialect: SQLDialect) -> String {
+        """
+        CREATE TABLE messages (
+            "id" TEXT NOT NULL PRIMARY KEY,
+            "sessionId" TEXT NOT NULL,
+            "waMessageId" TEXT,
+            "chatId" TEXT NOT NULL,
+            "chatName" TEXT,
+            "author" TEXT,
+            "from" TEXT,
+            "to" TEXT,
+            "body" TEXT,
+            "type" TEXT NOT NULL DEFAULT 'text',
+            "direction" TEXT NOT NULL DEFAULT 'outgoing',
+            "timestamp" \(dialect.bigIntegerType),
+            "metadata" TEXT,
+            "status" TEXT NOT NULL DEFAULT 'sent',
+            "createdAt" TEXT NOT NULL,
+            "mediaPath" TEXT,
+            "mediaMimetype" TEXT
+        );
+        CREATE UNIQUE INDEX "UQ_messages_session_waMessageId" ON messages ("sessionId", "waMessageId");
+        CREATE INDEX "IDX_messages_session_createdAt" ON messages ("sessionId", "createdAt");
+        CREATE INDEX "IDX_messages_chatId" ON messages ("chatId");
+        CREATE INDEX "IDX_messages_session_chat_createdAt" ON messages ("sessionId", "chatId", "createdAt");
+        CREATE INDEX "IDX_messages_status" ON messages ("status");
+        CREATE INDEX "IDX_messages_createdAt" ON messages ("createdAt");
+        CREATE INDEX "IDX_messages_mediaPath" ON messages ("mediaPath") WHERE "mediaPath" IS NOT NULL;
         """
     }
 }

@@ -35,8 +35,10 @@ package enum Migrator {
     /// Brings `database` up to the newest of `migrations`.
     ///
     /// Each migration runs in its own transaction together with its ledger row, so a failed
-    /// migration leaves neither half a schema change nor a record of it, and a restart resumes
-    /// where the last run stopped. Running again with nothing new is a no-op.
+    /// migration leaves neither half a schema change nor a record of it (PostgreSQL's DDL is
+    /// transactional, and so is SQLite's), and a restart resumes where the last run stopped.
+    /// Running again with nothing new is a no-op. On PostgreSQL every step holds an advisory
+    /// lock, so several nodes may boot against one database at once.
     ///
     /// - Returns: the versions applied by this call, oldest first.
     /// - Throws: `PersistenceError.incompatibleSchema` when the database already holds a version
@@ -48,7 +50,7 @@ package enum Migrator {
                 && (migrations.first?.version ?? 1) >= 1,
             "migration versions must be positive and strictly increasing")
 
-        try await database.execute(createLedger, [])
+        try await createLedger(in: database)
         let recorded = try await appliedVersions(of: database)
         let newestKnown = migrations.last?.version ?? 0
         if let newestRecorded = recorded.max(), newestRecorded > newestKnown {
@@ -60,15 +62,17 @@ package enum Migrator {
         for migration in migrations where !recorded.contains(migration.version) {
             let script = migration.sql(database.dialect)
             let appliedAt = ISOTimestamp.format(Date())
-            let didApply = try await database.transaction { transaction in
-                // Checked again under the write lock: another process sharing the database may
+            let lock = database.dialect.migrationLockStatement
+            let didApply = try await database.withTransaction { transaction in
+                if let lock { _ = try await transaction.query(lock, []) }
+                // Checked again under the lock: another node or process sharing the database may
                 // have applied this version since the ledger was read above.
-                let already = try transaction.query(
+                let already = try await transaction.query(
                     "SELECT \"version\" FROM schema_migrations WHERE \"version\" = $1",
                     [.integer(Int64(migration.version))])
                 guard already.isEmpty else { return false }
-                try transaction.executeScript(script)
-                try transaction.execute(
+                try await transaction.executeScript(script)
+                try await transaction.execute(
                     "INSERT INTO schema_migrations (\"version\", \"name\", \"appliedAt\") VALUES ($1, $2, $3)",
                     [.integer(Int64(migration.version)), .text(migration.name), .text(appliedAt)])
                 return true
@@ -81,8 +85,22 @@ package enum Migrator {
     /// The highest version recorded in the database's ledger, 0 for a fresh database (whose
     /// empty ledger this creates, so the answer never depends on whether `migrate` ran before).
     package static func currentVersion(of database: any SQLDatabase) async throws -> Int {
-        try await database.execute(createLedger, [])
+        try await createLedger(in: database)
         return try await appliedVersions(of: database).max() ?? 0
+    }
+
+    /// Creates the ledger when missing. On PostgreSQL this too runs under the migration lock:
+    /// two nodes booting at once would otherwise race in `CREATE TABLE IF NOT EXISTS`, which is
+    /// not atomic there and can fail with a duplicate-type error.
+    private static func createLedger(in database: any SQLDatabase) async throws {
+        guard let lock = database.dialect.migrationLockStatement else {
+            try await database.execute(createLedger, [])
+            return
+        }
+        try await database.withTransaction { transaction in
+            _ = try await transaction.query(lock, [])
+            try await transaction.execute(createLedger, [])
+        }
     }
 
     private static func appliedVersions(of database: any SQLDatabase) async throws -> Set<Int> {

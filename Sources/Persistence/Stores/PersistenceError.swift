@@ -10,6 +10,7 @@
 package struct PersistenceError: Error, Sendable, CustomStringConvertible {
     private enum Code: Sendable {
         case sqlite
+        case postgres
         case unavailable
         case constraint
         case notFound
@@ -31,14 +32,19 @@ package struct PersistenceError: Error, Sendable, CustomStringConvertible {
     /// The driver's own result code (SQLite's extended result code), when it gave one.
     package let resultCode: Int32?
 
+    /// PostgreSQL's five-character SQLSTATE (`23505` for a unique violation), when it gave one.
+    package let sqlState: String?
+
     private init(
-        _ code: Code, message: String, database: String? = nil, sql: String? = nil, resultCode: Int32? = nil
+        _ code: Code, message: String, database: String? = nil, sql: String? = nil, resultCode: Int32? = nil,
+        sqlState: String? = nil
     ) {
         self.code = code
         self.message = message
         self.database = database
         self.sql = sql
         self.resultCode = resultCode
+        self.sqlState = sqlState
     }
 
     /// A driver failure that is neither a constraint violation nor an outage: usually a bug in a
@@ -47,15 +53,25 @@ package struct PersistenceError: Error, Sendable, CustomStringConvertible {
         Self(.sqlite, message: message, sql: sql, resultCode: code)
     }
 
-    /// The database cannot serve requests: it could not be opened, it was closed, its storage
-    /// failed, or it stayed locked past the busy timeout.
-    package static func unavailable(database: String, reason: String, resultCode: Int32? = nil) -> Self {
-        Self(.unavailable, message: reason, database: database, resultCode: resultCode)
+    /// A PostgreSQL error that is neither a constraint violation nor an outage: usually a bug in
+    /// a statement (syntax, a missing column, a type the server could not infer).
+    package static func postgres(sqlState: String?, message: String, sql: String?) -> Self {
+        Self(.postgres, message: message, sql: sql, sqlState: sqlState)
+    }
+
+    /// The database cannot serve requests: it could not be opened or reached, it was closed, its
+    /// storage failed, it stayed locked past the busy timeout, or a statement timed out.
+    package static func unavailable(
+        database: String, reason: String, resultCode: Int32? = nil, sqlState: String? = nil
+    ) -> Self {
+        Self(.unavailable, message: reason, database: database, resultCode: resultCode, sqlState: sqlState)
     }
 
     /// A constraint rejected the write, typically a UNIQUE column that already holds the value.
-    package static func constraint(_ message: String, sql: String? = nil, resultCode: Int32? = nil) -> Self {
-        Self(.constraint, message: message, sql: sql, resultCode: resultCode)
+    package static func constraint(
+        _ message: String, sql: String? = nil, resultCode: Int32? = nil, sqlState: String? = nil
+    ) -> Self {
+        Self(.constraint, message: message, sql: sql, resultCode: resultCode, sqlState: sqlState)
     }
 
     /// The row the operation targets does not exist.
@@ -91,7 +107,7 @@ package struct PersistenceError: Error, Sendable, CustomStringConvertible {
     package var description: String {
         var text: String
         switch code {
-        case .sqlite: text = "SQL error"
+        case .sqlite, .postgres: text = "SQL error"
         case .unavailable: text = "database unavailable"
         case .constraint: text = "constraint violation"
         case .notFound: text = "not found"
@@ -101,6 +117,7 @@ package struct PersistenceError: Error, Sendable, CustomStringConvertible {
         if let database { text += " [\(database)]" }
         text += ": \(message)"
         if let resultCode { text += " (code \(resultCode))" }
+        if let sqlState { text += " (SQLSTATE \(sqlState))" }
         if let sql { text += " in: \(sql)" }
         return text
     }

@@ -38,8 +38,10 @@ package final class ReopeningDatabase: SQLDatabase {
         try await database().execute(sql, binds)
     }
 
-    package func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T {
-        try await database().transaction(body)
+    package func withTransaction<T: Sendable>(
+        _ body: @escaping @Sendable (any AsyncSQLTransaction) async throws -> T
+    ) async throws -> T {
+        try await database().withTransaction(body)
     }
 
     package func ping() async throws {

@@ -14,6 +14,14 @@ package enum SQLDialect: Sendable, Equatable {
         }
     }
 
+    /// The column type for a 64-bit integer. SQLite's INTEGER already holds 64 bits.
+    package var bigIntegerType: String {
+        switch self {
+        case .sqlite: "INTEGER"
+        case .postgres: "BIGINT"
+        }
+    }
+
     /// The literal for `true` in a column default.
     package var trueLiteral: String {
         switch self {
@@ -30,6 +38,17 @@ package enum SQLDialect: Sendable, Equatable {
         switch self {
         case .sqlite: ""
         case .postgres: " FOR UPDATE"
+        }
+    }
+
+    /// A statement that, run first inside a transaction, makes migrations of concurrently
+    /// booting nodes take turns: PostgreSQL's transaction-scoped advisory lock, released by
+    /// COMMIT or ROLLBACK. SQLite needs none, as `BEGIN IMMEDIATE` already excludes other writers.
+    package var migrationLockStatement: String? {
+        switch self {
+        case .sqlite: nil
+        // The key is an arbitrary constant ("openwa" in ASCII) shared by every openwa build.
+        case .postgres: "SELECT pg_advisory_xact_lock(111542236354401)"
         }
     }
 }
@@ -52,11 +71,17 @@ package protocol SQLDatabase: Sendable {
     @discardableResult
     func execute(_ sql: String, _ binds: [SQLValue]) async throws -> Int
 
-    /// Runs `body` inside one transaction: committed when it returns, rolled back when it throws.
+    /// Runs `body` inside one transaction on a connection reserved for it: committed when the
+    /// body returns, rolled back when it throws.
     ///
-    /// The body is synchronous because it runs where the connection lives (a worker lane for
-    /// SQLite); it must not keep the transaction after it returns.
-    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T
+    /// The body may await (PostgreSQL statements are network round trips on the reactor), so it
+    /// gets an `AsyncSQLTransaction`. Inside the body, use only that transaction: a statement on
+    /// the database itself would wait for a second connection (PostgreSQL) or for the transaction
+    /// to end (SQLite, which refuses it rather than deadlock). The transaction is finished once
+    /// the body returns, and every later call on it throws.
+    func withTransaction<T: Sendable>(
+        _ body: @escaping @Sendable (any AsyncSQLTransaction) async throws -> T
+    ) async throws -> T
 
     /// Checks that the database answers (`SELECT 1`); throws `PersistenceError.unavailable` if not.
     func ping() async throws
@@ -65,8 +90,27 @@ package protocol SQLDatabase: Sendable {
     func close() async
 }
 
-/// The statements available inside `SQLDatabase.transaction`; synchronous, valid only inside the
-/// transaction's body.
+/// The statements available inside `SQLDatabase.withTransaction`, valid only inside its body.
+///
+/// Statements run one after another in the order they are awaited; issuing two at once from
+/// child tasks is allowed but they still run in sequence on the one connection.
+package protocol AsyncSQLTransaction: Sendable {
+    /// Which SQL flavour the transaction's database speaks.
+    var dialect: SQLDialect { get }
+
+    /// Runs a statement and returns all its rows.
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
+
+    /// Runs a statement and returns how many rows it inserted, updated or deleted.
+    @discardableResult
+    func execute(_ sql: String, _ binds: [SQLValue]) async throws -> Int
+
+    /// Runs several `;`-separated statements without binds (migrations).
+    func executeScript(_ sql: String) async throws
+}
+
+/// The statements of a synchronous transaction body, for drivers whose connection lives on a
+/// thread that may block (`SQLiteDatabase.transaction(_:)`). Valid only inside the body.
 package protocol SQLTransaction {
     /// Which SQL flavour the transaction's database speaks.
     var dialect: SQLDialect { get }
@@ -105,5 +149,18 @@ extension SQLTransaction {
     @discardableResult
     package func execute(_ sql: String) throws -> Int {
         try execute(sql, [])
+    }
+}
+
+extension AsyncSQLTransaction {
+    /// Runs a statement without binds and returns all its rows.
+    package func query(_ sql: String) async throws -> [SQLRow] {
+        try await query(sql, [])
+    }
+
+    /// Runs a statement without binds and returns how many rows it changed.
+    @discardableResult
+    package func execute(_ sql: String) async throws -> Int {
+        try await execute(sql, [])
     }
 }

@@ -2,6 +2,7 @@ import API
 import ArgumentParser
 import Engines
 import Foundation
+import Logging
 import Persistence
 import Reactor
 
@@ -83,7 +84,10 @@ private func withKeyService<T: Sendable>(
     let outcome: Result<T, any Error> = blockingAwait {
         do {
             let workers = WorkerPool(size: 1)
-            let main = try await GatewayDatabases.openMain(configuration, workers: workers)
+            // A PostgreSQL main database lives on a reactor, as in the gateway.
+            let handle = try ReactorThread.start(workers: workers, logger: Logger(label: "openwa.api-keys"))
+            defer { handle.stop() }
+            let main = try await GatewayDatabases.openMain(configuration, workers: workers, handle: handle)
             let keys = ApiKeyService(
                 store: SQLApiKeyStore(database: main), pepper: configuration.apiKeyPepper,
                 bootstrapKeyFile: configuration.bootstrapKeyFile)

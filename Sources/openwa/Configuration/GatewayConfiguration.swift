@@ -2,6 +2,7 @@ import API
 import Engines
 import Foundation
 import Logging
+import Persistence
 
 /// Everything `openwa serve` reads from the environment, with OpenWA's names and defaults
 /// (reference section 4). Loading validates every value; the first bad one stops the boot.
@@ -14,9 +15,18 @@ struct GatewayConfiguration: Sendable {
     var logLevel: Logger.Level
     var logFormatJSON: Bool
     var dataDirectory: String
+    /// `sqlite` or `postgres`, for the data database.
     var databaseType: String
+    /// The data database file when `databaseType` is `sqlite`.
     var dataDatabasePath: String
+    /// `sqlite` or `postgres`, for the main database (`MAIN_DATABASE_TYPE`).
+    var mainDatabaseType: String
+    /// The main database file when `mainDatabaseType` is `sqlite`.
     var mainDatabasePath: String
+    /// The data database's server when `databaseType` is `postgres`.
+    var dataPostgres: PostgresConfiguration?
+    /// The main database's server when `mainDatabaseType` is `postgres`.
+    var mainPostgres: PostgresConfiguration?
     var engine: EngineType
     var apiMasterKey: String?
     var allowDevApiKey: Bool
@@ -45,6 +55,7 @@ struct GatewayConfiguration: Sendable {
         let logLevel = try read.choice("LOG_LEVEL", default: "info", allowed: ["error", "warn", "info", "debug", "verbose"])
         let logFormat = try read.choice("LOG_FORMAT", default: production ? "json" : "pretty", allowed: ["json", "pretty"])
         let databaseType = try read.choice("DATABASE_TYPE", default: "sqlite", allowed: ["sqlite", "postgres"])
+        let mainDatabaseType = try read.choice("MAIN_DATABASE_TYPE", default: "sqlite", allowed: ["sqlite", "postgres"])
         let engineName = read.string("ENGINE_TYPE", default: "native")
         guard let engine = EngineType(configValue: engineName) else {
             throw ConfigurationError(variable: "ENGINE_TYPE", problem: "must be one of \(EngineType.allowedValues) (got \"\(engineName)\")")
@@ -67,7 +78,10 @@ struct GatewayConfiguration: Sendable {
             dataDirectory: dataDirectory,
             databaseType: databaseType,
             dataDatabasePath: read.string("DATABASE_NAME", default: "\(dataDirectory)/openwa.sqlite"),
+            mainDatabaseType: mainDatabaseType,
             mainDatabasePath: read.string("MAIN_DATABASE_NAME", default: "\(dataDirectory)/main.sqlite"),
+            dataPostgres: databaseType == "postgres" ? try DatabaseConfiguration.dataPostgres(read) : nil,
+            mainPostgres: mainDatabaseType == "postgres" ? try DatabaseConfiguration.mainPostgres(read) : nil,
             engine: engine,
             apiMasterKey: read.optionalString("API_MASTER_KEY"),
             allowDevApiKey: try read.bool("ALLOW_DEV_API_KEY", default: false),
@@ -91,6 +105,8 @@ struct GatewayConfiguration: Sendable {
         try configuration.validateCombinations(read)
         if configuration.databaseType == "sqlite" {
             configuration.dataDatabasePath = Self.absolute(configuration.dataDatabasePath)
+        }
+        if configuration.mainDatabaseType == "sqlite" {
             configuration.mainDatabasePath = Self.absolute(configuration.mainDatabasePath)
         }
         return configuration
@@ -99,17 +115,20 @@ struct GatewayConfiguration: Sendable {
     /// Rules across variables, and the production guard on secrets.
     private func validateCombinations(_ read: ConfigurationReader) throws {
         if databaseType == "sqlite" {
-            if Self.absolute(dataDatabasePath) == Self.absolute(mainDatabasePath) {
+            if mainDatabaseType == "sqlite", Self.absolute(dataDatabasePath) == Self.absolute(mainDatabasePath) {
                 throw ConfigurationError(variable: "DATABASE_NAME", problem: "must not be the same file as MAIN_DATABASE_NAME")
             }
             if !dataDatabasePath.contains("/") {
                 throw ConfigurationError(
                     variable: "DATABASE_NAME", problem: "must be a path to a SQLite file, not a bare name (got \"\(dataDatabasePath)\")")
             }
-        } else {
-            for name in ["DATABASE_HOST", "DATABASE_USERNAME", "DATABASE_PASSWORD"] where read.optionalString(name) == nil {
-                throw ConfigurationError(variable: name, problem: "is required when DATABASE_TYPE=postgres")
-            }
+        }
+        if let data = dataPostgres, let main = mainPostgres, data.host == main.host, data.port == main.port,
+            data.database == main.database
+        {
+            // One database for both is what OpenWA's split exists to avoid: authentication must
+            // survive the data database being down or replaced.
+            throw ConfigurationError(variable: "MAIN_DATABASE_NAME", problem: "must name another database than DATABASE_NAME")
         }
         guard isProduction else { return }
         if allowDevApiKey {

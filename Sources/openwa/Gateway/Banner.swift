@@ -2,6 +2,7 @@ import API
 import Engines
 import Foundation
 import Logging
+import Persistence
 
 /// What the operator sees once the gateway is up. The bootstrap admin key is shown in full only
 /// on the boot that created it, as OpenWA does; later boots show where to find it.
@@ -10,7 +11,8 @@ enum Banner {
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         var lines = [
             "openwa \(GatewayInfo.version) listening on http://\(host):\(port)/api",
-            "  engine: \(configuration.engine.rawValue), database: \(configuration.databaseType), data: \(configuration.dataDirectory)",
+            "  engine: \(configuration.engine.rawValue), database: \(describe(configuration.dataPostgres, configuration.databaseType)), "
+                + "main database: \(describe(configuration.mainPostgres, configuration.mainDatabaseType)), data: \(configuration.dataDirectory)",
         ]
         switch bootstrap {
         case .created(let plaintext, let source):
@@ -27,5 +29,11 @@ enum Banner {
         // (and tests) wait for this line.
         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         logger.info("ready", metadata: ["http.port": "\(port)"])
+    }
+
+    /// "sqlite", or "postgres user@host:port/name" (never the password).
+    private static func describe(_ postgres: PostgresConfiguration?, _ type: String) -> String {
+        guard let postgres else { return type }
+        return "postgres \(postgres.username)@\(postgres.host):\(postgres.port)/\(postgres.database)"
     }
 }

@@ -20,40 +20,65 @@ final class Gateway: Sendable {
     /// Boots, serves until SIGTERM/SIGINT, drains, and returns the exit status.
     func run() async throws -> Int32 {
         let workers = WorkerPool(size: configuration.workerThreads)
-        let databases = try await GatewayDatabases.open(configuration, workers: workers, logger: logger)
-        let keys = ApiKeyService(
-            store: SQLApiKeyStore(database: databases.main), pepper: configuration.apiKeyPepper,
-            bootstrapKeyFile: configuration.bootstrapKeyFile)
-        let bootstrap = try await keys.bootstrapIfEmpty(
-            masterKey: configuration.apiMasterKey, allowDevKey: configuration.allowDevApiKey)
         let configuration = self.configuration
         let logger = self.logger
-
+        // The reactor starts first: PostgreSQL connections live on it, so the databases need it.
+        // SIGTERM/SIGINT stay blocked meanwhile and are read once the watcher is installed.
+        let handle = try ReactorThread.start(workers: workers, logger: logger)
+        let databases: GatewayDatabases
+        let bootstrap: ApiKeyService.BootstrapOutcome
         let boundPort = BoundPort()
-        let handle = try ReactorThread.start(workers: workers, logger: logger) { reactor in
-            let readiness = ReadinessService(
-                main: databases.main, data: databases.data, handle: reactor.handle,
-                timeoutMilliseconds: configuration.readinessTimeoutMilliseconds)
-            var router = Router()
-            router.add(contentsOf: HealthRoutes.routes(readiness: readiness))
-            router.add(contentsOf: ApiKeyRoutes.routes(keys: keys, engine: configuration.engine))
-            let api = APIServer(
-                router: router, auth: AuthGuard(keys: keys),
-                options: APIServer.Options(
-                    validationDetail: configuration.validationErrorDetail,
-                    clientAddresses: ClientAddressResolver(trustedProxies: configuration.trustedProxies)),
-                handle: reactor.handle, logger: logger)
-            let server = try HTTPServer(reactor: reactor, configuration: Self.serverConfiguration(configuration), responder: api)
-            boundPort.value.store(server.port, ordering: .relaxed)
-            let shutdown = ShutdownSequence(
-                reactor: reactor, server: server, readiness: readiness, configuration: configuration, logger: logger)
-            try shutdown.watchSignals()
+        do {
+            databases = try await GatewayDatabases.open(configuration, workers: workers, handle: handle, logger: logger)
+            let keys = ApiKeyService(
+                store: SQLApiKeyStore(database: databases.main), pepper: configuration.apiKeyPepper,
+                bootstrapKeyFile: configuration.bootstrapKeyFile)
+            do {
+                bootstrap = try await keys.bootstrapIfEmpty(
+                    masterKey: configuration.apiMasterKey, allowDevKey: configuration.allowDevApiKey)
+                try await handle.submit { reactor in
+                    try Self.serve(
+                        reactor: reactor, configuration: configuration, databases: databases, keys: keys,
+                        boundPort: boundPort, logger: logger)
+                }
+            } catch {
+                await databases.close()
+                throw error
+            }
+        } catch {
+            handle.stop()
+            await handle.waitUntilStopped()
+            throw error
         }
         Banner.print(configuration: configuration, port: boundPort.value.load(ordering: .relaxed), bootstrap: bootstrap, logger: logger)
         await handle.waitUntilStopped()
         await databases.close()
         logger.info("stopped")
         return 0
+    }
+
+    /// Builds the HTTP server and the shutdown sequence on the reactor thread.
+    private static func serve(
+        reactor: Reactor, configuration: GatewayConfiguration, databases: GatewayDatabases, keys: ApiKeyService,
+        boundPort: BoundPort, logger: Logger
+    ) throws {
+        let readiness = ReadinessService(
+            main: databases.main, data: databases.data, handle: reactor.handle,
+            timeoutMilliseconds: configuration.readinessTimeoutMilliseconds)
+        var router = Router()
+        router.add(contentsOf: HealthRoutes.routes(readiness: readiness))
+        router.add(contentsOf: ApiKeyRoutes.routes(keys: keys, engine: configuration.engine))
+        let api = APIServer(
+            router: router, auth: AuthGuard(keys: keys),
+            options: APIServer.Options(
+                validationDetail: configuration.validationErrorDetail,
+                clientAddresses: ClientAddressResolver(trustedProxies: configuration.trustedProxies)),
+            handle: reactor.handle, logger: logger)
+        let server = try HTTPServer(reactor: reactor, configuration: serverConfiguration(configuration), responder: api)
+        boundPort.value.store(server.port, ordering: .relaxed)
+        let shutdown = ShutdownSequence(
+            reactor: reactor, server: server, readiness: readiness, configuration: configuration, logger: logger)
+        try shutdown.watchSignals()
     }
 
     static func serverConfiguration(_ configuration: GatewayConfiguration) -> HTTPServer.Configuration {

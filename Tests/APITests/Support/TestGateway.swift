@@ -4,7 +4,6 @@ import Foundation
 import Logging
 import Persistence
 import Reactor
-import Synchronization
 import TestSupport
 
 /// The API served for real: a reactor thread, an HTTP server on 127.0.0.1:0, SQLite main and
@@ -33,21 +32,37 @@ final class TestGateway: Sendable {
         self.readiness = readiness
     }
 
-    /// - Parameter dataPath: where the data database lives (default: inside the temp directory);
-    ///   tests point it somewhere unopenable to see readiness fail.
+    /// - Parameters:
+    ///   - dataPath: where the data database lives (default: inside the temp directory); tests
+    ///     point it somewhere unopenable to see readiness fail.
+    ///   - dataPostgres: put the data database on this PostgreSQL server instead.
     static func start(
-        clock: any ReactorClock = MonotonicReactorClock(), dataPath: String? = nil, trustedProxies: [IPv4Range] = [],
-        validationDetail: Bool = true, now: @escaping @Sendable () -> Date = { Date() }
+        clock: any ReactorClock = MonotonicReactorClock(), dataPath: String? = nil,
+        dataPostgres: PostgresConfiguration? = nil, trustedProxies: [IPv4Range] = [],
+        validationDetail: Bool = true, readinessTimeoutMilliseconds: Int = 3_000,
+        now: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> TestGateway {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openwa-api-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let workers = WorkerPool(size: 2)
+        // The reactor first, as in the gateway: PostgreSQL connections live on it.
+        let handle = try ReactorThread.start(clock: clock, workers: workers, logger: quietLogger)
         let main = try await SQLiteDatabase.open(path: directory.appendingPathComponent("main.sqlite").path, name: "main", pool: workers)
         try await Migrator.migrate(main, MainSchema.migrations)
         let dataFile = dataPath ?? directory.appendingPathComponent("openwa.sqlite").path
-        let data = ReopeningDatabase(name: "data", dialect: .sqlite) {
-            let database = try await SQLiteDatabase.open(path: dataFile, name: "data", pool: workers)
-            try await Migrator.migrate(database, DataSchema.migrations)
+        let data = ReopeningDatabase(name: "data", dialect: dataPostgres == nil ? .sqlite : .postgres) {
+            let database: any SQLDatabase
+            if let dataPostgres {
+                database = try await PostgresDatabase.open(dataPostgres, name: "data", handle: handle)
+            } else {
+                database = try await SQLiteDatabase.open(path: dataFile, name: "data", pool: workers)
+            }
+            do {
+                try await Migrator.migrate(database, DataSchema.migrations)
+            } catch {
+                await database.close()
+                throw error
+            }
             return database
         }
         _ = await data.openNow()
@@ -55,10 +70,10 @@ final class TestGateway: Sendable {
             store: SQLApiKeyStore(database: main), pepper: nil,
             bootstrapKeyFile: directory.appendingPathComponent(".api-key").path, now: now)
         _ = try await keys.bootstrapIfEmpty(masterKey: adminKey, allowDevKey: false)
-        let port = Atomic<Int>(0)
         let readiness = ReadinessBox()
-        let handle = try ReactorThread.start(clock: clock, workers: workers, logger: quietLogger) { reactor in
-            let service = ReadinessService(main: main, data: data, handle: reactor.handle)
+        let port = try await handle.submit { reactor in
+            let service = ReadinessService(
+                main: main, data: data, handle: reactor.handle, timeoutMilliseconds: readinessTimeoutMilliseconds)
             readiness.service = service
             var router = Router()
             router.add(contentsOf: HealthRoutes.routes(readiness: service))
@@ -71,11 +86,11 @@ final class TestGateway: Sendable {
             let server = try HTTPServer(
                 reactor: reactor, configuration: HTTPServer.Configuration(),
                 responder: api)
-            port.store(server.port, ordering: .relaxed)
             reactor.onShutdown { server.closeNow() }
+            return server.port
         }
         return TestGateway(
-            handle: handle, port: port.load(ordering: .relaxed), directory: directory, keys: keys, main: main, data: data,
+            handle: handle, port: port, directory: directory, keys: keys, main: main, data: data,
             readiness: readiness)
     }
 
@@ -94,9 +109,10 @@ final class TestGateway: Sendable {
     }
 
     func stop() async {
+        // The data database first: a PostgreSQL pool closes its connections on the reactor.
+        await data.close()
         handle.stop()
         await handle.waitUntilStopped()
-        await data.close()
         await main.close()
         try? FileManager.default.removeItem(at: directory)
     }
@@ -106,7 +122,7 @@ enum TestGatewayError: Error { case noResponse }
 
 /// The readiness service made on the reactor thread during setup, for tests that drain.
 final class ReadinessBox: @unchecked Sendable {
-    // Set once during reactor setup, which completes before `ReactorThread.start` returns;
-    // read only afterwards.
+    // Set once during setup on the reactor, which completes before `start` returns (the submit
+    // that runs it is awaited); read only afterwards.
     var service: ReadinessService?
 }

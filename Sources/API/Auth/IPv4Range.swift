@@ -1,3 +1,4 @@
+import Reactor
 import Foundation
 /// An IPv4 address or CIDR block, as accepted in `allowedIps` and `TRUSTED_PROXIES`.
 package struct IPv4Range: Sendable, Equatable {

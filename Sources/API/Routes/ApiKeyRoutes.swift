@@ -1,3 +1,4 @@
+import Reactor
 import Engines
 
 /// `/api/auth/api-keys*` (admin, unscoped) and `/api/auth/validate` (reference section 2.2).

@@ -1,3 +1,4 @@
+import Reactor
 import Engines
 import Foundation
 import Synchronization

@@ -1,3 +1,4 @@
+import Reactor
 import Engines
 
 /// Who may call a route (OpenWA's guard, reference section 1.2).

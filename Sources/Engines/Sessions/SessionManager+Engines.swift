@@ -1,0 +1,178 @@
+import Foundation
+import Logging
+import Persistence
+import Reactor
+
+extension SessionManager {
+    /// Starts the session's engine; the status then follows the engine's events.
+    package func start(id: String) async throws -> Session {
+        var current = try await record(id)
+        if live[id]?.engine != nil { throw EngineError.invalid("Session is already started") }
+        guard let engines else { throw EngineError.notSupported("The configured engine is not available in this build") }
+        let running = live.values.filter { $0.engine != nil }.count
+        if maxConcurrentSessions > 0, running >= maxConcurrentSessions {
+            throw EngineError.invalid("Maximum concurrent sessions reached (\(maxConcurrentSessions))")
+        }
+        let (stream, continuation) = AsyncStream.makeStream(of: EngineEvent.self)
+        let engine = engines.makeEngine(
+            sessionID: id, config: SessionConfig(json: current.config).engineConfig,
+            events: { continuation.yield($0) })
+        // One consumer per session keeps the engine's events in order.
+        let consumer = Task { [weak self] in
+            for await event in stream { await self?.apply(event, to: id) }
+        }
+        live[id] = Live(engine: engine, qr: nil, lastError: nil, events: consumer)
+        current.status = SessionStatus.initializing.rawValue
+        current.desiredState = "started"
+        current.updatedAt = now()
+        try await save(current)
+        publish("session.status", id, ["sessionId": .string(id), "status": "initializing"])
+        do {
+            try await engine.start()
+        } catch {
+            live[id]?.lastError = "\(error)"
+            await teardown(id)
+            try await transition(id, to: .failed)
+            throw EngineError.unavailable("Engine could not start: \(error)")
+        }
+        await audit("session_started", current)
+        return try await get(id: id)
+    }
+
+    /// Disconnects and keeps the credentials; the session stays down until started again.
+    package func stop(id: String) async throws -> Session {
+        var current = try await record(id)
+        guard live[id]?.engine != nil else { throw EngineError.invalid("Session is not started") }
+        await teardown(id)
+        current = try await record(id)
+        current.status = SessionStatus.disconnected.rawValue
+        current.desiredState = "stopped"
+        current.updatedAt = now()
+        try await save(current)
+        publish("session.status", id, ["sessionId": .string(id), "status": "disconnected"])
+        await audit("session_stopped", current)
+        return view(current)
+    }
+
+    /// Unlinks the device at WhatsApp and wipes the credentials.
+    package func logout(id: String) async throws -> Session {
+        _ = try await record(id)
+        guard let engine = live[id]?.engine else { throw EngineError.invalid("Session is not started") }
+        try await engine.logout()
+        await teardown(id)
+        try await guarded { try await self.authState.wipe(sessionID: id) }
+        var current = try await record(id)
+        current.status = SessionStatus.disconnected.rawValue
+        current.phone = nil
+        current.pushName = nil
+        current.desiredState = "stopped"
+        current.updatedAt = now()
+        try await save(current)
+        publish("session.status", id, ["sessionId": .string(id), "status": "disconnected"])
+        await audit("session_logged_out", current)
+        return view(current)
+    }
+
+    /// Stop then start, keeping the credentials.
+    package func restart(id: String) async throws -> Session {
+        if live[id]?.engine != nil { _ = try await stop(id: id) }
+        return try await start(id: id)
+    }
+
+    package func pairingCode(id: String, phoneNumber: String) async throws -> (code: String, status: SessionStatus) {
+        let session = try await get(id: id)
+        guard let engine = live[id]?.engine else { throw EngineError.invalid("Session is not started") }
+        if session.status == .ready || session.status == .authenticating {
+            throw EngineError.invalid("Session is already authenticated")
+        }
+        guard session.status == .qrReady else { throw EngineError.conflict("Session is not ready for pairing yet") }
+        let code = try await engine.requestPairingCode(phoneNumber: phoneNumber)
+        return (code, session.status)
+    }
+
+    /// At boot: sessions left in active states are reset; with `autoStart`, authenticated
+    /// sessions not deliberately stopped are started again, `concurrency` at a time.
+    package func restoreAtBoot(autoStart: Bool, concurrency: Int) async {
+        guard let records = try? await store.list(limit: 1_000_000, offset: 0, name: nil) else { return }
+        var toStart: [String] = []
+        for var record in records where (SessionStatus(rawValue: record.status) ?? .created).isActive {
+            record.status = SessionStatus.disconnected.rawValue
+            try? await save(record)
+            if autoStart, record.phone != nil, record.desiredState != "stopped" { toStart.append(record.id) }
+        }
+        var index = 0
+        while index < toStart.count {
+            let batch = toStart[index..<min(toStart.count, index + max(1, concurrency))]
+            for id in batch {
+                do { _ = try await start(id: id) } catch {
+                    logger.warning("session restore failed", metadata: ["session.id": "\(id)", "error": "\(error)"])
+                }
+            }
+            index += batch.count
+        }
+    }
+
+    /// Stops every engine (gateway shutdown); credentials stay.
+    package func shutdown() async {
+        for id in live.keys { await teardown(id) }
+    }
+
+    // MARK: - Engine events
+
+    func apply(_ event: EngineEvent, to id: String) async {
+        guard live[id]?.engine != nil else { return }  // late events from a stopped engine
+        do {
+            switch event {
+            case .qr(let qr):
+                let first = live[id]?.qr == nil
+                live[id]?.qr = qr
+                try await transition(id, to: .qrReady)
+                publish("session.qr", id, ["sessionId": .string(id), "qr": .string(QRImage.dataURL(qr))])
+                if first, let current = try? await record(id) { await audit("session_qr_generated", current) }
+            case .authenticating:
+                live[id]?.qr = nil
+                try await transition(id, to: .authenticating)
+            case .ready(let phone, let pushName):
+                var current = try await record(id)
+                current.phone = phone
+                current.pushName = pushName
+                current.connectedAt = now()
+                current.lastActiveAt = current.connectedAt
+                current.status = SessionStatus.ready.rawValue
+                current.updatedAt = now()
+                try await save(current)
+                live[id]?.lastError = nil
+                publish("session.status", id, ["sessionId": .string(id), "status": "ready"])
+                publish(
+                    "session.authenticated", id,
+                    ["sessionId": .string(id), "phone": .string(phone), "pushName": pushName.map(JSONValue.string) ?? .null])
+            case .disconnected(let reason, let willReconnect):
+                live[id]?.lastError = reason
+                if !willReconnect { await teardown(id) }
+                try await transition(id, to: .disconnected)
+                publish("session.disconnected", id, ["sessionId": .string(id), "reason": .string(reason)])
+                if let current = try? await record(id) { await audit("session_disconnected", current) }
+            case .loggedOut(let reason):
+                var current = try await record(id)
+                current.phone = nil
+                current.pushName = nil
+                current.status = SessionStatus.disconnected.rawValue
+                current.updatedAt = now()
+                try await save(current)
+                live[id]?.lastError = reason
+                publish("session.status", id, ["sessionId": .string(id), "status": "disconnected"])
+                publish("session.disconnected", id, ["sessionId": .string(id), "reason": .string(reason)])
+            case .failed(let reason):
+                live[id]?.lastError = reason
+                await teardown(id)
+                try await transition(id, to: .failed)
+            case .reconnectLoop(let attempts, let delay):
+                publish(
+                    "session.reconnect_loop", id,
+                    ["sessionId": .string(id), "attempts": .number(Double(attempts)), "nextDelayMs": .number(Double(delay))])
+            }
+        } catch {
+            logger.error("session event not applied", metadata: ["session.id": "\(id)", "error": "\(error)"])
+        }
+    }
+}

@@ -145,6 +145,7 @@ package final class APIServer: HTTPResponder, Sendable {
 
     private func render(_ response: APIResponse) -> HTTPResponse {
         var headers = response.headers
+        if let raw = response.rawBody { return HTTPResponse(status: response.status, headers: headers, body: raw) }
         guard let body = response.body else { return HTTPResponse(status: response.status, headers: headers) }
         headers.replaceOrAdd("content-type", "application/json; charset=utf-8")
         return HTTPResponse(status: response.status, headers: headers, body: JSONWriter.bytes(body))

@@ -56,6 +56,8 @@ package struct APIResponse: Sendable {
     package var status: Int
     package var body: JSONValue?
     package var headers: HTTPHeaders
+    /// A non-JSON body (an image, say); its content type is in `headers`.
+    package var rawBody: [UInt8]?
 
     package init(status: Int = 200, body: JSONValue?, headers: HTTPHeaders = HTTPHeaders()) {
         self.status = status
@@ -65,4 +67,12 @@ package struct APIResponse: Sendable {
 
     package static func json(_ body: JSONValue, status: Int = 200) -> APIResponse { APIResponse(status: status, body: body) }
     package static let noContent = APIResponse(status: 204, body: nil)
+
+    /// A response with a body that is not JSON.
+    package static func bytes(_ body: [UInt8], contentType: String, status: Int = 200) -> APIResponse {
+        var response = APIResponse(status: status, body: nil)
+        response.headers.add("content-type", contentType)
+        response.rawBody = body
+        return response
+    }
 }

@@ -42,6 +42,9 @@ struct GatewayConfiguration: Sendable {
     var trustedProxies: [IPv4Range]
     var workerThreads: Int
     var readinessTimeoutMilliseconds: Int
+    var autoStartSessions: Bool
+    var maxConcurrentSessions: Int
+    var sessionRestoreConcurrency: Int
 
     var isProduction: Bool { nodeEnvironment == .production }
 
@@ -101,7 +104,10 @@ struct GatewayConfiguration: Sendable {
             trustedProxies: proxies,
             workerThreads: try read.integer(
                 "WORKER_THREADS", default: max(1, ProcessInfo.processInfo.activeProcessorCount), range: 1...256),
-            readinessTimeoutMilliseconds: try read.integer("READINESS_TIMEOUT_MS", default: 3_000, range: 1...60_000))
+            readinessTimeoutMilliseconds: try read.integer("READINESS_TIMEOUT_MS", default: 3_000, range: 1...60_000),
+            autoStartSessions: try read.bool("AUTO_START_SESSIONS", default: false),
+            maxConcurrentSessions: try read.integer("MAX_CONCURRENT_SESSIONS", default: 0, range: 0...1_000_000),
+            sessionRestoreConcurrency: try read.integer("SESSION_RESTORE_CONCURRENCY", default: 3, range: 1...1_000))
         try configuration.validateCombinations(read)
         if configuration.databaseType == "sqlite" {
             configuration.dataDatabasePath = Self.absolute(configuration.dataDatabasePath)

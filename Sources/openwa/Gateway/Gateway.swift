@@ -33,14 +33,22 @@ final class Gateway: Sendable {
             let keys = ApiKeyService(
                 store: SQLApiKeyStore(database: databases.main), pepper: configuration.apiKeyPepper,
                 bootstrapKeyFile: configuration.bootstrapKeyFile)
+            // No engine is wired in this build yet: starts answer 501 until the native engine lands,
+            // and credentials have nowhere to live but memory.
+            let sessions = SessionManager(
+                handle: handle, store: SQLSessionStore(database: databases.data), authState: InMemoryAuthStateStore(),
+                engines: nil, bus: EventBus(), audit: SQLAuditLogStore(database: databases.main),
+                maxConcurrentSessions: configuration.maxConcurrentSessions, logger: logger)
             do {
                 bootstrap = try await keys.bootstrapIfEmpty(
                     masterKey: configuration.apiMasterKey, allowDevKey: configuration.allowDevApiKey)
                 try await handle.submit { reactor in
                     try Self.serve(
                         reactor: reactor, configuration: configuration, databases: databases, keys: keys,
-                        boundPort: boundPort, logger: logger)
+                        sessions: sessions, boundPort: boundPort, logger: logger)
                 }
+                await sessions.restoreAtBoot(
+                    autoStart: configuration.autoStartSessions, concurrency: configuration.sessionRestoreConcurrency)
             } catch {
                 await databases.close()
                 throw error
@@ -60,7 +68,7 @@ final class Gateway: Sendable {
     /// Builds the HTTP server and the shutdown sequence on the reactor thread.
     private static func serve(
         reactor: Reactor, configuration: GatewayConfiguration, databases: GatewayDatabases, keys: ApiKeyService,
-        boundPort: BoundPort, logger: Logger
+        sessions: SessionManager, boundPort: BoundPort, logger: Logger
     ) throws {
         let readiness = ReadinessService(
             main: databases.main, data: databases.data, handle: reactor.handle,
@@ -68,6 +76,7 @@ final class Gateway: Sendable {
         var router = Router()
         router.add(contentsOf: HealthRoutes.routes(readiness: readiness))
         router.add(contentsOf: ApiKeyRoutes.routes(keys: keys, engine: configuration.engine))
+        router.add(contentsOf: SessionRoutes.routes(sessions: sessions))
         let api = APIServer(
             router: router, auth: AuthGuard(keys: keys),
             options: APIServer.Options(
@@ -77,7 +86,8 @@ final class Gateway: Sendable {
         let server = try HTTPServer(reactor: reactor, configuration: serverConfiguration(configuration), responder: api)
         boundPort.value.store(server.port, ordering: .relaxed)
         let shutdown = ShutdownSequence(
-            reactor: reactor, server: server, readiness: readiness, configuration: configuration, logger: logger)
+            reactor: reactor, server: server, readiness: readiness, configuration: configuration, logger: logger,
+            beforeStop: { await sessions.shutdown() })
         try shutdown.watchSignals()
     }
 

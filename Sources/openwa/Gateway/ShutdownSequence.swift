@@ -14,12 +14,15 @@ final class ShutdownSequence {
     private let configuration: GatewayConfiguration
     private let logger: Logger
     private var watcher: SignalWatcher?
+    /// Runs after the HTTP server closed and before the loop ends: engines are stopped here.
+    private let beforeStop: @Sendable () async -> Void
     private var signalsSeen = 0
 
     init(
         reactor: Reactor, server: HTTPServer, readiness: ReadinessService, configuration: GatewayConfiguration,
-        logger: Logger
+        logger: Logger, beforeStop: @escaping @Sendable () async -> Void
     ) {
+        self.beforeStop = beforeStop
         self.reactor = reactor
         self.server = server
         self.readiness = readiness
@@ -51,7 +54,12 @@ final class ShutdownSequence {
         reactor.schedule(afterMilliseconds: configuration.shutdownDelayMilliseconds) { [self] in
             server.shutdown(timeoutMilliseconds: configuration.shutdownTimeoutMilliseconds) { [self] in
                 logger.info("http server closed")
-                reactor.requestStop()
+                let handle = reactor.handle
+                let beforeStop = self.beforeStop
+                Task(executorPreference: handle) {
+                    await beforeStop()
+                    handle.stop()
+                }
             }
         }
     }

@@ -18,11 +18,15 @@ final class TestGateway: Sendable {
     let main: any SQLDatabase
     let data: ReopeningDatabase
     let readiness: ReadinessBox
+    let sessions: SessionManager
+    let events: EventBus
 
     private init(
         handle: ReactorHandle, port: Int, directory: URL, keys: ApiKeyService, main: any SQLDatabase,
-        data: ReopeningDatabase, readiness: ReadinessBox
+        data: ReopeningDatabase, readiness: ReadinessBox, sessions: SessionManager, events: EventBus
     ) {
+        self.sessions = sessions
+        self.events = events
         self.handle = handle
         self.port = port
         self.directory = directory
@@ -40,7 +44,8 @@ final class TestGateway: Sendable {
         clock: any ReactorClock = MonotonicReactorClock(), dataPath: String? = nil,
         dataPostgres: PostgresConfiguration? = nil, trustedProxies: [IPv4Range] = [],
         validationDetail: Bool = true, readinessTimeoutMilliseconds: Int = 3_000,
-        now: @escaping @Sendable () -> Date = { Date() }
+        engines: (any WhatsAppEngineFactory)? = nil, authState: any AuthStateStore = InMemoryAuthStateStore(),
+        maxConcurrentSessions: Int = 0, now: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> TestGateway {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openwa-api-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -71,6 +76,10 @@ final class TestGateway: Sendable {
             bootstrapKeyFile: directory.appendingPathComponent(".api-key").path, now: now)
         _ = try await keys.bootstrapIfEmpty(masterKey: adminKey, allowDevKey: false)
         let readiness = ReadinessBox()
+        let events = EventBus()
+        let sessions = SessionManager(
+            handle: handle, store: SQLSessionStore(database: data), authState: authState, engines: engines, bus: events,
+            audit: SQLAuditLogStore(database: main), maxConcurrentSessions: maxConcurrentSessions, logger: quietLogger)
         let port = try await handle.submit { reactor in
             let service = ReadinessService(
                 main: main, data: data, handle: reactor.handle, timeoutMilliseconds: readinessTimeoutMilliseconds)
@@ -78,6 +87,7 @@ final class TestGateway: Sendable {
             var router = Router()
             router.add(contentsOf: HealthRoutes.routes(readiness: service))
             router.add(contentsOf: ApiKeyRoutes.routes(keys: keys, engine: .native))
+            router.add(contentsOf: SessionRoutes.routes(sessions: sessions))
             let api = APIServer(
                 router: router, auth: AuthGuard(keys: keys),
                 options: APIServer.Options(
@@ -91,7 +101,7 @@ final class TestGateway: Sendable {
         }
         return TestGateway(
             handle: handle, port: port, directory: directory, keys: keys, main: main, data: data,
-            readiness: readiness)
+            readiness: readiness, sessions: sessions, events: events)
     }
 
     /// One request on a fresh connection.
@@ -109,6 +119,7 @@ final class TestGateway: Sendable {
     }
 
     func stop() async {
+        await sessions.shutdown()
         // The data database first: a PostgreSQL pool closes its connections on the reactor.
         await data.close()
         handle.stop()

@@ -91,6 +91,9 @@ let package = Package(
             name: "db-bench",
             dependencies: ["Persistence", "Reactor", .product(name: "Logging", package: "swift-log")],
             path: "perf/DBBench", swiftSettings: upcoming),
+        .executableTarget(
+            name: "protocol-bench", dependencies: ["WAProtocol", "Reactor"], path: "perf/ProtocolBench",
+            swiftSettings: upcoming),
 
         // MARK: - Tests
         .target(

@@ -70,7 +70,10 @@ let package = Package(
             swiftSettings: upcoming),
         .target(
             name: "Engines",
-            dependencies: ["WAProtocol", "Persistence", "Reactor", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "WAProtocol", "Persistence", "Reactor", .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             exclude: ["WAProtocol"],
             swiftSettings: upcoming),
         .target(
@@ -101,7 +104,10 @@ let package = Package(
             name: "WAProtocolTests",
             dependencies: ["WAProtocol", "Reactor", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Fixtures"], swiftSettings: upcoming),
-        .testTarget(name: "EnginesTests", dependencies: ["Engines"], swiftSettings: upcoming),
+        .testTarget(
+            name: "EnginesTests",
+            dependencies: ["Engines", "WAProtocol", "Persistence", "Reactor", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcoming),
         .testTarget(
             name: "PersistenceTests", dependencies: ["Persistence", "Reactor", "TestSupport"], swiftSettings: upcoming),
         .testTarget(

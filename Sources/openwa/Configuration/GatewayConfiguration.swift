@@ -42,6 +42,8 @@ struct GatewayConfiguration: Sendable {
     var trustedProxies: [IPv4Range]
     var workerThreads: Int
     var readinessTimeoutMilliseconds: Int
+    /// Where and how the native engine connects (`WA_SERVER_URL`, `WA_CA_FILE`, `WA_ROOT_PUBLIC_KEY`).
+    var native = NativeEngineSettings()
 
     var isProduction: Bool { nodeEnvironment == .production }
 
@@ -102,6 +104,7 @@ struct GatewayConfiguration: Sendable {
             workerThreads: try read.integer(
                 "WORKER_THREADS", default: max(1, ProcessInfo.processInfo.activeProcessorCount), range: 1...256),
             readinessTimeoutMilliseconds: try read.integer("READINESS_TIMEOUT_MS", default: 3_000, range: 1...60_000))
+        configuration.native = try NativeEngineSettings.load(read)
         try configuration.validateCombinations(read)
         if configuration.databaseType == "sqlite" {
             configuration.dataDatabasePath = Self.absolute(configuration.dataDatabasePath)

@@ -106,7 +106,10 @@ let package = Package(
             exclude: ["Fixtures"], swiftSettings: upcoming),
         .testTarget(
             name: "EnginesTests",
-            dependencies: ["Engines", "WAProtocol", "Persistence", "Reactor", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Engines", "WAProtocol", "Persistence", "Reactor", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             swiftSettings: upcoming),
         .testTarget(
             name: "PersistenceTests", dependencies: ["Persistence", "Reactor", "TestSupport"], swiftSettings: upcoming),

@@ -89,12 +89,10 @@ import WAProtocol
         await world.server.stop()  // every attempt now fails to connect
         var delay = 100
         for attempt in 1...5 {
-            try await recorder.wait { event in
+            try await recorder.wait { _ in
                 recorder.all.filter { if case .disconnected(_, true) = $0 { true } else { false } }.count >= attempt
             }
-            if attempt < 5 || true {
-                try await world.advance(milliseconds: delay)
-            }
+            try await world.advance(milliseconds: delay)
             delay *= 2
         }
         try await recorder.wait { if case .failed = $0 { true } else { false } }

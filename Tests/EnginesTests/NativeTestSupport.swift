@@ -22,7 +22,7 @@ final class EventRecorder: Sendable {
     ) async throws -> (event: EngineEvent, index: Int) {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            let found = events.withLock { list in list.enumerated().dropFirst(start).first { match($0.element) } }
+            let found = all.enumerated().dropFirst(start).first { match($0.element) }
             if let found { return (found.element, found.offset) }
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -89,8 +89,15 @@ struct NativeHarness {
 
     func shutdown(_ engines: NativeEngine...) async {
         for engine in engines { await engine.stop() }
-        let timers = (try? await reactor.submit { $0.timerCount }) ?? -1
-        #expect(timers == 0, "timers left on the engine reactor")
+        // A closing WebSocket keeps its close-handshake deadline until the peer answers.
+        var left = (timers: -1, registrations: -1)
+        for _ in 0..<200 {
+            left = (try? await reactor.submit { ($0.timerCount, $0.registrationCount) }) ?? (-1, -1)
+            if left == (0, 0) { break }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(left.timers == 0, "timers left on the engine reactor")
+        #expect(left.registrations == 0, "sockets left on the engine reactor")
         reactor.stop()
         await reactor.waitUntilStopped()
         await server.stop()

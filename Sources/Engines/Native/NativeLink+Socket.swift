@@ -21,7 +21,7 @@ extension NativeLink {
                 return
             }
             guard self.generation == generation, self.wantRunning else {
-                if case .success(let socket) = result { socket.close() }
+                if case .success(let socket) = result { self.retire(socket) }
                 return
             }
             switch result {
@@ -82,6 +82,7 @@ extension NativeLink {
     }
 
     func webSocketDidClose(_ socket: WebSocketConnection, code: UInt16, reason: String) {
+        if closingSockets.removeValue(forKey: ObjectIdentifier(socket)) != nil { return }
         guard socket === self.socket else { return }
         self.socket = nil
         linkLost("the server closed the connection (\(code)\(reason.isEmpty ? "" : " \(reason)"))")

@@ -27,6 +27,9 @@ final class NativeLink: WebSocketDelegate {
 
     // Link
     var socket: WebSocketConnection?
+    /// Sockets of ended links, kept until their close handshake finishes (the stream only holds
+    /// its WebSocket weakly, so dropping it early would leak the descriptor).
+    var closingSockets: [ObjectIdentifier: WebSocketConnection] = [:]
     var frameReader = FrameReader()
     var frameWriter = FrameWriter(intro: IntroHeader.header)
     var initiator: NoiseHandshake.Initiator?
@@ -225,10 +228,7 @@ final class NativeLink: WebSocketDelegate {
     /// Closes the socket and forgets everything of the current link.
     func teardown() {
         generation += 1
-        if let socket {
-            socket.delegate = nil
-            socket.close()
-        }
+        if let socket { retire(socket) }
         socket = nil
         transport = nil
         initiator = nil
@@ -248,6 +248,13 @@ final class NativeLink: WebSocketDelegate {
             reactor.cancel(entry.timer)
             entry.callback(.failure(.unavailable("the link closed")))
         }
+    }
+
+    /// Closes `socket` and keeps it until the close handshake ends.
+    func retire(_ socket: WebSocketConnection) {
+        socket.delegate = self
+        closingSockets[ObjectIdentifier(socket)] = socket
+        socket.close()
     }
 
     func cancel(_ timer: inout TimerID?) {

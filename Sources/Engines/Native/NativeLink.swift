@@ -57,6 +57,11 @@ final class NativeLink: WebSocketDelegate {
     /// Consecutive reconnect attempts since the last 5 minutes of `ready`.
     var attempts = 0
 
+    /// Worker jobs and store writes under way; `stop` waits for them so nothing of this
+    /// session runs after it returns.
+    var inFlight = 0
+    var idleWaiters: [() -> Void] = []
+
     init(
         sessionID: String, config: SessionEngineConfig, configuration: NativeEngineConfiguration, handle: ReactorHandle,
         authState: any AuthStateStore, logger: Logger, events: @escaping @Sendable (EngineEvent) -> Void
@@ -101,7 +106,21 @@ final class NativeLink: WebSocketDelegate {
         wantRunning = false
         teardown()
         cancel(&readyResetTimer)
-        completion(.success(()))
+        whenIdle { completion(.success(())) }
+    }
+
+    /// Runs `body` once no worker job or store write of this link is under way.
+    func whenIdle(_ body: @escaping () -> Void) {
+        guard inFlight > 0 else { return body() }
+        idleWaiters.append(body)
+    }
+
+    private func finishedOne() {
+        inFlight -= 1
+        guard inFlight == 0 else { return }
+        let waiters = idleWaiters
+        idleWaiters = []
+        for waiter in waiters { waiter() }
     }
 
     func logout(_ completion: @escaping @Sendable (Result<Void, any Error>) -> Void) {
@@ -111,7 +130,7 @@ final class NativeLink: WebSocketDelegate {
             link.cancel(&link.readyResetTimer)
             link.wipeCredentials { link, result in
                 link.emit(.loggedOut(reason: "logged out"))
-                completion(result)
+                link.whenIdle { completion(result) }
             }
         }
         guard phase == .ready, let me = credentials?.me else { return finish(self) }
@@ -269,9 +288,12 @@ final class NativeLink: WebSocketDelegate {
     func onWorker<T: Sendable>(_ body: @escaping @Sendable () throws -> T, then: @escaping (NativeLink, Result<T, any Error>) -> Void) {
         let box = Unchecked((weak: WeakLink(self), then: then, generation: generation))
         let handle = handle
+        inFlight += 1
         lane.submit(body) { result in
             handle.complete { _ in
-                guard let link = box.value.weak.link, link.generation == box.value.generation else { return }
+                guard let link = box.value.weak.link else { return }
+                defer { link.finishedOne() }
+                guard link.generation == box.value.generation else { return }
                 box.value.then(link, result)
             }
         }
@@ -281,11 +303,13 @@ final class NativeLink: WebSocketDelegate {
     func runAsync<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T, then: @escaping (NativeLink, Result<T, any Error>) -> Void) {
         let box = Unchecked((weak: WeakLink(self), then: then))
         let handle = handle
+        inFlight += 1
         Task {
             let result: Result<T, any Error>
             do { result = .success(try await operation()) } catch { result = .failure(error) }
             handle.post { _ in
                 guard let link = box.value.weak.link else { return }
+                defer { link.finishedOne() }
                 box.value.then(link, result)
             }
         }

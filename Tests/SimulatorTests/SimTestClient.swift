@@ -102,7 +102,7 @@ final class SimTestClient: WebSocketDelegate, @unchecked Sendable {
         let client = SimTestClient(handle: handle, rootPublicKey: simulator.rootPublicKey, answersPings: answersPings)
         let tls = try TLSContext(clientTrusting: simulator.caFile)
         let url = simulator.webSocketURL
-        let payloadBytes = try payload.map { try [UInt8]($0.serializedBytes()) }
+        let payloadBytes: [UInt8]? = try payload.map { message -> [UInt8] in try message.serializedBytes() }
         _ = try await handle.submit { reactor in
             WebSocketConnector.connect(reactor: reactor, url: url, tls: tls, timeoutMilliseconds: 5_000) { result in
                 client.opened(result, credentials: credentials, payload: payloadBytes)

@@ -177,26 +177,19 @@ final class SimulatorCore: HTTPResponder {
             return completion(.failure(.notFound("no companion is waiting for a pairing code of \(phone)")))
         }
         let wrapped = state.wrappedCompanionEphemeral
-        let confined = ReactorConfined((connection, account, completion))
-        let handle = reactor.handle
-        reactor.workers.anyLane().submit({ () throws -> ([UInt8], Crypto.X25519KeyPair, [UInt8]) in
-            let companionEphemeral = try PairingCode.unwrap(wrapped, code: code)
-            let primaryEphemeral = try Crypto.x25519KeyPair()
-            let wrappedPrimary = try PairingCode.wrap(publicKey: primaryEphemeral.publicKey, code: code)
-            return (companionEphemeral, primaryEphemeral, wrappedPrimary)
-        }) { result in
-            _ = handle.post { _ in
-                let (connection, account, completion) = confined.value
-                switch result {
-                case .failure(let error):
-                    completion(.failure(SimulatorError(500, "pairing code crypto failed: \(error)")))
-                case .success(let (companionEphemeral, primaryEphemeral, wrappedPrimary)):
-                    connection.primaryHello(
-                        companionEphemeral: companionEphemeral, primaryEphemeral: primaryEphemeral,
-                        wrappedPrimaryEphemeral: wrappedPrimary, account: account, completion: completion)
-                }
-            }
+        let companionEphemeral: [UInt8]
+        let primaryEphemeral: Crypto.X25519KeyPair
+        let wrappedPrimary: [UInt8]
+        do {
+            companionEphemeral = try PairingCode.unwrap(wrapped, code: code)
+            primaryEphemeral = try Crypto.x25519KeyPair()
+            wrappedPrimary = try PairingCode.wrap(publicKey: primaryEphemeral.publicKey, code: code)
+        } catch {
+            return completion(.failure(SimulatorError(500, "pairing code crypto failed: \(error)")))
         }
+        connection.primaryHello(
+            companionEphemeral: companionEphemeral, primaryEphemeral: primaryEphemeral,
+            wrappedPrimaryEphemeral: wrappedPrimary, account: account, completion: completion)
     }
 
     /// Phone-side unlink: a live connection gets `stream:error 401 device_removed`; the device is forgotten.

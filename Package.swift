@@ -74,7 +74,16 @@ let package = Package(
                 "WAProtocol", "Persistence", "Reactor", .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
-            exclude: ["WAProtocol"],
+            exclude: ["WAProtocol", "Simulator"],
+            swiftSettings: upcoming),
+        // The WhatsApp server simulator (`openwa sim`, tests, perf): plays WhatsApp's side of the protocol.
+        .target(
+            name: "Simulator",
+            dependencies: [
+                "WAProtocol", "Reactor", .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Sources/Engines/Simulator",
             swiftSettings: upcoming),
         .target(
             name: "API",
@@ -83,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "openwa",
             dependencies: [
-                "API", "Engines", "Persistence", "Reactor", "WAProtocol",
+                "API", "Engines", "Persistence", "Reactor", "Simulator", "WAProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -105,10 +114,17 @@ let package = Package(
             dependencies: ["WAProtocol", "Reactor", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Fixtures"], swiftSettings: upcoming),
         .testTarget(
+            name: "SimulatorTests",
+            dependencies: [
+                "Simulator", "WAProtocol", "Reactor", "TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming),
+        .testTarget(
             name: "EnginesTests",
             dependencies: [
-                "Engines", "WAProtocol", "Persistence", "Reactor", "TestSupport", .product(name: "Logging", package: "swift-log"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                "Engines", "Simulator", "WAProtocol", "Persistence", "Reactor", "TestSupport",
+                .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: upcoming),
         .testTarget(

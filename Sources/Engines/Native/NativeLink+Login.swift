@@ -24,7 +24,7 @@ extension NativeLink {
             self?.readyResetTimer = nil
             self?.attempts = 0
         }
-        emit(.ready(phone: me.user, pushName: credentials.pushName ?? node.attributes.string("pushname")))
+        emit(.ready(phone: me.user, pushName: credentials.pushName ?? node.attributes.string("display_name")))
         scheduleKeepAlive()
         afterLogin()
     }

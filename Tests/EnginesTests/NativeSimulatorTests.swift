@@ -84,6 +84,12 @@ struct SimulatorWorld {
         #expect(companions.count == 1)
         let stored = try await world.store.load(sessionID: "s1")
         #expect(stored["me.jid"].map { String(decoding: $0, as: UTF8.self) } == companions.first?.jid)
+        #expect(stored["noise.private"]?.count == 32)
+        #expect(stored["account.signed-identity"] != nil)
+        // First login: the full prekey batch, uploaded and kept locally.
+        try await waitUntil { try await world.simulator.companions(of: SimulatorWorld.phone).first?.preKeyCount == 812 }
+        let local = try await world.store.load(sessionID: "s1").keys.filter { $0.hasPrefix("prekey.") && $0.dropFirst(7).allSatisfy(\.isNumber) }
+        #expect(local.count == 812)
         await world.shutdown(engine)
     }
 
@@ -128,6 +134,31 @@ struct SimulatorWorld {
         try await world.advance(milliseconds: 1_000)
         _ = try await recorder.readyIndex(from: dropped.index)
         await world.shutdown(engine)
+    }
+
+    @Test func reconnectLoopEveryFifthAttemptThenFailedAtTheCap() async throws {
+        let world = try await SimulatorWorld.start(manualClock: true)
+        let recorder = EventRecorder()
+        let engine = try world.engine(
+            recorder: recorder, config: SessionEngineConfig(maxReconnectAttempts: 5, reconnectBaseDelayMilliseconds: 100))
+        try await world.pairAndLogIn(engine, recorder)
+        await world.simulator.stop()  // every attempt now fails to connect
+        var delay = 100
+        for attempt in 1...5 {
+            try await recorder.wait { _ in
+                recorder.all.filter { if case .disconnected(_, true) = $0 { true } else { false } }.count >= attempt
+            }
+            try await world.advance(milliseconds: delay)
+            delay *= 2
+        }
+        try await recorder.wait { if case .failed = $0 { true } else { false } }
+        #expect(recorder.all.filter { if case .reconnectLoop = $0 { true } else { false } } == [
+            .reconnectLoop(attempts: 5, nextDelayMilliseconds: 1_600)
+        ])
+        #expect(recorder.all.contains { if case .disconnected(_, false) = $0 { true } else { false } })
+        await engine.stop()
+        world.reactor.stop()
+        await world.reactor.waitUntilStopped()
     }
 
     @Test func conflictDisconnectsWithoutReconnect() async throws {

@@ -46,7 +46,19 @@ extension NativeLink {
     private func setActive() {
         let node = BinaryNode(
             "iq", ["to": .jid(.whatsAppServer), "type": "set", "xmlns": "passive"], children: [BinaryNode("active")])
-        sendRequest(node, timeout: configuration.requestTimeoutMilliseconds) { _ in }
+        sendRequest(node, timeout: configuration.requestTimeoutMilliseconds) { [weak self] result in
+            guard let self, self.phase == .ready, case .success = result else { return }
+            self.sendUnifiedSession()
+        }
+    }
+
+    /// `<ib><unified_session id="(now + 3 days) mod 1 week, in ms"/></ib>`, as WA Web sends
+    /// after going active (ref part 1 §6.2); no reply.
+    private func sendUnifiedSession() {
+        let week: Int64 = 7 * 24 * 3_600_000
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let id = (now + 3 * 24 * 3_600_000) % week
+        send(BinaryNode("ib", children: [BinaryNode("unified_session", ["id": .string(String(id))])]))
     }
 
     /// Generates `count` prekeys on the worker, stores them, then uploads them with the signed prekey.

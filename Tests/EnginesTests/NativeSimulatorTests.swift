@@ -187,6 +187,25 @@ struct SimulatorWorld {
         await world.shutdown(engine)
     }
 
+    @Test func credentialsTheServerNoLongerKnowsAreWipedAndRelinked() async throws {
+        let store = InMemoryAuthStateStore()
+        let world = try await SimulatorWorld.start(store: store)
+        let first = EventRecorder()
+        let engine = try world.engine(recorder: first)
+        try await world.pairAndLogIn(engine, first)
+        await engine.stop()
+        await world.shutdown()
+        // A new simulator (same test root) has never seen this device: login gets failure 401.
+        let other = try await SimulatorWorld.start(store: store)
+        let second = EventRecorder()
+        let restarted = try other.engine(recorder: second)
+        try await restarted.start()
+        let loggedOut = try await second.wait { if case .loggedOut = $0 { true } else { false } }
+        _ = try await second.qr(from: loggedOut.index)
+        #expect(try await store.value(sessionID: "s1", key: "me.jid") == nil)
+        await other.shutdown(restarted)
+    }
+
     @Test func logoutUnlinksAndWipes() async throws {
         let world = try await SimulatorWorld.start()
         let recorder = EventRecorder()

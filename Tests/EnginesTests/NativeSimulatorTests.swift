@@ -161,6 +161,34 @@ struct SimulatorWorld {
         await world.reactor.waitUntilStopped()
     }
 
+    @Test func theAttemptCounterResetsAfterFiveMinutesReady() async throws {
+        let world = try await SimulatorWorld.start(manualClock: true)
+        let recorder = EventRecorder()
+        let engine = try world.engine(recorder: recorder)
+        try await world.pairAndLogIn(engine, recorder)
+        for round in 0..<2 {
+            let before = recorder.all.count
+            try await world.simulator.inject(fault: .drop, phone: SimulatorWorld.phone, device: try await world.device())
+            let dropped = try await recorder.wait(from: before) { if case .disconnected = $0 { true } else { false } }
+            // Always the base delay: the first drop is attempt 1, and five minutes ready reset it.
+            try await world.advance(milliseconds: 1_000)
+            _ = try await recorder.readyIndex(from: dropped.index)
+            if round == 0 { try await world.advance(milliseconds: 300_000) }
+        }
+        await world.shutdown(engine)
+    }
+
+    @Test func zeroReconnectAttemptsMeansNone() async throws {
+        let world = try await SimulatorWorld.start()
+        let recorder = EventRecorder()
+        let engine = try world.engine(recorder: recorder, config: SessionEngineConfig(maxReconnectAttempts: 0))
+        try await world.pairAndLogIn(engine, recorder)
+        try await world.simulator.inject(fault: .drop, phone: SimulatorWorld.phone, device: try await world.device())
+        let event = try await recorder.wait { if case .disconnected = $0 { true } else { false } }.event
+        #expect({ if case .disconnected(_, false) = event { true } else { false } }())
+        await world.shutdown(engine)
+    }
+
     @Test func conflictDisconnectsWithoutReconnect() async throws {
         let world = try await SimulatorWorld.start()
         let recorder = EventRecorder()

@@ -70,8 +70,20 @@ let package = Package(
             swiftSettings: upcoming),
         .target(
             name: "Engines",
-            dependencies: ["WAProtocol", "Persistence", "Reactor", .product(name: "Logging", package: "swift-log")],
-            exclude: ["WAProtocol"],
+            dependencies: [
+                "WAProtocol", "Persistence", "Reactor", .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["WAProtocol", "Simulator"],
+            swiftSettings: upcoming),
+        // The WhatsApp server simulator (`openwa sim`, tests, perf): plays WhatsApp's side of the protocol.
+        .target(
+            name: "Simulator",
+            dependencies: [
+                "WAProtocol", "Reactor", .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Sources/Engines/Simulator",
             swiftSettings: upcoming),
         .target(
             name: "API",
@@ -80,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "openwa",
             dependencies: [
-                "API", "Engines", "Persistence", "Reactor", "WAProtocol",
+                "API", "Engines", "Persistence", "Reactor", "Simulator", "WAProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -104,13 +116,27 @@ let package = Package(
             name: "WAProtocolTests",
             dependencies: ["WAProtocol", "Reactor", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Fixtures"], swiftSettings: upcoming),
-        .testTarget(name: "EnginesTests", dependencies: ["Engines"], swiftSettings: upcoming),
+        .testTarget(
+            name: "SimulatorTests",
+            dependencies: [
+                "Simulator", "WAProtocol", "Reactor", "TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming),
+        .testTarget(
+            name: "EnginesTests",
+            dependencies: [
+                "Engines", "Simulator", "WAProtocol", "Persistence", "Reactor", "TestSupport",
+                .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: upcoming),
         .testTarget(
             name: "PersistenceTests", dependencies: ["Persistence", "Reactor", "TestSupport"], swiftSettings: upcoming),
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "Engines", "Persistence", "Reactor", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                "API", "Engines", "Persistence", "Reactor", "Simulator", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming),
         .testTarget(name: "GatewayTests", dependencies: ["openwa", "TestSupport"], swiftSettings: upcoming),

@@ -34,6 +34,7 @@ check_upward Reactor Persistence Engines API
 check_upward Persistence Engines API
 check_upward Engines API
 check_upward Engines/WAProtocol Persistence Engines API
+check_upward Engines/Simulator Persistence Engines API
 check_upward API Persistence
 
 [ $status -eq 0 ] && echo "module import rules: ok"

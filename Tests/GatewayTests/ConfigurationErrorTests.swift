@@ -32,6 +32,11 @@ import Testing
         (["DATABASE_NAME": "./data/same.sqlite", "MAIN_DATABASE_NAME": "./data/same.sqlite"],
          "Invalid configuration: DATABASE_NAME must not be the same file as MAIN_DATABASE_NAME"),
         (["TRUSTED_PROXIES": "10.0.0.0/33"], "Invalid configuration: TRUSTED_PROXIES must list IPv4 addresses or CIDRs"),
+        (["WA_SERVER_URL": "https://web.whatsapp.com/ws/chat"], "Invalid configuration: WA_SERVER_URL must be a ws:// or wss:// URL"),
+        (["WA_CA_FILE": "/nonexistent/ca.pem"], "Invalid configuration: WA_CA_FILE must be a readable PEM file"),
+        (["WA_ROOT_PUBLIC_KEY": "1423"], "Invalid configuration: WA_ROOT_PUBLIC_KEY must be 64 hexadecimal digits"),
+        (["WA_ROOT_PUBLIC_KEY": String(repeating: "zz", count: 32)],
+         "Invalid configuration: WA_ROOT_PUBLIC_KEY must be 64 hexadecimal digits"),
     ])
     func badValuesStopTheBootWithOneLine(environment: [String: String], expected: String) async throws {
         let gateway = try GatewayProcess(environment: environment)

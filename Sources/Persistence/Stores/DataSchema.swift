@@ -7,6 +7,7 @@ package enum DataSchema {
     package static let migrations: [Migration] = [
         Migration(version: 1, name: "create_sessions", sql: sessions),
         Migration(version: 2, name: "create_messages", sql: messages),
+        Migration(version: 3, name: "create_auth_state", sql: authState),
     ]
 
     /// `config` is a JSON object (unknown keys are kept), `status` one of OpenWA's session
@@ -69,6 +70,19 @@ package enum DataSchema {
         CREATE INDEX "IDX_messages_status" ON messages ("status");
         CREATE INDEX "IDX_messages_createdAt" ON messages ("createdAt");
         CREATE INDEX "IDX_messages_mediaPath" ON messages ("mediaPath") WHERE "mediaPath" IS NOT NULL;
+        """
+    }
+
+    /// Engine credentials and keys (`SQLAuthStateStore`): one opaque value per session and key.
+    private static func authState(_ dialect: SQLDialect) -> String {
+        """
+        CREATE TABLE auth_state (
+            "sessionId" TEXT NOT NULL,
+            "key" TEXT NOT NULL,
+            "value" \(dialect == .sqlite ? "BLOB" : "BYTEA") NOT NULL,
+            "updatedAt" TEXT NOT NULL,
+            PRIMARY KEY ("sessionId", "key")
+        );
         """
     }
 }

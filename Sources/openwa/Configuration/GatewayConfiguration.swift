@@ -45,6 +45,8 @@ struct GatewayConfiguration: Sendable {
     var autoStartSessions: Bool
     var maxConcurrentSessions: Int
     var sessionRestoreConcurrency: Int
+    /// Where and how the native engine connects (`WA_SERVER_URL`, `WA_CA_FILE`, `WA_ROOT_PUBLIC_KEY`).
+    var native = NativeEngineSettings()
 
     var isProduction: Bool { nodeEnvironment == .production }
 
@@ -108,6 +110,7 @@ struct GatewayConfiguration: Sendable {
             autoStartSessions: try read.bool("AUTO_START_SESSIONS", default: false),
             maxConcurrentSessions: try read.integer("MAX_CONCURRENT_SESSIONS", default: 0, range: 0...1_000_000),
             sessionRestoreConcurrency: try read.integer("SESSION_RESTORE_CONCURRENCY", default: 3, range: 1...1_000))
+        configuration.native = try NativeEngineSettings.load(read)
         try configuration.validateCombinations(read)
         if configuration.databaseType == "sqlite" {
             configuration.dataDatabasePath = Self.absolute(configuration.dataDatabasePath)

@@ -33,11 +33,19 @@ final class Gateway: Sendable {
             let keys = ApiKeyService(
                 store: SQLApiKeyStore(database: databases.main), pepper: configuration.apiKeyPepper,
                 bootstrapKeyFile: configuration.bootstrapKeyFile)
-            // No engine is wired in this build yet: starts answer 501 until the native engine lands,
-            // and credentials have nowhere to live but memory.
+            // Credentials live in the data database, so a session logs in again after a restart
+            // (or on another node) without a new QR. The browser engine is not built yet: with
+            // ENGINE_TYPE=browser, starts answer 501.
+            let authState = SQLAuthStateStore(database: databases.data)
+            let engines: (any WhatsAppEngineFactory)? =
+                configuration.engine == .native
+                ? NativeEngineFactory(
+                    configuration: try configuration.native.engineConfiguration(), reactor: handle, authState: authState,
+                    logger: logger)
+                : nil
             let sessions = SessionManager(
-                handle: handle, store: SQLSessionStore(database: databases.data), authState: InMemoryAuthStateStore(),
-                engines: nil, bus: EventBus(), audit: SQLAuditLogStore(database: databases.main),
+                handle: handle, store: SQLSessionStore(database: databases.data), authState: authState,
+                engines: engines, bus: EventBus(), audit: SQLAuditLogStore(database: databases.main),
                 maxConcurrentSessions: configuration.maxConcurrentSessions, logger: logger)
             do {
                 bootstrap = try await keys.bootstrapIfEmpty(

@@ -44,7 +44,8 @@ final class TestGateway: Sendable {
         clock: any ReactorClock = MonotonicReactorClock(), dataPath: String? = nil,
         dataPostgres: PostgresConfiguration? = nil, trustedProxies: [IPv4Range] = [],
         validationDetail: Bool = true, readinessTimeoutMilliseconds: Int = 3_000,
-        engines: (any WhatsAppEngineFactory)? = nil, authState: any AuthStateStore = InMemoryAuthStateStore(),
+        engines: (@Sendable (ReactorHandle) throws -> any WhatsAppEngineFactory)? = nil,
+        authState: any AuthStateStore = InMemoryAuthStateStore(),
         maxConcurrentSessions: Int = 0, now: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> TestGateway {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openwa-api-\(UUID().uuidString)")
@@ -78,7 +79,8 @@ final class TestGateway: Sendable {
         let readiness = ReadinessBox()
         let events = EventBus()
         let sessions = SessionManager(
-            handle: handle, store: SQLSessionStore(database: data), authState: authState, engines: engines, bus: events,
+            handle: handle, store: SQLSessionStore(database: data), authState: authState, engines: try engines?(handle),
+            bus: events,
             audit: SQLAuditLogStore(database: main), maxConcurrentSessions: maxConcurrentSessions, logger: quietLogger)
         let port = try await handle.submit { reactor in
             let service = ReadinessService(

@@ -1,0 +1,84 @@
+import Foundation
+import Logging
+import Persistence
+import Reactor
+import WAProtocol
+
+/// Makes `NativeEngine`s: WhatsApp's multi-device protocol spoken directly over one WebSocket per
+/// session, on the shared reactor.
+package struct NativeEngineFactory: WhatsAppEngineFactory {
+    package let configuration: NativeEngineConfiguration
+    private let reactor: ReactorHandle
+    private let authState: any AuthStateStore
+    private let logger: Logger
+
+    package init(configuration: NativeEngineConfiguration, reactor: ReactorHandle, authState: any AuthStateStore, logger: Logger) {
+        self.configuration = configuration
+        self.reactor = reactor
+        self.authState = authState
+        self.logger = logger
+    }
+
+    package var engineType: EngineType { .native }
+
+    package func makeEngine(
+        sessionID: String, config: SessionEngineConfig, events: @escaping @Sendable (EngineEvent) -> Void
+    ) -> any WhatsAppEngine {
+        NativeEngine(
+            sessionID: sessionID, config: config, configuration: configuration, reactor: reactor, authState: authState,
+            logger: logger, events: events)
+    }
+}
+
+/// One session's native connection. Callable from any task; the link itself (`NativeLink`) lives
+/// on the reactor thread and every method here hops there.
+package final class NativeEngine: WhatsAppEngine {
+    private let link: ReactorBound<NativeLink>
+    private let reactor: ReactorHandle
+
+    package init(
+        sessionID: String, config: SessionEngineConfig, configuration: NativeEngineConfiguration, reactor: ReactorHandle,
+        authState: any AuthStateStore, logger: Logger, events: @escaping @Sendable (EngineEvent) -> Void
+    ) {
+        self.reactor = reactor
+        var logger = logger
+        logger[metadataKey: "link.session"] = "\(sessionID)"
+        link = ReactorBound(
+            handle: reactor,
+            NativeLink(
+                sessionID: sessionID, config: config, configuration: configuration, handle: reactor, authState: authState,
+                logger: logger, events: events))
+    }
+
+    package func start() async throws {
+        try await onReactor { link, continuation in link.start(continuation) }
+    }
+
+    package func stop() async {
+        try? await onReactor { link, continuation in link.stop(continuation) }
+    }
+
+    package func logout() async throws {
+        try await onReactor { link, continuation in link.logout(continuation) }
+    }
+
+    package func requestPairingCode(phoneNumber: String) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            let posted = reactor.post { [link] reactor in
+                link.value.attach(reactor)
+                link.value.requestPairingCode(phoneNumber: phoneNumber) { continuation.resume(with: $0) }
+            }
+            if !posted { continuation.resume(throwing: EngineError.unavailable("the reactor has stopped")) }
+        }
+    }
+
+    private func onReactor(_ body: @escaping @Sendable (NativeLink, @escaping @Sendable (Result<Void, any Error>) -> Void) -> Void) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let posted = reactor.post { [link] reactor in
+                link.value.attach(reactor)
+                body(link.value) { continuation.resume(with: $0) }
+            }
+            if !posted { continuation.resume(throwing: EngineError.unavailable("the reactor has stopped")) }
+        }
+    }
+}

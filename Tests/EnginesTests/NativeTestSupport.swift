@@ -1,0 +1,52 @@
+import Engines
+import Foundation
+import Persistence
+import Reactor
+import Synchronization
+import Testing
+import TestSupport
+import WAProtocol
+
+/// Records an engine's events and lets a test wait for one.
+final class EventRecorder: Sendable {
+    private let events = Mutex<[EngineEvent]>([])
+
+    var sink: @Sendable (EngineEvent) -> Void { { [self] event in events.withLock { $0.append(event) } } }
+    var all: [EngineEvent] { events.withLock { $0 } }
+
+    /// Waits until an event after index `from` matches, and returns it with its index.
+    @discardableResult
+    func wait(
+        from start: Int = 0, timeout: Duration = .seconds(20), _ sourceLocation: SourceLocation = #_sourceLocation,
+        _ match: (EngineEvent) -> Bool
+    ) async throws -> (event: EngineEvent, index: Int) {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let found = all.enumerated().dropFirst(start).first { match($0.element) }
+            if let found { return (found.element, found.offset) }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("no matching event; got \(all)", sourceLocation: sourceLocation)
+        throw CancellationError()
+    }
+
+    /// The QR string of the first `.qr` event from `start`.
+    func qr(from start: Int = 0) async throws -> (String, Int) {
+        let (event, index) = try await wait(from: start) { if case .qr = $0 { true } else { false } }
+        guard case .qr(let text) = event else { throw CancellationError() }
+        return (text, index)
+    }
+
+    func readyIndex(from start: Int = 0) async throws -> Int {
+        try await wait(from: start) { if case .ready = $0 { true } else { false } }.index
+    }
+}
+
+func waitUntil(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    Issue.record("condition never held")
+}

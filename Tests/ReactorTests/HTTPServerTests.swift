@@ -169,7 +169,11 @@ import Testing
         let busy = try await blocking { try LoopbackClient(port: port.get()) }
         let idle = try await blocking { try LoopbackClient(port: port.get()) }
         try await blocking { busy.send("GET /slow?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n") }
-        _ = try await handle.submit { [slot] _ in slot.server?.connectionCount ?? 0 }
+        // Both connections must be accepted before the listener closes, or the idle one would
+        // be reset from the backlog instead of closed by the server.
+        while try await handle.submit({ [slot] _ in slot.server?.connectionCount ?? 0 }) < 2 {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         let drained = AtomicCounter()
         _ = try await handle.submit { [slot] _ in
             slot.server?.shutdown(timeoutMilliseconds: 5_000) { drained.add(1) }

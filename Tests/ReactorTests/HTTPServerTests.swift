@@ -203,6 +203,9 @@ import Testing
         }
         let stuck = try await blocking { try LoopbackClient(port: port.get()) }
         try await blocking { stuck.send("GET /never HTTP/1.1\r\nHost: x\r\n\r\n") }
+        while try await handle.submit({ [slot] _ in slot.server?.inFlightRequestCount ?? 0 }) < 1 {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         let drained = AtomicCounter()
         _ = try await handle.submit { [slot] _ in slot.server?.shutdown(timeoutMilliseconds: 10_000) { drained.add(1) } }
         clock.advance(milliseconds: 9_999)

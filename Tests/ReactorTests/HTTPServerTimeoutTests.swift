@@ -31,7 +31,7 @@ import Testing
         let server = try TestHTTPServer.start(configuration: configuration, clock: clock)
         let client = try await blocking { try LoopbackClient(port: server.port) }
         try await blocking { client.send("GET / HTTP/1.1\r\nHost: x\r\n") }
-        _ = try await server.connectionCount()  // the bytes have been read
+        try await server.settle()  // accepted, and the bytes have been read
         clock.advance(milliseconds: 64_999)
         #expect(try await server.connectionCount() == 1)
         clock.advance(milliseconds: 1)
@@ -45,6 +45,7 @@ import Testing
         let clock = ManualReactorClock()
         let server = try TestHTTPServer.start(configuration: configuration, clock: clock)
         let client = try await blocking { try LoopbackClient(port: server.port) }
+        try await server.settle()
         #expect(try await server.connectionCount() == 1)
         clock.advance(milliseconds: 65_000)
         let response = try await blocking { client.readResponse() }
@@ -57,7 +58,7 @@ import Testing
         let server = try TestHTTPServer.start(configuration: configuration, clock: clock)
         let client = try await blocking { try LoopbackClient(port: server.port) }
         try await blocking { client.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhalf") }
-        _ = try await server.connectionCount()
+        try await server.settle()
         clock.advance(milliseconds: 65_000)  // past the headers timeout: the head was complete
         #expect(try await server.connectionCount() == 1)
         clock.advance(milliseconds: 235_000)
@@ -71,7 +72,7 @@ import Testing
         let server = try TestHTTPServer.start(configuration: configuration, clock: clock)
         let client = try await blocking { try LoopbackClient(port: server.port) }
         try await blocking { client.send("GET /slow?ms=20000 HTTP/1.1\r\nHost: x\r\n\r\n") }
-        _ = try await server.connectionCount()
+        try await server.settle()
         clock.advance(milliseconds: 20_000)
         let response = try await blocking { client.readResponse() }
         #expect(response?.text == "slow")

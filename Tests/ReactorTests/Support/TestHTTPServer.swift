@@ -35,6 +35,12 @@ final class TestHTTPServer: Sendable {
         try await handle.submit { [slot] _ in slot.server?.connectionCount ?? -1 }
     }
 
+    /// Waits until the reactor has accepted pending connections and read what they sent: the
+    /// accept happens in one tick and the first read in the next, so two round trips suffice.
+    func settle() async throws {
+        for _ in 0..<3 { _ = try await handle.submit { _ in 0 } }
+    }
+
     /// Stops the loop and checks that nothing was left registered.
     func stop() async throws -> (registrations: Int, timers: Int) {
         let left = try await handle.submit { [slot] reactor -> (Int, Int) in

@@ -3,10 +3,14 @@
 #   make test  - install what is missing, build, and run the whole test suite
 SWIFT ?= swift
 
-.PHONY: run build release test check-imports perf clean
+.PHONY: run demo build release test check-imports perf clean
 
 run: release
 	./.build/release/openwa serve
+
+# The gateway plus an in-process WhatsApp simulator with one phone: link a session offline.
+demo: release
+	./.build/release/openwa serve --with-simulator
 
 build:
 	./scripts/setup.sh build

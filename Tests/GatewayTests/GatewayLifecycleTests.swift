@@ -85,3 +85,40 @@ import TestSupport
         #expect(validated?.object["role"] as? String == "viewer")
     }
 }
+
+/// `openwa serve --with-simulator`: a new user links a session offline through the printed steps.
+@Suite(.timeLimit(.minutes(2))) struct OfflineTryItTests {
+    @Test func aSessionLinksToTheEmbeddedSimulatorAndBecomesReady() async throws {
+        let gateway = try GatewayProcess(
+            arguments: ["serve", "--with-simulator", "--env-file", "none"],
+            environment: ["API_MASTER_KEY": "master-key-for-the-offline-test-0000"])
+        defer { gateway.cleanUp() }
+        let port = try await gateway.waitForPort()
+        let admin = try #require(gateway.stdout.range(of: #"http://127\.0\.0\.1:\d+/admin"#, options: .regularExpression).map {
+            String(gateway.stdout[$0])
+        })
+        let key = "master-key-for-the-offline-test-0000"
+        let created = try await gateway.request("POST", "/api/sessions", port: port, key: key, body: #"{"name":"demo"}"#)
+        let id = try #require(created?.object["id"] as? String)
+        #expect(try await gateway.request("POST", "/api/sessions/\(id)/start", port: port, key: key)?.status == 200)
+        var qr: String?
+        for _ in 0..<200 where qr == nil {
+            qr = try await gateway.request("GET", "/api/sessions/\(id)/qr?format=raw", port: port, key: key)?.object["qr"] as? String
+            if qr == nil { try await Task.sleep(for: .milliseconds(25)) }
+        }
+        let linking = try #require(qr)
+        let adminPort = try #require(Int(admin.split(separator: ":").last!.dropLast(6)))
+        let scanned = try await blocking {
+            try LoopbackClient(port: adminPort).request("POST", "/admin/phones/15550000001/scan", body: #"{"qr":"\#(linking)"}"#)
+        }
+        #expect(scanned?.status == 200, "\(scanned?.text ?? "")")
+        var status: String?
+        for _ in 0..<200 where status != "ready" {
+            status = try await gateway.request("GET", "/api/sessions/\(id)", port: port, key: key)?.object["status"] as? String
+            if status != "ready" { try await Task.sleep(for: .milliseconds(25)) }
+        }
+        #expect(status == "ready")
+        gateway.signal(SIGTERM)
+        #expect(try await gateway.waitForExit(seconds: 30) == 0)
+    }
+}

@@ -12,12 +12,20 @@ struct ServeCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigurationOptions
 
+    @Flag(
+        name: .customLong("with-simulator"),
+        help: "Also run the WhatsApp simulator in this process, with one simulated phone, and link sessions to it instead of WhatsApp (try the gateway offline).")
+    var withSimulator = false
+
+    @Option(name: .customLong("simulator-phone"), help: "The simulated phone's number.")
+    var simulatorPhone = "15550000001"
+
     func run() throws {
         // Before any other thread exists: the reactor takes these signals from a signalfd, and a
         // thread that left them unblocked would die of them instead.
         SignalFD.blockInProcess([SignalFD.terminate, SignalFD.interrupt])
         SignalFD.ignoreBrokenPipe()
-        let configuration: GatewayConfiguration
+        var configuration: GatewayConfiguration
         do {
             configuration = try options.load()
         } catch {
@@ -28,9 +36,22 @@ struct ServeCommand: ParsableCommand {
             GatewayLogHandler(label: label, level: configuration.logLevel, json: configuration.logFormatJSON)
         }
         let logger = Logger(label: "openwa")
+        var simulator: EmbeddedSimulator?
+        if withSimulator {
+            do {
+                let embedded = try EmbeddedSimulator.start(phone: simulatorPhone, configuration: configuration, logger: logger)
+                configuration.native = embedded.engineSettings
+                simulator = embedded
+            } catch {
+                logger.critical("cannot start the simulator", metadata: ["error": "\(error)"])
+                throw ExitCode(1)
+            }
+        }
+        let gatewayConfiguration = configuration
+        defer { simulator?.stop() }
         let status = blockingAwait {
             do {
-                return try await Gateway(configuration: configuration, logger: logger).run()
+                return try await Gateway(configuration: gatewayConfiguration, logger: logger).run()
             } catch {
                 logger.critical("cannot start", metadata: ["error": "\(error)"])
                 return 1

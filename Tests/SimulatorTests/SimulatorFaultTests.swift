@@ -187,3 +187,30 @@ import WAProtocol
         await fixture.stop()
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct SimulatorDensityTests {
+    @Test func manyConcurrentConnectionsEachGetTheirOwnRefs() async throws {
+        let fixture = try SimFixture.start()
+        _ = try await fixture.simulator.createPhone("15559990000", pushName: "D")
+        let (_, online) = try await fixture.onlineCompanion(phone: "15559990000")
+        let count = 200
+        let clients = try await withThrowingTaskGroup(of: SimTestClient.self) { group in
+            for _ in 0..<count {
+                group.addTask {
+                    let credentials = try TestCredentials.fresh()
+                    return try await fixture.connect(credentials, login: false)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        var refs = Set<[UInt8]>()
+        for client in clients {
+            let pairDevice = try await client.next(tag: "iq", timeout: .seconds(20))
+            refs.formUnion(pairDevice.child("pair-device")?.children("ref").compactMap(\.contentBytes) ?? [])
+        }
+        #expect(refs.count == count * 6)
+        #expect(try await fixture.simulator.connectionCount() == count + 1)
+        #expect(try await online.query(iq("alive", xmlns: "w:p", type: "get")).attributes.string("type") == "result")
+        await fixture.stop()
+    }
+}

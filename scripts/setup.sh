@@ -7,8 +7,8 @@ level="${1:-build}"
 packages=(pkg-config libsqlite3-dev libpq-dev libhiredis-dev libssl-dev liburing-dev zlib1g-dev libsodium-dev)
 case "$level" in
   build) ;;
-  test) packages+=(curl gcc python3-dev zbar-tools postgresql) ;;
-  perf) packages+=(curl gcc python3-dev zbar-tools postgresql postgresql-contrib wrk nginx-light hyperfine time) ;;
+  test) packages+=(curl gcc python3-dev zbar-tools postgresql redis-server) ;;
+  perf) packages+=(curl gcc python3-dev zbar-tools postgresql redis-server postgresql-contrib wrk nginx-light hyperfine time) ;;
   *) echo "usage: $0 [build|test|perf]" >&2; exit 2 ;;
 esac
 

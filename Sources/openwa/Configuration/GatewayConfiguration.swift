@@ -45,6 +45,9 @@ struct GatewayConfiguration: Sendable {
     var autoStartSessions: Bool
     var maxConcurrentSessions: Int
     var sessionRestoreConcurrency: Int
+    /// Nil unless `REDIS_ENABLED=true`.
+    var redis: RedisConfiguration? = nil
+    var storage: MediaStorageConfiguration = .local(path: "./data/media")
 
     var isProduction: Bool { nodeEnvironment == .production }
 
@@ -108,6 +111,8 @@ struct GatewayConfiguration: Sendable {
             autoStartSessions: try read.bool("AUTO_START_SESSIONS", default: false),
             maxConcurrentSessions: try read.integer("MAX_CONCURRENT_SESSIONS", default: 0, range: 0...1_000_000),
             sessionRestoreConcurrency: try read.integer("SESSION_RESTORE_CONCURRENCY", default: 3, range: 1...1_000))
+        configuration.redis = try RedisStorageConfiguration.redis(read)
+        configuration.storage = try RedisStorageConfiguration.storage(read, dataDirectory: dataDirectory)
         try configuration.validateCombinations(read)
         if configuration.databaseType == "sqlite" {
             configuration.dataDatabasePath = Self.absolute(configuration.dataDatabasePath)

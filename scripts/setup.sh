@@ -29,7 +29,8 @@ fi
 # Independent implementations the tests cross-check against (PyPI): python-axolotl for Signal,
 # segno for QR codes.
 if [ "$level" != build ]; then
-  for module in axolotl:python-axolotl segno:segno; do
+  # moto's server is the S3-compatible server of the media storage tests.
+  for module in axolotl:python-axolotl segno:segno moto.server:moto[server]; do
     if ! python3 -c "import ${module%%:*}" >/dev/null 2>&1; then
       echo "installing ${module#*:}"
       python3 -m pip install --quiet "${module#*:}"

@@ -90,13 +90,21 @@ package final class S3MediaStorage: MediaStorage {
         do {
             var buffer = first
             var ended = false
-            while !buffer.isEmpty {
+            while true {
                 // Keep at most one part (plus one chunk) in memory.
                 while !ended && buffer.count < partSize {
                     if let chunk = try await source() { buffer += chunk } else { ended = true }
                 }
-                let part = Array(buffer.prefix(partSize))
-                buffer.removeFirst(part.count)
+                if buffer.isEmpty { break }
+                let part: [UInt8]
+                if buffer.count <= partSize {
+                    part = buffer
+                    buffer = []
+                    buffer.reserveCapacity(partSize)
+                } else {
+                    part = Array(buffer.prefix(partSize))
+                    buffer.removeFirst(partSize)
+                }
                 let number = etags.count + 1
                 let response = try await send(
                     "PUT", key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)], body: part,
@@ -164,6 +172,16 @@ package final class S3MediaStorage: MediaStorage {
         return "\(scheme)://\(hostHeader)\(path)?\(query)"
     }
 
+    /// Creates the bucket (for tests and first setup; 409 "already owned by you" counts as done).
+    package func createBucket() async throws {
+        var body: [UInt8] = []
+        if configuration.region != "us-east-1" {
+            body = Array(
+                "<CreateBucketConfiguration><LocationConstraint>\(configuration.region)</LocationConstraint></CreateBucketConfiguration>".utf8)
+        }
+        _ = try await send("PUT", key: "", body: body, expect: [200, 409], bucketLevel: true)
+    }
+
     // MARK: - Requests
 
     private func objectPath(_ key: String) -> String { pathPrefix + "/" + S3Signer.encode(key, keepSlash: true) }
@@ -171,9 +189,9 @@ package final class S3MediaStorage: MediaStorage {
     /// Signs and sends one request; a status outside `expect` or a transport failure throws.
     private func send(
         _ method: String, key: String, query: [(String, String)] = [], headers extra: [(String, String)] = [],
-        body: [UInt8], expect: Set<Int>
+        body: [UInt8], expect: Set<Int>, bucketLevel: Bool = false
     ) async throws -> HTTPClientResponse {
-        let path = objectPath(key)
+        let path = bucketLevel ? (pathPrefix.isEmpty ? "/" : pathPrefix) : objectPath(key)
         let amzDate = S3Signer.amzDate(epochSeconds: now())
         let payloadHash = body.isEmpty ? S3Signer.emptyPayloadHash : Crypto.hex(Crypto.sha256(body))
         var signed: [(String, String)] = [

@@ -126,7 +126,7 @@ package struct S3Signer: Sendable {
         ]
         let canonical = Self.canonicalRequest(
             method: method, path: path, query: query, headers: [("host", host)], payloadHash: Self.unsignedPayload)
-        query.append(("X-Amz-Signature", signature(amzDate: amzDate, canonicalRequest: canonical.request)))
-        return Self.canonicalQuery(query)
+        let signature = signature(amzDate: amzDate, canonicalRequest: canonical.request)
+        return Self.canonicalQuery(query) + "&X-Amz-Signature=" + signature
     }
 }

@@ -154,9 +154,11 @@ struct S3MediaStorageTests {
             #expect(sink.largestChunk <= partSize, "downloaded in ranges of one part")
             let growth = peak.withLock { $0 } - before
             // One part lives in a few copies at most (our part buffer, the HTTP client's serialized
-            // request, the response parser's body and the body handed over): bounded by parts,
-            // not by the object. Whole-object buffering would need 2 x 20 MiB at least.
-            #expect(growth < 5 * partSize, "resident memory grew by \(growth >> 20) MiB for a \(size >> 20) MiB object")
+            // request, the response parser's body and the body handed over): about 4 x 5 MiB
+            // measured alone. Whole-object buffering needs 2 x 20 MiB for the upload alone, plus
+            // the download. Resident memory is process-wide and other suites run in parallel, so
+            // the bound leaves room for their noise.
+            #expect(growth < 2 * size, "resident memory grew by \(growth >> 20) MiB for a \(size >> 20) MiB object")
             try await storage.delete(key: "big/object")
         }
     }

@@ -83,11 +83,16 @@ func checkRedelivery(_ queue: any WorkQueue, clock: ManualMilliseconds) async {
 struct RedisCoordinationTests {
     @Test func cacheStoresWithExpiry() async throws {
         try await withRedis { redis, _ in
-            let cache = RedisKeyValueCache(client: redis, keyPrefix: uniquePrefix(), logger: quietLogger)
-            await cache.set("a", [0, 1, 2], ttlMilliseconds: 100)
+            let prefix = uniquePrefix()
+            let cache = RedisKeyValueCache(client: redis, keyPrefix: prefix, logger: quietLogger)
+            await cache.set("a", [0, 1, 2], ttlMilliseconds: 60_000)
             await cache.set("b", [3], ttlMilliseconds: nil)
+            await cache.set("c", [4], ttlMilliseconds: 50)
             #expect(await cache.get("a") == [0, 1, 2])
-            #expect(await eventually { await cache.get("a") == nil })
+            let ttl = try await redis.command("PTTL", RedisArgument(prefix + "a")).int ?? -1
+            #expect(ttl > 0 && ttl <= 60_000)
+            #expect(try await redis.command("PTTL", RedisArgument(prefix + "b")) == .integer(-1), "no expiry")
+            #expect(await eventually { await cache.get("c") == nil })
             #expect(await cache.get("b") == [3])
             await cache.delete("b")
             #expect(await cache.get("b") == nil)
@@ -98,11 +103,13 @@ struct RedisCoordinationTests {
     @Test func rateLimitWindowsOnAManualClock() async throws {
         try await withRedis { redis, _ in
             let clock = ManualMilliseconds(10_500)
-            let counter = RedisRateLimitCounter(client: redis, keyPrefix: uniquePrefix(), clock: clock.clock, logger: quietLogger)
+            let prefix = uniquePrefix()
+            let counter = RedisRateLimitCounter(client: redis, keyPrefix: prefix, clock: clock.clock, logger: quietLogger)
             await checkFixedWindows(counter, clock: clock, key: "ip")
             #expect(!counter.notice.isDegraded)
             // The key carries a TTL of one window, so Redis forgets old windows by itself.
-            let keys = try await redis.command("KEYS", RedisArgument("*:ip:*")).array ?? []
+            let keys = try await redis.command("KEYS", RedisArgument(prefix + "60000:*")).array ?? []
+            #expect(keys.count == 1)
             for key in keys {
                 let ttl = try await redis.command(["PTTL", RedisArgument(key.bytes ?? [])]).int ?? -1
                 #expect(ttl > 0)

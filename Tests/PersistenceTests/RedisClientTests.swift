@@ -114,7 +114,8 @@ struct RedisClientTests {
             // During the backoff the next command fails at once without a new attempt.
             let again = await #expect(throws: PersistenceError.self) { _ = try await redis.command("PING") }
             #expect(again?.isUnavailable == true)
-            #expect(Date().timeIntervalSince(started) < 1)
+            #expect(Date().timeIntervalSince(started) < 8, "fails fast, not after a timeout (bounds are loose: the suites share two cores)")
+            #expect(again?.message.contains("timed out") == false)
         }
     }
 
@@ -125,7 +126,7 @@ struct RedisClientTests {
             let error = await #expect(throws: PersistenceError.self) { _ = try await redis.command("PING") }
             #expect(error?.isUnavailable == true)
             #expect(error?.message.contains("no reply within 200 ms") == true, "\(String(describing: error))")
-            #expect(Date().timeIntervalSince(started) < 2)
+            #expect(Date().timeIntervalSince(started) < 8)
         }
         withExtendedLifetime(silent) {}
     }
@@ -140,7 +141,7 @@ struct RedisClientTests {
             let started = Date()
             let error = await #expect(throws: PersistenceError.self) { _ = try await redis.command("PING") }
             #expect(error?.isUnavailable == true)
-            #expect(Date().timeIntervalSince(started) < 2)
+            #expect(Date().timeIntervalSince(started) < 8)
             await redis.close()
         }
     }

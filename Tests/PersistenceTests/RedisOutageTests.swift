@@ -35,7 +35,7 @@ struct RedisOutageTests {
                 let error = await #expect(throws: PersistenceError.self) { _ = try await redis.command("PING") }
                 #expect(error?.isUnavailable == true)
                 #expect(error?.message.contains("127.0.0.1:\(port)") == true, "\(String(describing: error))")
-                #expect(Date().timeIntervalSince(started) < 2, "an outage must fail fast")
+                #expect(Date().timeIntervalSince(started) < 8, "an outage must fail fast")
 
                 // Every service keeps working on its in-memory fallback.
                 await cache.set("k", [2], ttlMilliseconds: nil)

@@ -41,18 +41,19 @@ struct InMemoryCoordinationTests {
     }
 }
 
-/// Windows of 1 s starting at 10.5 s on the clock: the window is [10 s, 11 s).
-func checkFixedWindows(_ counter: any RateLimitCounter, clock: ManualMilliseconds, key: String) async {
-    let first = await counter.increment(key: key, windowMilliseconds: 1_000)
-    #expect(first == RateLimitHit(count: 1, resetAtMilliseconds: clock.now - clock.now % 1_000 + 1_000))
+/// Windows of `window` ms starting halfway through one: each hit lands in the aligned window.
+func checkFixedWindows(_ counter: any RateLimitCounter, clock: ManualMilliseconds, key: String, window: Int = 1_000) async {
+    let length = Int64(window)
+    let first = await counter.increment(key: key, windowMilliseconds: window)
+    #expect(first == RateLimitHit(count: 1, resetAtMilliseconds: clock.now - clock.now % length + length))
     let reset = first.resetAtMilliseconds
-    #expect(await counter.increment(key: key, windowMilliseconds: 1_000).count == 2)
-    #expect(await counter.increment(key: key + "-other", windowMilliseconds: 1_000).count == 1)
-    #expect(await counter.increment(key: key, windowMilliseconds: 60_000).count == 1, "each window length counts apart")
+    #expect(await counter.increment(key: key, windowMilliseconds: window).count == 2)
+    #expect(await counter.increment(key: key + "-other", windowMilliseconds: window).count == 1)
+    #expect(await counter.increment(key: key, windowMilliseconds: 3_600_000).count == 1, "each window length counts apart")
     clock.advance(reset - clock.now - 1)
-    #expect(await counter.increment(key: key, windowMilliseconds: 1_000) == RateLimitHit(count: 3, resetAtMilliseconds: reset))
+    #expect(await counter.increment(key: key, windowMilliseconds: window) == RateLimitHit(count: 3, resetAtMilliseconds: reset))
     clock.advance(1)
-    #expect(await counter.increment(key: key, windowMilliseconds: 1_000) == RateLimitHit(count: 1, resetAtMilliseconds: reset + 1_000))
+    #expect(await counter.increment(key: key, windowMilliseconds: window) == RateLimitHit(count: 1, resetAtMilliseconds: reset + length))
 }
 
 func checkRedelivery(_ queue: any WorkQueue, clock: ManualMilliseconds) async {
@@ -102,13 +103,15 @@ struct RedisCoordinationTests {
 
     @Test func rateLimitWindowsOnAManualClock() async throws {
         try await withRedis { redis, _ in
-            let clock = ManualMilliseconds(10_500)
+            // Keys expire after one window of real time, so the window is long enough that a
+            // loaded machine cannot expire it between two hits of the test.
+            let clock = ManualMilliseconds(1_700_000_030_000)
             let prefix = uniquePrefix()
             let counter = RedisRateLimitCounter(client: redis, keyPrefix: prefix, clock: clock.clock, logger: quietLogger)
-            await checkFixedWindows(counter, clock: clock, key: "ip")
+            await checkFixedWindows(counter, clock: clock, key: "ip", window: 60_000)
             #expect(!counter.notice.isDegraded)
             // The key carries a TTL of one window, so Redis forgets old windows by itself.
-            let keys = try await redis.command("KEYS", RedisArgument(prefix + "60000:*")).array ?? []
+            let keys = try await redis.command("KEYS", RedisArgument(prefix + "3600000:*")).array ?? []
             #expect(keys.count == 1)
             for key in keys {
                 let ttl = try await redis.command(["PTTL", RedisArgument(key.bytes ?? [])]).int ?? -1

@@ -132,6 +132,8 @@ stop_redis() {
   pid=$(cat "$dir/pid")
   kill "-$signal" "$pid" 2>/dev/null || true
   while kill -0 "$pid" 2>/dev/null && [ $waited -lt 100 ]; do sleep 0.05; waited=$((waited + 1)); done
+  # A server started from the test process inherits its blocked SIGTERM; make sure it goes.
+  kill -9 "$pid" 2>/dev/null || true
   rm -f "$dir/pid"
 }
 

@@ -39,8 +39,17 @@ package enum ServiceScript {
         let arguments = ["/bin/bash", script, command]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
+        // The test process blocks SIGTERM/SIGINT (the reactor reads them from a signalfd); the
+        // servers this script starts must not inherit that mask, or they could not be stopped.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/bin/bash", nil, nil, &argv, environ)
+        let spawned = posix_spawn(&pid, "/bin/bash", nil, &attributes, &argv, environ)
         guard spawned == 0 else {
             throw PostgresTestEnvironment.ServicesError(message: "cannot run services.sh: error \(spawned)")
         }

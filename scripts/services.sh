@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Throw-away services for the tests: two PostgreSQL clusters on 127.0.0.1 under a temp dir.
+# Throw-away services for the tests, on 127.0.0.1 under a temp dir: two PostgreSQL clusters,
+# two Redis servers (redis-server, no persistence) and an S3-compatible server (moto_server, in
+# memory; any credentials are accepted).
 #
-#   scripts/services.sh start        initdb + start both clusters (idempotent), print the env
-#   scripts/services.sh env          print `export OPENWA_PG_...` lines for the running clusters
-#   scripts/services.sh stop         stop both clusters and delete their directories
+#   scripts/services.sh start        initdb + start both clusters and both Redis servers
+#                                    (idempotent), print the env
+#   scripts/services.sh env          print `export OPENWA_PG_...`/`OPENWA_REDIS_...` lines
+#   scripts/services.sh stop         stop everything and delete the directories
 #   scripts/services.sh fault-stop   stop the "fault" cluster (pg_ctl stop -m fast)
 #   scripts/services.sh fault-start  start it again on the same port
+#   scripts/services.sh redis-kill   kill -9 the "fault" Redis server's process
+#   scripts/services.sh redis-start  start it again on the same port
+#   scripts/services.sh s3-stop      stop the S3 server (moto_server)
+#   scripts/services.sh s3-start     start it again on the same port
+#
+# As with PostgreSQL, the "fault" Redis server exists only for the outage tests.
 #
 # The "main" cluster serves every PostgreSQL test; the "fault" cluster exists only to be stopped
 # and restarted by the outage tests, so they never disturb the others. Both run with fsync off:
@@ -90,6 +99,76 @@ stop_cluster() {
   as_owner "$(bindir)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 }
 
+# start_redis NAME: a redis-server on the recorded port (or a free one), daemonized, no RDB/AOF.
+start_redis() {
+  local name=$1 dir="$root/redis-$1" port tries=0
+  command -v redis-server >/dev/null || { echo "services.sh: redis-server not found; run scripts/setup.sh test" >&2; exit 1; }
+  mkdir -p "$dir"
+  if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then return 0; fi
+  while :; do
+    port=$(cat "$dir/port" 2>/dev/null || echo $((20000 + RANDOM % 40000)))
+    if ! port_in_use "$port"; then
+      rm -f "$dir/pid"
+      redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --daemonize yes \
+        --pidfile "$dir/pid" --logfile "$dir/server.log" --dir "$dir" >/dev/null
+      local waited=0
+      while ! port_in_use "$port" && [ $waited -lt 50 ]; do sleep 0.1; waited=$((waited + 1)); done
+      if port_in_use "$port"; then
+        echo "$port" >"$dir/port"
+        while [ ! -s "$dir/pid" ] && [ $waited -lt 100 ]; do sleep 0.05; waited=$((waited + 1)); done
+        break
+      fi
+    fi
+    tries=$((tries + 1))
+    rm -f "$dir/port"
+    if [ $tries -ge 5 ]; then echo "services.sh: cannot start Redis ($name)" >&2; tail -20 "$dir/server.log" >&2 || true; exit 1; fi
+  done
+}
+
+# stop_redis NAME [SIGNAL]: stops the server and waits until its port is closed.
+stop_redis() {
+  local dir="$root/redis-$1" signal=${2:-TERM} pid waited=0
+  [ -f "$dir/pid" ] || return 0
+  pid=$(cat "$dir/pid")
+  kill "-$signal" "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null && [ $waited -lt 100 ]; do sleep 0.05; waited=$((waited + 1)); done
+  # A server started from the test process inherits its blocked SIGTERM; make sure it goes.
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$dir/pid"
+}
+
+# start_s3: moto_server on the recorded port (or a free one), in the background.
+start_s3() {
+  local dir="$root/s3" port tries=0
+  command -v moto_server >/dev/null || { echo "services.sh: moto_server not found; run scripts/setup.sh test" >&2; exit 1; }
+  mkdir -p "$dir"
+  if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then return 0; fi
+  while :; do
+    port=$(cat "$dir/port" 2>/dev/null || echo $((20000 + RANDOM % 40000)))
+    if ! port_in_use "$port"; then
+      setsid moto_server -H 127.0.0.1 -p "$port" >"$dir/server.log" 2>&1 </dev/null &
+      echo $! >"$dir/pid"
+      local waited=0
+      while ! port_in_use "$port" && [ $waited -lt 200 ]; do sleep 0.05; waited=$((waited + 1)); done
+      if port_in_use "$port"; then echo "$port" >"$dir/port"; break; fi
+      kill "$(cat "$dir/pid")" 2>/dev/null || true
+    fi
+    tries=$((tries + 1))
+    rm -f "$dir/port"
+    if [ $tries -ge 5 ]; then echo "services.sh: cannot start moto_server" >&2; tail -20 "$dir/server.log" >&2 || true; exit 1; fi
+  done
+}
+
+stop_s3() {
+  local dir="$root/s3" pid waited=0
+  [ -f "$dir/pid" ] || return 0
+  pid=$(cat "$dir/pid")
+  kill "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null && [ $waited -lt 100 ]; do sleep 0.05; waited=$((waited + 1)); done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$dir/pid"
+}
+
 print_env() {
   [ -f "$root/main/port" ] && [ -f "$root/fault/port" ] || { echo "services.sh: not started" >&2; exit 1; }
   local port fault_port
@@ -103,6 +182,10 @@ export OPENWA_PG_PASSWORD=$pg_password
 export OPENWA_PG_DB=$pg_database
 export OPENWA_PG_URL=postgresql://$pg_user:$pg_password@127.0.0.1:$port/$pg_database
 export OPENWA_PG_FAULT_PORT=$fault_port
+export OPENWA_REDIS_HOST=127.0.0.1
+export OPENWA_REDIS_PORT=$(cat "$root/redis-main/port")
+export OPENWA_REDIS_FAULT_PORT=$(cat "$root/redis-fault/port")
+export OPENWA_S3_ENDPOINT=http://127.0.0.1:$(cat "$root/s3/port")
 export OPENWA_SERVICES_SCRIPT=$script
 export OPENWA_SERVICES_DIR=$root
 ENV
@@ -113,15 +196,25 @@ case "${1:-}" in
   start)
     start_cluster main
     start_cluster fault
+    start_redis main
+    start_redis fault
+    start_s3
     print_env
     ;;
   env) print_env ;;
   stop)
     stop_cluster main
     stop_cluster fault
+    stop_redis main
+    stop_redis fault
+    stop_s3
     rm -rf "$root"
     ;;
   fault-stop) stop_cluster fault ;;
   fault-start) start_cluster fault ;;
-  *) echo "usage: $0 start|env|stop|fault-stop|fault-start" >&2; exit 2 ;;
+  redis-kill) stop_redis fault KILL ;;
+  redis-start) start_redis fault ;;
+  s3-stop) stop_s3 ;;
+  s3-start) start_s3 ;;
+  *) echo "usage: $0 start|env|stop|fault-stop|fault-start|redis-kill|redis-start|s3-stop|s3-start" >&2; exit 2 ;;
 esac

@@ -7,8 +7,8 @@ level="${1:-build}"
 packages=(pkg-config libsqlite3-dev libpq-dev libhiredis-dev libssl-dev liburing-dev zlib1g-dev libsodium-dev)
 case "$level" in
   build) ;;
-  test) packages+=(curl gcc python3-dev zbar-tools postgresql) ;;
-  perf) packages+=(curl gcc python3-dev zbar-tools postgresql postgresql-contrib wrk nginx-light hyperfine time) ;;
+  test) packages+=(curl gcc python3-dev zbar-tools postgresql redis-server) ;;
+  perf) packages+=(curl gcc python3-dev zbar-tools postgresql redis-server postgresql-contrib wrk nginx-light hyperfine time) ;;
   *) echo "usage: $0 [build|test|perf]" >&2; exit 2 ;;
 esac
 
@@ -29,7 +29,8 @@ fi
 # Independent implementations the tests cross-check against (PyPI): python-axolotl for Signal,
 # segno for QR codes.
 if [ "$level" != build ]; then
-  for module in axolotl:python-axolotl segno:segno; do
+  # moto's server is the S3-compatible server of the media storage tests.
+  for module in axolotl:python-axolotl segno:segno moto.server:moto[server]; do
     if ! python3 -c "import ${module%%:*}" >/dev/null 2>&1; then
       echo "installing ${module#*:}"
       python3 -m pip install --quiet "${module#*:}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (`make test`): installs what the tests need, checks the module rules,
 # builds, runs a short fuzz of the binary codec, starts the throw-away test services
-# (PostgreSQL), runs every test suite, and stops the services again whatever happens.
+# (PostgreSQL, Redis, an S3 server), runs every test suite, and stops the services again whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

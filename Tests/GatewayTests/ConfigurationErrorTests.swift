@@ -37,6 +37,17 @@ import Testing
         (["WA_ROOT_PUBLIC_KEY": "1423"], "Invalid configuration: WA_ROOT_PUBLIC_KEY must be 64 hexadecimal digits"),
         (["WA_ROOT_PUBLIC_KEY": String(repeating: "zz", count: 32)],
          "Invalid configuration: WA_ROOT_PUBLIC_KEY must be 64 hexadecimal digits"),
+        (["REDIS_ENABLED": "yes"], #"Invalid configuration: REDIS_ENABLED must be exactly true or false (got "yes")"#),
+        (["REDIS_ENABLED": "true", "REDIS_PORT": "0"], "Invalid configuration: REDIS_PORT must be a decimal integer from 1 to 65535"),
+        (["REDIS_ENABLED": "true", "REDIS_CONNECT_TIMEOUT_MS": "soon"],
+         "Invalid configuration: REDIS_CONNECT_TIMEOUT_MS must be a decimal integer"),
+        (["REDIS_ENABLED": "true", "REDIS_USERNAME": "u"], "Invalid configuration: REDIS_USERNAME needs REDIS_PASSWORD as well"),
+        (["STORAGE_TYPE": "gcs"], "Invalid configuration: STORAGE_TYPE must be one of local, s3"),
+        (["STORAGE_TYPE": "s3"], "Invalid configuration: S3_ACCESS_KEY_ID is required when STORAGE_TYPE=s3"),
+        (["STORAGE_TYPE": "s3", "S3_ACCESS_KEY": "legacy"],
+         "Invalid configuration: S3_SECRET_ACCESS_KEY is required when STORAGE_TYPE=s3"),
+        (["STORAGE_TYPE": "s3", "S3_ACCESS_KEY_ID": "k", "S3_SECRET_KEY": "s", "S3_ENDPOINT": "minio:9000"],
+         "Invalid configuration: S3_ENDPOINT must be an http:// or https:// URL"),
     ])
     func badValuesStopTheBootWithOneLine(environment: [String: String], expected: String) async throws {
         let gateway = try GatewayProcess(environment: environment)

@@ -16,6 +16,8 @@ package struct PersistenceError: Error, Sendable, CustomStringConvertible {
         case notFound
         case decoding
         case incompatibleSchema
+        case redis
+        case storage
     }
 
     private let code: Code
@@ -88,6 +90,22 @@ package struct PersistenceError: Error, Sendable, CustomStringConvertible {
             database: database)
     }
 
+    /// Redis answered a command with an error reply (`ERR …`, `WRONGTYPE …`): the command was
+    /// wrong, the server is fine. Outages and timeouts are `unavailable(database: "redis", …)`.
+    package static func redis(_ message: String) -> Self { Self(.redis, message: message, database: "redis") }
+
+    /// The media storage (local files or S3) refused or failed an operation; `status` is the
+    /// HTTP status of an S3 answer when there was one.
+    package static func storage(_ message: String, status: Int? = nil) -> Self {
+        Self(.storage, message: message, database: "storage", resultCode: status.map { Int32($0) })
+    }
+
+    /// True for a Redis error reply.
+    package var isRedisError: Bool { code == .redis }
+
+    /// True for a media storage failure.
+    package var isStorageFailure: Bool { code == .storage }
+
     /// True when a UNIQUE (or other) constraint refused the write; callers map it to 409 Conflict.
     package var isConstraintViolation: Bool { code == .constraint }
 
@@ -113,6 +131,8 @@ package struct PersistenceError: Error, Sendable, CustomStringConvertible {
         case .notFound: text = "not found"
         case .decoding: text = "decoding failed"
         case .incompatibleSchema: text = "incompatible schema"
+        case .redis: text = "Redis error"
+        case .storage: text = "storage failure"
         }
         if let database { text += " [\(database)]" }
         text += ": \(message)"

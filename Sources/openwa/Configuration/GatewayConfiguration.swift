@@ -47,6 +47,9 @@ struct GatewayConfiguration: Sendable {
     var sessionRestoreConcurrency: Int
     /// Where and how the native engine connects (`WA_SERVER_URL`, `WA_CA_FILE`, `WA_ROOT_PUBLIC_KEY`).
     var native = NativeEngineSettings()
+    /// Nil unless `REDIS_ENABLED=true`.
+    var redis: RedisConfiguration? = nil
+    var storage: MediaStorageConfiguration = .local(path: "./data/media")
 
     var isProduction: Bool { nodeEnvironment == .production }
 
@@ -111,6 +114,8 @@ struct GatewayConfiguration: Sendable {
             maxConcurrentSessions: try read.integer("MAX_CONCURRENT_SESSIONS", default: 0, range: 0...1_000_000),
             sessionRestoreConcurrency: try read.integer("SESSION_RESTORE_CONCURRENCY", default: 3, range: 1...1_000))
         configuration.native = try NativeEngineSettings.load(read)
+        configuration.redis = try RedisStorageConfiguration.redis(read)
+        configuration.storage = try RedisStorageConfiguration.storage(read, dataDirectory: dataDirectory)
         try configuration.validateCombinations(read)
         if configuration.databaseType == "sqlite" {
             configuration.dataDatabasePath = Self.absolute(configuration.dataDatabasePath)

@@ -104,6 +104,10 @@ let package = Package(
             dependencies: ["Persistence", "Reactor", .product(name: "Logging", package: "swift-log")],
             path: "perf/DBBench", swiftSettings: upcoming),
         .executableTarget(
+            name: "media-bench",
+            dependencies: ["Persistence", "Reactor", .product(name: "Logging", package: "swift-log")],
+            path: "perf/MediaBench", swiftSettings: upcoming),
+        .executableTarget(
             name: "protocol-bench", dependencies: ["WAProtocol", "Reactor"], path: "perf/ProtocolBench",
             swiftSettings: upcoming),
 

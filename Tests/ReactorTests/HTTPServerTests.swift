@@ -159,9 +159,12 @@ import Testing
 /// Graceful shutdown: in-flight requests finish, idle connections close, nothing new is accepted.
 @Suite(.timeLimit(.minutes(1))) struct HTTPServerShutdownTests {
     @Test func shutdownLetsInFlightRequestsFinishWithConnectionClose() async throws {
+        // A manual clock holds the slow response until shutdown has begun, however loaded the
+        // machine is.
+        let clock = ManualReactorClock()
         let slot = ServerSlot()
         let port = PortBox()
-        let handle = try ReactorThread.start(workers: WorkerPool(size: 1), logger: quietLogger) { reactor in
+        let handle = try ReactorThread.start(clock: clock, workers: WorkerPool(size: 1), logger: quietLogger) { reactor in
             let server = try HTTPServer(reactor: reactor, configuration: HTTPServer.Configuration(), responder: EchoResponder(reactor: reactor))
             slot.server = server
             port.set(server.port)
@@ -171,13 +174,18 @@ import Testing
         try await blocking { busy.send("GET /slow?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n") }
         // Both connections must be accepted before the listener closes, or the idle one would
         // be reset from the backlog instead of closed by the server.
-        while try await handle.submit({ [slot] _ in slot.server?.connectionCount ?? 0 }) < 2 {
+        while true {
+            let (inFlight, open) = try await handle.submit { [slot] _ in
+                (slot.server?.inFlightRequestCount ?? 0, slot.server?.connectionCount ?? 0)
+            }
+            if inFlight >= 1, open >= 2 { break }
             try await Task.sleep(for: .milliseconds(5))
         }
         let drained = AtomicCounter()
         _ = try await handle.submit { [slot] _ in
             slot.server?.shutdown(timeoutMilliseconds: 5_000) { drained.add(1) }
         }
+        clock.advance(milliseconds: 300)  // the slow response is due now, after shutdown began
         let response = try await blocking { busy.readResponse() }
         #expect(response?.text == "slow")
         #expect(response?.header("connection") == "close")

@@ -38,32 +38,32 @@ final class SimulatorConnection: WebSocketDelegate {
     }
 
     let id: UInt64
-    private unowned let core: SimulatorCore
-    private let socket: WebSocketConnection
-    private let stream: any ByteStream
-    private var reader: FrameReader
-    private var responder: NoiseHandshake.Responder?
-    private var transport: NoiseTransport?
-    private(set) var stage = Stage.handshake
-    private var handshakeTimer: TimerID?
+    unowned let core: SimulatorCore
+    let socket: WebSocketConnection
+    let stream: any ByteStream
+    var reader: FrameReader
+    var responder: NoiseHandshake.Responder?
+    var transport: NoiseTransport?
+    var stage = Stage.handshake
+    var handshakeTimer: TimerID?
 
     /// The client's static noise key (its credential).
-    private(set) var clientStatic: [UInt8] = []
-    private(set) var registration: Waproto_ClientPayload.DevicePairingRegistrationData?
-    private(set) var refs: [(ref: String, expires: ReactorInstant)] = []
-    private var refsTimer: TimerID?
-    private var pairSuccess: PendingPairSuccess?
+    var clientStatic: [UInt8] = []
+    var registration: Waproto_ClientPayload.DevicePairingRegistrationData?
+    var refs: [(ref: String, expires: ReactorInstant)] = []
+    var refsTimer: TimerID?
+    var pairSuccess: PendingPairSuccess?
     var linkCode: LinkCode?
-    private(set) weak var account: Account?
-    private(set) weak var companion: Companion?
+    weak var account: Account?
+    weak var companion: Companion?
 
-    private var stalled = false
-    private var latencyMilliseconds = 0
-    private var delayedFrames: [[UInt8]] = []
-    private var pingTimer: TimerID?
-    private var pingDeadline: TimerID?
-    private var outstandingPing: String?
-    private var nextIQ: UInt64 = 0
+    var stalled = false
+    var latencyMilliseconds = 0
+    var delayedFrames: [[UInt8]] = []
+    var pingTimer: TimerID?
+    var pingDeadline: TimerID?
+    var outstandingPing: String?
+    var nextIQ: UInt64 = 0
 
     init(core: SimulatorCore, id: UInt64, stream: any ByteStream, leftover: [UInt8]) {
         self.core = core
@@ -113,7 +113,7 @@ final class SimulatorConnection: WebSocketDelegate {
 
     // MARK: - Frames
 
-    private func handle(frame: [UInt8]) {
+    func handle(frame: [UInt8]) {
         if var transport {
             let node: BinaryNode
             do {
@@ -148,9 +148,9 @@ final class SimulatorConnection: WebSocketDelegate {
         }
     }
 
-    private var responderSentHello = false
+    var responderSentHello = false
 
-    private func authenticate(_ payload: Waproto_ClientPayload) {
+    func authenticate(_ payload: Waproto_ClientPayload) {
         if payload.hasDevicePairingData, !payload.hasUsername {
             registration = payload.devicePairingData
             stage = .unpaired
@@ -203,7 +203,7 @@ final class SimulatorConnection: WebSocketDelegate {
 
     /// Writes one WebSocket message, after the injected latency if any (order is kept: every
     /// delayed frame waits the same time and each timer sends the oldest one).
-    private func sendRaw(_ bytes: [UInt8]) {
+    func sendRaw(_ bytes: [UInt8]) {
         guard latencyMilliseconds > 0 else { return socket.send(.binary(bytes)) }
         delayedFrames.append(bytes)
         core.reactor.schedule(afterMilliseconds: latencyMilliseconds) { [weak self] in
@@ -217,16 +217,16 @@ final class SimulatorConnection: WebSocketDelegate {
         return "\(id).\(nextIQ)"
     }
 
-    private var serverAttributes: NodeAttributes { ["from": .jid(JID.whatsAppServer)] }
+    var serverAttributes: NodeAttributes { ["from": .jid(JID.whatsAppServer)] }
 
-    private func result(_ request: BinaryNode, _ children: [BinaryNode]? = nil) {
+    func result(_ request: BinaryNode, _ children: [BinaryNode]? = nil) {
         var attributes = serverAttributes
         attributes.append("id", .string(request.attributes.string("id") ?? ""))
         attributes.append("type", "result")
         send(children.map { BinaryNode("iq", attributes, children: $0) } ?? BinaryNode("iq", attributes))
     }
 
-    private func error(_ request: BinaryNode, code: Int, text: String) {
+    func error(_ request: BinaryNode, code: Int, text: String) {
         var attributes = serverAttributes
         attributes.append("id", .string(request.attributes.string("id") ?? ""))
         attributes.append("type", "error")
@@ -257,13 +257,13 @@ final class SimulatorConnection: WebSocketDelegate {
         socket.close()
     }
 
-    private func abort(_ reason: String) {
+    func abort(_ reason: String) {
         core.logger.debug("closing connection", metadata: ["connection": "\(id)", "reason": "\(reason)"])
         tearDown()
         stream.close(error: nil)
     }
 
-    private func tearDown() {
+    func tearDown() {
         guard stage != .closed else { return }
         stage = .closed
         for timer in [handshakeTimer, refsTimer, pingTimer, pingDeadline].compactMap({ $0 }) { core.reactor.cancel(timer) }
@@ -309,12 +309,12 @@ final class SimulatorConnection: WebSocketDelegate {
 
     // MARK: - Server pings (urn:xmpp:ping)
 
-    private func startPings() {
+    func startPings() {
         guard let interval = core.configuration.pingIntervalMilliseconds, interval > 0 else { return }
         pingTimer = core.reactor.schedule(afterMilliseconds: interval) { [weak self] in self?.ping() }
     }
 
-    private func ping() {
+    func ping() {
         pingTimer = nil
         guard stage == .online || stage == .unpaired, !stalled else { return }
         let pingID = makeID()
@@ -331,7 +331,7 @@ final class SimulatorConnection: WebSocketDelegate {
         }
     }
 
-    private func pong(_ pingID: String) {
+    func pong(_ pingID: String) {
         guard pingID == outstandingPing else { return }
         outstandingPing = nil
         if let pingDeadline { core.reactor.cancel(pingDeadline) }
@@ -341,7 +341,7 @@ final class SimulatorConnection: WebSocketDelegate {
 
     // MARK: - Nodes
 
-    private func handle(node: BinaryNode) {
+    func handle(node: BinaryNode) {
         let type = node.attributes.string("type") ?? ""
         guard node.tag == "iq" else {
             if node.tag == "message" {
@@ -395,333 +395,6 @@ final class SimulatorConnection: WebSocketDelegate {
             close()
         default:
             error(node, code: 501, text: "feature-not-implemented")
-        }
-    }
-
-    // MARK: - Prekeys (part 2 §1.4)
-
-    private func storeKeys(_ node: BinaryNode) {
-        guard let companion else { return error(node, code: 500, text: "internal-error") }
-        if let rotate = node.child("rotate"), let skey = rotate.child("skey") {
-            companion.keys.signedPreKey = signedPreKey(skey)
-            return result(node)
-        }
-        guard let identity = node.child("identity")?.contentBytes, identity.count == 32,
-            let registration = node.child("registration")?.contentBytes
-        else { return error(node, code: 400, text: "bad-request") }
-        companion.keys.registrationID = registration
-        companion.keys.identity = identity
-        if let skey = node.child("skey") { companion.keys.signedPreKey = signedPreKey(skey) }
-        let known = Set(companion.keys.preKeys.map(\.id))
-        for key in node.child("list")?.children("key") ?? [] {
-            guard let id = key.child("id")?.contentBytes, let value = key.child("value")?.contentBytes, !known.contains(id)
-            else { continue }
-            companion.keys.preKeys.append((id, value))
-        }
-        result(node)
-    }
-
-    private func signedPreKey(_ skey: BinaryNode) -> (id: [UInt8], value: [UInt8], signature: [UInt8])? {
-        guard let id = skey.child("id")?.contentBytes, let value = skey.child("value")?.contentBytes,
-            let signature = skey.child("signature")?.contentBytes
-        else { return nil }
-        return (id, value, signature)
-    }
-
-    private func answerEncryptGet(_ node: BinaryNode) {
-        guard let companion else { return error(node, code: 500, text: "internal-error") }
-        if node.child("count") != nil {
-            return result(node, [BinaryNode("count", ["value": .string(String(companion.keys.preKeys.count))])])
-        }
-        if node.child("digest") != nil {
-            let keys = companion.keys
-            guard let skey = keys.signedPreKey, !keys.identity.isEmpty else { return error(node, code: 404, text: "item-not-found") }
-            // No <hash>: SHA-1 is not among our primitives yet; a client that checks it re-uploads.
-            return result(
-                node,
-                [
-                    BinaryNode(
-                        "digest",
-                        children: [
-                            BinaryNode("registration", bytes: keys.registrationID), BinaryNode("type", bytes: [5]),
-                            BinaryNode("identity", bytes: keys.identity),
-                            BinaryNode("skey", children: [BinaryNode("id", bytes: skey.id)]),
-                            BinaryNode("list", children: keys.preKeys.map { BinaryNode("id", bytes: $0.id) }),
-                        ])
-                ])
-        }
-        if let key = node.child("key") {
-            return result(node, [BinaryNode("list", children: key.children("user").compactMap(bundle(for:)))])
-        }
-        error(node, code: 501, text: "feature-not-implemented")
-    }
-
-    /// A prekey bundle for one `<user jid="user:device@server"/>`, consuming one one-time prekey.
-    private func bundle(for user: BinaryNode) -> BinaryNode? {
-        guard let jid = user.attributes.jid("jid") else { return nil }
-        let account = core.accounts[jid.user] ?? core.accounts.values.first { $0.lidUser == jid.user }
-        guard let account, let companion = account.companions[jid.device], let skey = companion.keys.signedPreKey
-        else {
-            return BinaryNode(
-                "user", ["jid": .jid(jid)], children: [BinaryNode("error", ["code": "404", "text": "item-not-found"])])
-        }
-        var children = [
-            BinaryNode("registration", bytes: companion.keys.registrationID), BinaryNode("type", bytes: [5]),
-            BinaryNode("identity", bytes: companion.keys.identity),
-        ]
-        if !companion.keys.preKeys.isEmpty {
-            let key = companion.keys.preKeys.removeFirst()
-            children.append(BinaryNode("key", children: [BinaryNode("id", bytes: key.id), BinaryNode("value", bytes: key.value)]))
-        }
-        children.append(
-            BinaryNode(
-                "skey",
-                children: [
-                    BinaryNode("id", bytes: skey.id), BinaryNode("value", bytes: skey.value),
-                    BinaryNode("signature", bytes: skey.signature),
-                ]))
-        return BinaryNode("user", ["jid": .jid(jid)], children: children)
-    }
-
-    /// Device lists for the users asked about (part 2 §1.11), without key-index lists.
-    private func answerUsync(_ node: BinaryNode) {
-        guard let usync = node.child("usync") else { return error(node, code: 400, text: "bad-request") }
-        let users: [BinaryNode] = (usync.child("list")?.children("user") ?? []).compactMap { user in
-            guard let jid = user.attributes.jid("jid") else { return nil }
-            let account = core.accounts[jid.user] ?? core.accounts.values.first { $0.lidUser == jid.user }
-            guard let account else {
-                return BinaryNode(
-                    "user", ["jid": .jid(jid)],
-                    children: [BinaryNode("devices", children: [BinaryNode("error", ["code": "404", "text": "not-found"])])])
-            }
-            var devices = [BinaryNode("device", ["id": "0"])]
-            for companion in account.companions.values.sorted(by: { $0.device < $1.device }) {
-                devices.append(BinaryNode("device", ["id": .string(String(companion.device)), "key-index": .string(String(companion.device))]))
-            }
-            return BinaryNode(
-                "user", ["jid": .jid(jid)],
-                children: [
-                    BinaryNode("devices", children: [BinaryNode("device-list", children: devices)]),
-                    BinaryNode("lid", ["val": .jid(account.lid)]),
-                ])
-        }
-        var attributes = usync.attributes
-        if attributes["sid"] == nil { attributes.append("sid", .string(node.attributes.string("id") ?? "")) }
-        result(node, [BinaryNode("usync", attributes, children: [BinaryNode("list", children: users)])])
-    }
-
-    // MARK: - QR pairing (§5.2–5.6)
-
-    private func sendPairDevice() {
-        let configuration = core.configuration
-        var refNodes: [BinaryNode] = []
-        let start = core.reactor.now
-        for index in 0..<max(1, configuration.qrRefCount) {
-            let ref = "2@" + Data((try? Crypto.randomBytes(48)) ?? []).base64EncodedString()
-            let expires = start.adding(
-                milliseconds: configuration.qrFirstRefMilliseconds + index * configuration.qrNextRefMilliseconds)
-            refs.append((ref, expires))
-            core.refs[ref] = self
-            refNodes.append(BinaryNode("ref", bytes: Array(ref.utf8)))
-        }
-        var attributes = serverAttributes
-        attributes.append("id", .string(makeID()))
-        attributes.append("type", "set")
-        attributes.append("xmlns", "md")
-        send(BinaryNode("iq", attributes, children: [BinaryNode("pair-device", children: refNodes)]))
-        // When the last ref runs out, the unpaired connection is over (a grace second for the client to close first).
-        let last = configuration.qrFirstRefMilliseconds + (max(1, configuration.qrRefCount) - 1) * configuration.qrNextRefMilliseconds
-        refsTimer = core.reactor.schedule(afterMilliseconds: last + 1_000) { [weak self] in
-            guard let self, self.stage == .unpaired, self.pairSuccess == nil, self.linkCode?.completion == nil else { return }
-            self.abort("QR refs ran out")
-        }
-    }
-
-    /// Whether `ref` was sent on this connection and has not expired.
-    func refIsCurrent(_ ref: String) -> Bool {
-        let now = core.reactor.now
-        return refs.contains { $0.ref == ref && now <= $0.expires }
-    }
-
-    /// The phone scanned (or finished a pairing-code exchange): sign the ADV identity and send `pair-success`.
-    func sendPairSuccess(
-        account: Account, identityKey: [UInt8], advSecret: [UInt8], platform: String?,
-        completion: @escaping (Result<PairingResult, SimulatorError>) -> Void
-    ) {
-        guard stage == .unpaired, pairSuccess == nil else {
-            return completion(.failure(.conflict("this connection is not waiting for a pairing")))
-        }
-        let device = account.nextDevice
-        account.nextDevice &+= 1
-        let made: (content: [UInt8], signedIdentity: AdvSignedDeviceIdentity)
-        do {
-            let rawID = (try Crypto.randomBytes(4)).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-            made = try AdvPairing.makePairSuccess(
-                device: AdvDeviceIdentity(
-                    rawID: rawID, timestamp: unixNow(), keyIndex: UInt32(device), accountType: .e2ee, deviceType: .e2ee),
-                accountIdentity: account.identity, companionIdentity: identityKey, advSecret: advSecret,
-                random: try Crypto.randomBytes(64))
-        } catch {
-            return completion(.failure(SimulatorError(500, "cannot sign the device identity: \(error)")))
-        }
-        let iqID = makeID()
-        let timer = core.reactor.schedule(afterMilliseconds: core.configuration.pairingTimeoutMilliseconds) {
-            [weak self] in
-            guard let self, let pending = self.pairSuccess, pending.iqID == iqID else { return }
-            self.pairSuccess = nil
-            pending.completion(.failure(SimulatorError(504, "the companion did not answer pair-success")))
-            self.abort("pair-success not answered")
-        }
-        pairSuccess = PendingPairSuccess(
-            iqID: iqID, account: account, device: device, identityKey: identityKey, platform: platform,
-            signedIdentity: made.signedIdentity, completion: completion, timer: timer)
-        var attributes = serverAttributes
-        attributes.append("id", .string(iqID))
-        attributes.append("type", "set")
-        attributes.append("xmlns", "md")
-        attributes.append("t", .string(String(unixNow())))
-        send(
-            BinaryNode(
-                "iq", attributes,
-                children: [
-                    BinaryNode(
-                        "pair-success",
-                        children: [
-                            BinaryNode("device-identity", bytes: made.content),
-                            BinaryNode("platform", ["name": "android"]),
-                            BinaryNode(
-                                "device", ["jid": .jid(account.jid(device: device)), "lid": .jid(account.lid(device: device))]),
-                        ])
-                ]))
-    }
-
-    private func pairDeviceSigned(_ node: BinaryNode, _ pending: PendingPairSuccess) {
-        pairSuccess = nil
-        core.reactor.cancel(pending.timer)
-        guard node.attributes.string("type") == "result",
-            let reply = node.child("pair-device-sign")?.child("device-identity")?.contentBytes
-        else {
-            let text = node.child("error")?.attributes.string("text") ?? "no pair-device-sign"
-            pending.completion(.failure(SimulatorError(422, "the companion refused pair-success: \(text)")))
-            return abort("pairing refused")
-        }
-        let signed: AdvSignedDeviceIdentity
-        do {
-            signed = try AdvPairing.verifyPairDeviceSign(
-                reply: reply, sent: pending.signedIdentity, companionIdentity: pending.identityKey)
-        } catch {
-            pending.completion(.failure(SimulatorError(422, "bad pair-device-sign: \(error)")))
-            return abort("bad pair-device-sign")
-        }
-        var recorded = signed
-        recorded.accountSignatureKey = pending.account.identity.publicKey
-        let companion = Companion(
-            device: pending.device, identityKey: pending.identityKey, noiseKey: clientStatic, platform: pending.platform,
-            signedIdentity: recorded, pairedAt: unixNow())
-        pending.account.companions[pending.device] = companion
-        core.logger.info(
-            "companion linked", metadata: ["jid": "\(pending.account.jid(device: pending.device))"])
-        pending.completion(
-            .success(
-                PairingResult(
-                    phone: pending.account.phone, device: pending.device,
-                    jid: pending.account.jid(device: pending.device).description,
-                    lid: pending.account.lid(device: pending.device).description)))
-        linkCode = nil
-        streamError(code: "515", conflict: nil)
-    }
-
-    // MARK: - Pairing code (§5.7)
-
-    private func linkCodeRequest(_ node: BinaryNode) {
-        guard stage == .unpaired, let request = node.child("link_code_companion_reg") else {
-            return error(node, code: 400, text: "bad-request")
-        }
-        switch request.attributes.string("stage") {
-        case "companion_hello":
-            let phone = request.attributes.jid("jid")?.user ?? request.attributes.string("jid")?.split(separator: "@").first.map(String.init)
-            guard let phone, core.accounts[phone] != nil else { return error(node, code: 404, text: "not-found") }
-            guard let wrapped = request.child("link_code_pairing_wrapped_companion_ephemeral_pub")?.contentBytes,
-                wrapped.count == PairingCode.wrappedKeySize,
-                let noiseKey = request.child("companion_server_auth_key_pub")?.contentBytes,
-                Crypto.constantTimeEquals(noiseKey, clientStatic)
-            else { return error(node, code: 400, text: "bad-request") }
-            let platform = request.child("companion_platform_id").flatMap(text(of:))
-            let ref = Data((try? Crypto.randomBytes(24)) ?? []).base64EncodedString()
-            linkCode = LinkCode(
-                phone: phone, ref: ref, wrappedCompanionEphemeral: wrapped, noiseKey: noiseKey, platform: platform)
-            core.linkCodeWaiting[phone] = self
-            result(
-                node,
-                [
-                    BinaryNode(
-                        "link_code_companion_reg",
-                        children: [BinaryNode("link_code_pairing_ref", bytes: Array(ref.utf8))])
-                ])
-        case "companion_finish":
-            guard var state = linkCode, let primaryEphemeral = state.primaryEphemeral,
-                let companionEphemeral = state.companionEphemeral, let completion = state.completion,
-                let account = core.accounts[state.phone]
-            else { return error(node, code: 400, text: "bad-request") }
-            guard let bundle = request.child("link_code_pairing_wrapped_key_bundle")?.contentBytes,
-                let identity = request.child("companion_identity_public")?.contentBytes,
-                request.child("link_code_pairing_ref").flatMap(text(of:)) == state.ref
-            else { return error(node, code: 400, text: "bad-request") }
-            state.completion = nil
-            linkCode = state
-            do {
-                let finish = try PairingCode.primaryFinish(
-                    wrappedKeyBundle: bundle, primaryEphemeral: primaryEphemeral, companionEphemeralKey: companionEphemeral,
-                    primaryIdentity: account.identity, companionIdentityKey: identity)
-                result(node)
-                sendPairSuccess(
-                    account: account, identityKey: finish.companionIdentityKey, advSecret: finish.advSecret,
-                    platform: state.platform, completion: completion)
-            } catch {
-                self.error(node, code: 401, text: "key-bundle-mismatch")
-                completion(.failure(SimulatorError(422, "companion_finish did not verify: \(error)")))
-            }
-        default:
-            error(node, code: 400, text: "bad-request")
-        }
-    }
-
-    /// Stage 2 once the phone has entered the code: sends `primary_hello` with the primary's
-    /// wrapped ephemeral key. `companionEphemeral` was unwrapped with the code by the caller.
-    func primaryHello(
-        companionEphemeral: [UInt8], primaryEphemeral: Crypto.X25519KeyPair, wrappedPrimaryEphemeral: [UInt8],
-        account: Account, completion: @escaping (Result<PairingResult, SimulatorError>) -> Void
-    ) {
-        guard stage == .unpaired, var state = linkCode, state.completion == nil else {
-            return completion(.failure(.conflict("no pairing-code request is waiting")))
-        }
-        state.primaryEphemeral = primaryEphemeral
-        state.companionEphemeral = companionEphemeral
-        state.completion = completion
-        linkCode = state
-        var attributes = serverAttributes
-        attributes.append("id", .string(makeID()))
-        attributes.append("type", "link_code_companion_reg")
-        attributes.append("t", .string(String(unixNow())))
-        send(
-            BinaryNode(
-                "notification", attributes,
-                children: [
-                    BinaryNode(
-                        "link_code_companion_reg", ["stage": "primary_hello"],
-                        children: [
-                            BinaryNode("link_code_pairing_ref", bytes: Array(state.ref.utf8)),
-                            BinaryNode("link_code_pairing_wrapped_primary_ephemeral_pub", bytes: wrappedPrimaryEphemeral),
-                            BinaryNode("primary_identity_pub", bytes: account.identity.publicKey),
-                        ])
-                ]))
-    }
-
-    private func text(of node: BinaryNode) -> String? {
-        switch node.content {
-        case .string(let string): return string
-        case .bytes(let bytes): return String(decoding: bytes, as: UTF8.self)
-        default: return nil
         }
     }
 }

@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 megabytes="${1:-64}"
 work=$(mktemp -d /tmp/openwa-mediabench.XXXXXX)
+chmod 0755 "$work"  # the PostgreSQL test cluster runs as the postgres user and must reach its directory
 export OPENWA_SERVICES_DIR="$work/services"
 cleanup() { ./scripts/services.sh stop >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
@@ -16,7 +17,9 @@ trap cleanup EXIT
 python3 -c 'import boto3' 2>/dev/null || python3 -m pip install --quiet boto3
 echo "building media-bench (release)..."
 swift build -c release --product media-bench >/dev/null
-eval "$(./scripts/services.sh start)"
+# Assigned first so that a failing start stops the script (set -e ignores it inside eval).
+services_env=$(./scripts/services.sh start)
+eval "$services_env"
 
 ours=$(./.build/release/media-bench "$megabytes")
 anchor=$(python3 - "$OPENWA_S3_ENDPOINT" "$megabytes" <<'PY'

@@ -25,7 +25,6 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The Signal cross-check talks to python-axolotl, an independent implementation (PyPI).
 # Independent implementations the tests cross-check against (PyPI): python-axolotl for Signal,
 # segno for QR codes.
 if [ "$level" != build ]; then

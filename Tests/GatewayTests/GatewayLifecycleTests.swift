@@ -103,7 +103,7 @@ import TestSupport
         let id = try #require(created?.object["id"] as? String)
         #expect(try await gateway.request("POST", "/api/sessions/\(id)/start", port: port, key: key)?.status == 200)
         var qr: String?
-        for _ in 0..<200 where qr == nil {
+        for _ in 0..<800 where qr == nil {
             qr = try await gateway.request("GET", "/api/sessions/\(id)/qr?format=raw", port: port, key: key)?.object["qr"] as? String
             if qr == nil { try await Task.sleep(for: .milliseconds(25)) }
         }
@@ -114,7 +114,7 @@ import TestSupport
         }
         #expect(scanned?.status == 200, "\(scanned?.text ?? "")")
         var status: String?
-        for _ in 0..<200 where status != "ready" {
+        for _ in 0..<800 where status != "ready" {
             status = try await gateway.request("GET", "/api/sessions/\(id)", port: port, key: key)?.object["status"] as? String
             if status != "ready" { try await Task.sleep(for: .milliseconds(25)) }
         }

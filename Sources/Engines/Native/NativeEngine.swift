@@ -72,6 +72,16 @@ package final class NativeEngine: WhatsAppEngine {
         }
     }
 
+    package func health() async -> EngineHealth {
+        let probe = try? await reactor.submit { [link] reactor in
+            let value = link.value
+            return EngineHealth(
+                linkUp: value.socket != nil,
+                silentMilliseconds: value.socket == nil ? nil : value.lastInbound.map { $0.milliseconds(until: reactor.now) })
+        }
+        return probe ?? EngineHealth(linkUp: false, silentMilliseconds: nil)
+    }
+
     private func onReactor(_ body: @escaping @Sendable (NativeLink, @escaping @Sendable (Result<Void, any Error>) -> Void) -> Void) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let posted = reactor.post { [link] reactor in

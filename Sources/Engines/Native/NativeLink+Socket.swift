@@ -35,6 +35,7 @@ extension NativeLink {
         guard let credentials else { return }
         self.socket = socket
         socket.delegate = self
+        lastInbound = reactor.now
         phase = .handshaking
         frameReader = FrameReader()
         frameWriter = FrameWriter(intro: IntroHeader.header)
@@ -65,6 +66,7 @@ extension NativeLink {
 
     func webSocket(_ socket: WebSocketConnection, didReceive message: WebSocketMessage) {
         guard socket === self.socket, case .binary(let bytes) = message else { return }
+        lastInbound = reactor.now
         let frames: [[UInt8]]
         do {
             frames = try frameReader.frames(in: bytes)

@@ -35,6 +35,8 @@ final class NativeLink: WebSocketDelegate {
     var initiator: NoiseHandshake.Initiator?
     var transport: NoiseTransport?
     var handshakeBusy = false
+    /// When bytes last arrived on the current socket (the watchdog's silence measure).
+    var lastInbound: ReactorInstant?
     var queuedFrames: [[UInt8]] = []
 
     // Timers

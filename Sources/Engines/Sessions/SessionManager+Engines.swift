@@ -21,7 +21,7 @@ extension SessionManager {
         let consumer = Task { [weak self] in
             for await event in stream { await self?.apply(event, to: id) }
         }
-        live[id] = Live(engine: engine, qr: nil, lastError: nil, events: consumer)
+        live[id] = Live(engine: engine, qr: nil, lastError: nil, events: consumer, status: .initializing, statusSince: now())
         current.status = SessionStatus.initializing.rawValue
         current.desiredState = "started"
         current.updatedAt = now()
@@ -114,6 +114,8 @@ extension SessionManager {
 
     /// Stops every engine (gateway shutdown); credentials stay.
     package func shutdown() async {
+        watchdog?.cancel()
+        watchdog = nil
         for id in live.keys { await teardown(id) }
     }
 
@@ -141,6 +143,7 @@ extension SessionManager {
                 current.status = SessionStatus.ready.rawValue
                 current.updatedAt = now()
                 try await save(current)
+                noteStatus(id, .ready)
                 live[id]?.lastError = nil
                 publish("session.status", id, ["sessionId": .string(id), "status": "ready"])
                 publish(
@@ -159,6 +162,7 @@ extension SessionManager {
                 current.status = SessionStatus.disconnected.rawValue
                 current.updatedAt = now()
                 try await save(current)
+                noteStatus(id, .disconnected)
                 live[id]?.lastError = reason
                 publish("session.status", id, ["sessionId": .string(id), "status": "disconnected"])
                 publish("session.disconnected", id, ["sessionId": .string(id), "reason": .string(reason)])

@@ -31,7 +31,15 @@ extension SessionManager {
         current.status = status.rawValue
         current.updatedAt = now()
         try await save(current)
+        noteStatus(id, status)
         publish("session.status", id, ["sessionId": .string(id), "status": .string(status.rawValue)])
+    }
+
+    /// Remembers a live session's status and when it began, for the watchdog.
+    func noteStatus(_ id: String, _ status: SessionStatus) {
+        guard live[id] != nil, live[id]?.status != status else { return }
+        live[id]?.status = status
+        live[id]?.statusSince = now()
     }
 
     func view(_ record: SessionRecord) -> Session {

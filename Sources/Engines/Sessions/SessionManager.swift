@@ -15,6 +15,9 @@ package actor SessionManager {
         var qr: String?
         var lastError: String?
         var events: Task<Void, Never>?
+        /// The status as last set by this manager, and since when (the watchdog's view).
+        var status = SessionStatus.initializing
+        var statusSince = Date()
     }
 
     nonisolated let handle: ReactorHandle
@@ -29,6 +32,7 @@ package actor SessionManager {
     let logger: Logger
     let now: @Sendable () -> Date
     var live: [String: Live] = [:]
+    var watchdog: Task<Void, Never>?
 
     /// - Parameters:
     ///   - engines: nil when this build cannot drive the configured engine type (starts get 501).

@@ -17,6 +17,19 @@ package enum EngineEvent: Sendable, Equatable {
     case reconnectLoop(attempts: Int, nextDelayMilliseconds: Int)
 }
 
+/// What the session watchdog asks an engine: is a link up, and how long since anything arrived on it.
+package struct EngineHealth: Sendable, Equatable {
+    /// A connection to WhatsApp exists (in any phase, handshake included).
+    package var linkUp: Bool
+    /// Milliseconds since the last bytes arrived on the current link; nil without a link.
+    package var silentMilliseconds: Int?
+
+    package init(linkUp: Bool, silentMilliseconds: Int?) {
+        self.linkUp = linkUp
+        self.silentMilliseconds = silentMilliseconds
+    }
+}
+
 /// Per-session settings from the session's `config` (OpenWA's CreateSessionDto.config).
 package struct SessionEngineConfig: Sendable, Equatable {
     /// nil = unlimited; 0 disables reconnecting.
@@ -43,6 +56,8 @@ package protocol WhatsAppEngine: Sendable {
     func logout() async throws
     /// Asks for an 8-character code to link by phone number instead of a QR.
     func requestPairingCode(phoneNumber: String) async throws -> String
+    /// A cheap liveness probe for the watchdog; never blocks on the network.
+    func health() async -> EngineHealth
 }
 
 /// Makes engines for sessions; one per deployment (`ENGINE_TYPE`).

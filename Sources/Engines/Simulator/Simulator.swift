@@ -145,6 +145,13 @@ package final class Simulator: Sendable {
         }
     }
 
+    /// `POST /admin/handshake-faults`: the next `count` new connections get `fault` in their handshake.
+    package func armHandshakeFault(_ fault: HandshakeFault, count: Int = 1) async throws {
+        try await call { core, done in
+            done(Result { () throws(SimulatorError) in try core.armHandshakeFault(fault, count: count) })
+        }
+    }
+
     /// Open WebSocket connections (any stage).
     package func connectionCount() async throws -> Int {
         try await call { core, done in done(.success(core.connectionCount)) }

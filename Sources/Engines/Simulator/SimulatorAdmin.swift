@@ -13,6 +13,10 @@ final class SimulatorAdmin: HTTPResponder {
     }
     private struct Scan: Decodable { let qr: String }
     private struct Code: Decodable { let code: String }
+    private struct ArmHandshakeFault: Decodable {
+        let kind: String
+        let count: Int?
+    }
     private struct Fault: Decodable {
         let kind: String
         let ms: Int?
@@ -30,6 +34,13 @@ final class SimulatorAdmin: HTTPResponder {
                 var body = core.health().mapValues { $0 as Any }
                 body["status"] = "ok"
                 sink.send(Self.json(200, body))
+            case ("POST", 1, "handshake-faults"):
+                let body = try Self.decode(ArmHandshakeFault.self, request.body)
+                guard let fault = HandshakeFault(rawValue: body.kind) else {
+                    throw .badRequest("kind must be bad-certificate or bad-noise")
+                }
+                try core.armHandshakeFault(fault, count: body.count ?? 1)
+                sink.send(HTTPResponse(status: 204))
             case ("GET", 1, "phones"):
                 sink.send(Self.encoded(200, core.phones()))
             case ("POST", 1, "phones"):
@@ -64,10 +75,11 @@ final class SimulatorAdmin: HTTPResponder {
         case "stall": return .stall
         case "conflict": return .conflict
         case "malformed": return .malformed
+        case "oversized": return .oversized
         case "latency":
             guard let ms = body.ms, ms >= 0 else { throw .badRequest("latency needs \"ms\" >= 0") }
             return .latency(milliseconds: ms)
-        default: throw .badRequest("kind must be drop, stall, conflict, latency or malformed")
+        default: throw .badRequest("kind must be drop, stall, conflict, latency, malformed or oversized")
         }
     }
 

@@ -65,7 +65,11 @@ final class SimulatorConnection: WebSocketDelegate {
     var outstandingPing: String?
     var nextIQ: UInt64 = 0
 
-    init(core: SimulatorCore, id: UInt64, stream: any ByteStream, leftover: [UInt8]) {
+    /// A fault armed for this connection's handshake, if any.
+    let handshakeFault: HandshakeFault?
+
+    init(core: SimulatorCore, id: UInt64, stream: any ByteStream, leftover: [UInt8], handshakeFault: HandshakeFault?) {
+        self.handshakeFault = handshakeFault
         self.core = core
         self.id = id
         self.stream = stream
@@ -77,7 +81,7 @@ final class SimulatorConnection: WebSocketDelegate {
         do {
             responder = NoiseHandshake.Responder(
                 staticKey: core.serverStaticKey, ephemeralKey: try Crypto.x25519KeyPair(),
-                certificateChain: core.certificateChain)
+                certificateChain: handshakeFault == .badCertificate ? try core.untrustedCertificateChain() : core.certificateChain)
         } catch {
             responder = nil
         }
@@ -129,7 +133,10 @@ final class SimulatorConnection: WebSocketDelegate {
         do {
             if !responderSentHello {
                 try responder.readClientHello(frame)
-                let hello = try responder.makeServerHello()
+                var hello = try responder.makeServerHello()
+                if handshakeFault == .badNoise, hello.count > 40 {
+                    hello[40] ^= 0x5A  // inside the encrypted static key (after the 32-byte ephemeral)
+                }
                 responderSentHello = true
                 self.responder = responder
                 sendRaw(try FrameWriter.frame(hello))
@@ -304,6 +311,14 @@ final class SimulatorConnection: WebSocketDelegate {
             var garbage = (try? Crypto.randomBytes(48)) ?? [UInt8](repeating: 0xA5, count: 48)
             garbage[0] ^= 0xFF
             if let frame = try? FrameWriter.frame(garbage) { sendRaw(frame) }
+        case .oversized:
+            // A binary frame header declaring 1 GiB (64-bit length form), then a few payload
+            // bytes: a client must refuse it from the header, before buffering anything.
+            var header: [UInt8] = [0x82, 127]
+            let length = UInt64(1) << 30
+            for shift in stride(from: 56, through: 0, by: -8) { header.append(UInt8(truncatingIfNeeded: length >> UInt64(shift))) }
+            stream.write(header + [UInt8](repeating: 0, count: 64))
+            stalled = true
         }
     }
 

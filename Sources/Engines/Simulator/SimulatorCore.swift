@@ -34,6 +34,8 @@ final class SimulatorCore: HTTPResponder {
     private var admin: SimulatorAdmin?
     private var signalWatcher: SignalWatcher?
     private var signalsSeen = 0
+    private var armedHandshakeFaults: [HandshakeFault] = []
+    private var untrustedChain: [UInt8]?
 
     init(reactor: Reactor, configuration: Simulator.Configuration, tls: TLSContext) throws {
         self.reactor = reactor
@@ -92,7 +94,9 @@ final class SimulatorCore: HTTPResponder {
 
     private func accept(stream: any ByteStream, leftover: [UInt8]) {
         nextConnectionID += 1
-        let connection = SimulatorConnection(core: self, id: nextConnectionID, stream: stream, leftover: leftover)
+        let fault = armedHandshakeFaults.isEmpty ? nil : armedHandshakeFaults.removeFirst()
+        let connection = SimulatorConnection(
+            core: self, id: nextConnectionID, stream: stream, leftover: leftover, handshakeFault: fault)
         connections[connection.id] = connection
     }
 
@@ -213,6 +217,33 @@ final class SimulatorCore: HTTPResponder {
         }
         logger.info("fault injected", metadata: ["jid": "\(account.jid(device: device))", "fault": "\(fault)"])
         connection.inject(fault)
+    }
+
+    /// Arms `fault` for the handshakes of the next `count` new connections.
+    func armHandshakeFault(_ fault: HandshakeFault, count: Int) throws(SimulatorError) {
+        guard (1...1_000).contains(count) else { throw .badRequest("count must be 1 to 1000") }
+        armedHandshakeFaults += Array(repeating: fault, count: count)
+        logger.info("handshake fault armed", metadata: ["fault": "\(fault.rawValue)", "count": "\(count)"])
+    }
+
+    /// A chain like the real one but issued under a fresh root no client trusts (made once).
+    func untrustedCertificateChain() throws -> [UInt8] {
+        if let untrustedChain { return untrustedChain }
+        let root = try Crypto.x25519KeyPair()
+        let intermediate = try Crypto.x25519KeyPair()
+        let now = unixNow()
+        let chain = try NoiseCertificateChain.issue(
+            rootPrivateKey: root.privateKey,
+            intermediate: NoiseCertificateChain.Details(
+                serial: 1, issuerSerial: NoiseCertificateChain.rootSerial, key: intermediate.publicKey,
+                notBefore: now - 86_400, notAfter: now + 86_400),
+            intermediatePrivateKey: intermediate.privateKey,
+            leaf: NoiseCertificateChain.Details(
+                serial: 2, issuerSerial: 1, key: serverStaticKey.publicKey, notBefore: now - 86_400, notAfter: now + 86_400),
+            random: (try Crypto.randomBytes(64), try Crypto.randomBytes(64))
+        ).serialized()
+        untrustedChain = chain
+        return chain
     }
 
     func health() -> [String: Int] {

@@ -31,6 +31,16 @@ package enum SimulatorFault: Sendable, Equatable {
     case latency(milliseconds: Int)
     /// Send one frame that is not valid Noise ciphertext.
     case malformed
+    /// Send the header of a WebSocket message far over any client's size limit (1 GiB), and stop.
+    case oversized
+}
+
+/// A fault armed for the next new connections' Noise handshakes (admin `POST /admin/handshake-faults`).
+package enum HandshakeFault: String, Sendable, Equatable, Codable {
+    /// The server certificate chain is signed by a root the client does not trust.
+    case badCertificate = "bad-certificate"
+    /// The server hello's encrypted static key is corrupted, so the client's AEAD check fails.
+    case badNoise = "bad-noise"
 }
 
 /// A companion device as the admin API reports it.

@@ -32,9 +32,8 @@ struct ServeCommand: ParsableCommand {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(1)
         }
-        LoggingSystem.bootstrap { label in
-            GatewayLogHandler(label: label, level: configuration.logLevel, json: configuration.logFormatJSON)
-        }
+        let (logLevel, logJSON) = (configuration.logLevel, configuration.logFormatJSON)
+        LoggingSystem.bootstrap { label in GatewayLogHandler(label: label, level: logLevel, json: logJSON) }
         let logger = Logger(label: "openwa")
         var simulator: EmbeddedSimulator?
         if withSimulator {

@@ -45,6 +45,8 @@ struct GatewayConfiguration: Sendable {
     var autoStartSessions: Bool
     var maxConcurrentSessions: Int
     var sessionRestoreConcurrency: Int
+    /// `SESSION_WATCHDOG_INTERVAL_MS` / `_SILENCE_MS` / `_STUCK_MS`.
+    var watchdog = SessionWatchdogPolicy()
     /// Where and how the native engine connects (`WA_SERVER_URL`, `WA_CA_FILE`, `WA_ROOT_PUBLIC_KEY`).
     var native = NativeEngineSettings()
     /// Nil unless `REDIS_ENABLED=true`.
@@ -113,6 +115,10 @@ struct GatewayConfiguration: Sendable {
             autoStartSessions: try read.bool("AUTO_START_SESSIONS", default: false),
             maxConcurrentSessions: try read.integer("MAX_CONCURRENT_SESSIONS", default: 0, range: 0...1_000_000),
             sessionRestoreConcurrency: try read.integer("SESSION_RESTORE_CONCURRENCY", default: 3, range: 1...1_000))
+        configuration.watchdog = SessionWatchdogPolicy(
+            intervalMilliseconds: try read.integer("SESSION_WATCHDOG_INTERVAL_MS", default: 30_000, range: 0...86_400_000),
+            silenceMilliseconds: try read.integer("SESSION_WATCHDOG_SILENCE_MS", default: 120_000, range: 1_000...86_400_000),
+            stuckMilliseconds: try read.integer("SESSION_WATCHDOG_STUCK_MS", default: 180_000, range: 1_000...86_400_000))
         configuration.native = try NativeEngineSettings.load(read)
         configuration.redis = try RedisStorageConfiguration.redis(read)
         configuration.storage = try RedisStorageConfiguration.storage(read, dataDirectory: dataDirectory)

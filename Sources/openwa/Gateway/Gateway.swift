@@ -57,6 +57,7 @@ final class Gateway: Sendable {
                 }
                 await sessions.restoreAtBoot(
                     autoStart: configuration.autoStartSessions, concurrency: configuration.sessionRestoreConcurrency)
+                await sessions.startWatchdog(configuration.watchdog)
             } catch {
                 await databases.close()
                 throw error

@@ -87,6 +87,9 @@ extension NativeLink {
         if closingSockets.removeValue(forKey: ObjectIdentifier(socket)) != nil { return }
         guard socket === self.socket else { return }
         self.socket = nil
+        if let failure = socket.protocolFailure {
+            return linkLost("protocol violation: \(failure) from the server; closed the link with \(code)")
+        }
         linkLost("the server closed the connection (\(code)\(reason.isEmpty ? "" : " \(reason)"))")
     }
 

@@ -28,6 +28,9 @@ package final class WebSocketConnection: ByteStreamDelegate {
     private let stream: any ByteStream
     private let role: Role
     private let maxMessageBytes: Int
+    /// Set when this end closed the socket because the peer broke the protocol (bad frame,
+    /// message over the size limit, invalid UTF-8), so the close is not mistaken for the peer's.
+    package private(set) var protocolFailure: String?
     private var reader: WebSocketFrameReader
     private var fragments: [UInt8] = []
     private var fragmentOpcode: WebSocketOpcode?
@@ -150,6 +153,7 @@ package final class WebSocketConnection: ByteStreamDelegate {
     }
 
     private func failProtocol(_ code: UInt16, _ reason: String) {
+        if !closed { protocolFailure = reason }
         if !closeSent {
             closeSent = true
             var payload = [UInt8(code >> 8), UInt8(code & 0xFF)]

@@ -46,6 +46,7 @@ final class TestGateway: Sendable {
         validationDetail: Bool = true, readinessTimeoutMilliseconds: Int = 3_000,
         engines: (@Sendable (ReactorHandle) throws -> any WhatsAppEngineFactory)? = nil,
         authState: any AuthStateStore = InMemoryAuthStateStore(),
+        native: NativeEngineConfiguration? = nil,
         maxConcurrentSessions: Int = 0, now: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> TestGateway {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openwa-api-\(UUID().uuidString)")
@@ -78,8 +79,13 @@ final class TestGateway: Sendable {
         _ = try await keys.bootstrapIfEmpty(masterKey: adminKey, allowDevKey: false)
         let readiness = ReadinessBox()
         let events = EventBus()
+        // With `native`, credentials live in the data database beside the sessions, as in the gateway.
+        let sessionAuth: any AuthStateStore = native == nil ? authState : SQLAuthStateStore(database: data)
+        let factory: (any WhatsAppEngineFactory)? = try native.map {
+            NativeEngineFactory(configuration: $0, reactor: handle, authState: sessionAuth, logger: quietLogger)
+        } ?? engines?(handle)
         let sessions = SessionManager(
-            handle: handle, store: SQLSessionStore(database: data), authState: authState, engines: try engines?(handle),
+            handle: handle, store: SQLSessionStore(database: data), authState: sessionAuth, engines: factory,
             bus: events,
             audit: SQLAuditLogStore(database: main), maxConcurrentSessions: maxConcurrentSessions, logger: quietLogger)
         let port = try await handle.submit { reactor in

@@ -143,7 +143,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming),
-        .testTarget(name: "GatewayTests", dependencies: ["openwa", "TestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "GatewayTests", dependencies: ["openwa", "TestSupport", "Simulator", "Reactor"], swiftSettings: upcoming),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,71 @@
+import Foundation
+import Reactor
+import Simulator
+import Testing
+import TestSupport
+
+/// The real binary killed with SIGKILL while a session is linked: the next process on the same
+/// data directory logs the session back in from the stored credentials, without a QR.
+@Suite(.timeLimit(.minutes(2))) struct GatewayCrashRecoveryTests {
+    static let key = "owa_k1_" + String(repeating: "cd", count: 32)
+    static let phone = "15550002001"
+
+    private func environment(_ simulator: Simulator, dataDirectory: String? = nil) -> [String: String] {
+        var environment = [
+            "API_MASTER_KEY": Self.key, "AUTO_START_SESSIONS": "true", "WA_SERVER_URL": simulator.webSocketURL,
+            "WA_CA_FILE": simulator.caFile, "WA_ROOT_PUBLIC_KEY": Crypto.hex(simulator.rootPublicKey),
+        ]
+        if let dataDirectory { environment["DATA_DIR"] = dataDirectory }
+        return environment
+    }
+
+    private func waitForSession(
+        _ gateway: GatewayProcess, port: Int, _ id: String, _ what: String, _ condition: ([String: Any]) -> Bool
+    ) async throws -> [String: Any] {
+        var last: [String: Any] = [:]
+        for _ in 0..<1_000 {
+            if let response = try await gateway.request("GET", "/api/sessions/\(id)", port: port, key: Self.key) {
+                last = response.object
+                if condition(last) { return last }
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("session never reached \(what); last: \(last)\n\(gateway.stderr)")
+        throw GatewayProcessError.notReady(stdout: gateway.stdout, stderr: gateway.stderr)
+    }
+
+    @Test func sigkilledGatewayLogsTheSessionBackInWithoutAQR() async throws {
+        var configuration = Simulator.Configuration()
+        configuration.logger = quietLogger
+        let simulator = try Simulator.start(configuration: configuration)
+        _ = try await simulator.createPhone(Self.phone, pushName: "Carol")
+
+        let first = try GatewayProcess(environment: environment(simulator))
+        defer { first.cleanUp() }
+        let port = try await first.waitForPort()
+        let created = try #require(try await first.request("POST", "/api/sessions", port: port, key: Self.key, body: #"{"name":"crash"}"#))
+        let id = try #require(created.object["id"] as? String, "\(created.text)")
+        #expect(try await first.request("POST", "/api/sessions/\(id)/start", port: port, key: Self.key)?.status == 200)
+        _ = try await waitForSession(first, port: port, id, "qr_ready") { $0["status"] as? String == "qr_ready" }
+        let qr = try #require(try await first.request("GET", "/api/sessions/\(id)/qr?format=raw", port: port, key: Self.key))
+        _ = try await simulator.scan(qr: try #require(qr.object["qr"] as? String, "\(qr.text)"), by: Self.phone)
+        _ = try await waitForSession(first, port: port, id, "ready") { $0["status"] as? String == "ready" }
+
+        first.signal(SIGKILL)
+        #expect(try await first.waitForExit() == SIGKILL)
+
+        let dataDirectory = first.directory.appendingPathComponent("data").path
+        let second = try GatewayProcess(environment: environment(simulator, dataDirectory: dataDirectory))
+        defer { second.cleanUp() }
+        let secondPort = try await second.waitForPort()
+        let ready = try await waitForSession(second, port: secondPort, id, "ready after the restart") {
+            $0["status"] as? String == "ready"
+        }
+        #expect(ready["phone"] as? String == Self.phone)
+        #expect(try await simulator.companions(of: Self.phone).count == 1, "the same device, not a new link")
+
+        second.signal(SIGTERM)
+        #expect(try await second.waitForExit() == 0)
+        await simulator.stop()
+    }
+}

@@ -13,7 +13,7 @@ struct OpenWACommand: ParsableCommand {
             API_MASTER_KEY, BODY_SIZE_LIMIT, ...). See README.md for the full list.
             """,
         version: GatewayInfo.version,
-        subcommands: [ServeCommand.self, VersionCommand.self, ApiKeysCommand.self, SimCommand.self, DebugCommand.self],
+        subcommands: [ServeCommand.self, VersionCommand.self, ApiKeysCommand.self, SimCommand.self, DebugCommand.self, QRCommand.self],
         defaultSubcommand: ServeCommand.self)
 }
 

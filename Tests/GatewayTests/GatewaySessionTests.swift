@@ -4,9 +4,9 @@ import Simulator
 import Testing
 import TestSupport
 
-/// The real binary killed with SIGKILL while a session is linked: the next process on the same
-/// data directory logs the session back in from the stored credentials, without a QR.
-@Suite(.timeLimit(.minutes(2))) struct GatewayCrashRecoveryTests {
+/// Sessions through the real binary: a SIGKILL while linked (the next process on the same data
+/// directory logs back in from the stored credentials, without a QR) and `openwa qr`.
+@Suite(.timeLimit(.minutes(2))) struct GatewaySessionTests {
     static let key = "owa_k1_" + String(repeating: "cd", count: 32)
     static let phone = "15550002001"
 
@@ -66,6 +66,46 @@ import TestSupport
 
         second.signal(SIGTERM)
         #expect(try await second.waitForExit() == 0)
+        await simulator.stop()
+    }
+
+    @Test func qrCommandDrawsTheCodeAndExitsOnceLinked() async throws {
+        var configuration = Simulator.Configuration()
+        configuration.logger = quietLogger
+        let simulator = try Simulator.start(configuration: configuration)
+        _ = try await simulator.createPhone(Self.phone, pushName: "Carol")
+        let gateway = try GatewayProcess(environment: environment(simulator))
+        defer { gateway.cleanUp() }
+        let port = try await gateway.waitForPort()
+        _ = try await gateway.request("POST", "/api/sessions", port: port, key: Self.key, body: #"{"name":"terminal"}"#)
+
+        let arguments = ["qr", "terminal", "--env-file", "none", "--url", "http://127.0.0.1:\(port)", "--api-key", Self.key]
+        let notStarted = try GatewayProcess(arguments: arguments, environment: [:])
+        defer { notStarted.cleanUp() }
+        #expect(try await notStarted.waitForExit() == 1)
+        #expect(notStarted.stderr.contains("not started"))
+
+        let watcher = try GatewayProcess(arguments: arguments + ["--start"], environment: [:])
+        defer { watcher.cleanUp() }
+        var drawn = false
+        for _ in 0..<1_000 where !drawn {
+            drawn = watcher.stdout.contains("Linked devices")
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(drawn && watcher.stdout.contains("▀"), "\(watcher.stdout)\n\(watcher.stderr)")
+        let listed = try #require(try await gateway.request("GET", "/api/sessions", port: port, key: Self.key))
+        let id = try #require(listed.array.first?["id"] as? String)
+        let qr = try #require(try await gateway.request("GET", "/api/sessions/\(id)/qr?format=raw", port: port, key: Self.key))
+        _ = try await simulator.scan(qr: try #require(qr.object["qr"] as? String), by: Self.phone)
+        #expect(try await watcher.waitForExit() == 0)
+        #expect(watcher.stdout.contains("Linked: session terminal is ready as +\(Self.phone)"))
+
+        let wrongKey = try GatewayProcess(
+            arguments: ["qr", "terminal", "--env-file", "none", "--url", "http://127.0.0.1:\(port)", "--api-key", "nope"],
+            environment: [:])
+        defer { wrongKey.cleanUp() }
+        #expect(try await wrongKey.waitForExit() == 1)
+        #expect(wrongKey.stderr.contains("HTTP 401"), "\(wrongKey.stderr)")
         await simulator.stop()
     }
 }

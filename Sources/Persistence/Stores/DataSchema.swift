@@ -8,6 +8,7 @@ package enum DataSchema {
         Migration(version: 1, name: "create_sessions", sql: sessions),
         Migration(version: 2, name: "create_messages", sql: messages),
         Migration(version: 3, name: "create_auth_state", sql: authState),
+        Migration(version: 4, name: "create_webhooks", sql: webhooks),
     ]
 
     /// `config` is a JSON object (unknown keys are kept), `status` one of OpenWA's session
@@ -83,6 +84,51 @@ package enum DataSchema {
             "updatedAt" TEXT NOT NULL,
             PRIMARY KEY ("sessionId", "key")
         );
+        """
+    }
+
+    /// OpenWA's per-session webhooks, and the outbox of their deliveries. `events`, `headers` and
+    /// `filters` are JSON text. An outbox row is one delivery of one event to one webhook, with
+    /// the exact body to send (signatures cover those bytes). `seq` orders rows as they were
+    /// written; `orderKey` (the chat, or the session) is the lane whose order is kept per webhook.
+    /// Status: `pending`, `delivered`, or `dead` (the delivery failures OpenWA lists and redrives).
+    private static func webhooks(_ dialect: SQLDialect) -> String {
+        """
+        CREATE TABLE webhooks (
+            "id" TEXT NOT NULL PRIMARY KEY,
+            "sessionId" TEXT NOT NULL,
+            "url" TEXT NOT NULL,
+            "events" TEXT NOT NULL,
+            "secret" TEXT,
+            "headers" TEXT,
+            "filters" TEXT,
+            "active" \(dialect.booleanType) NOT NULL,
+            "retryCount" INTEGER NOT NULL,
+            "lastTriggeredAt" TEXT,
+            "createdAt" TEXT NOT NULL,
+            "updatedAt" TEXT NOT NULL
+        );
+        CREATE INDEX "IDX_webhooks_sessionId" ON webhooks ("sessionId");
+        CREATE TABLE webhook_outbox (
+            "id" TEXT NOT NULL PRIMARY KEY,
+            "seq" \(dialect.bigIntegerType) NOT NULL,
+            "webhookId" TEXT NOT NULL,
+            "sessionId" TEXT NOT NULL,
+            "event" TEXT NOT NULL,
+            "url" TEXT NOT NULL,
+            "orderKey" TEXT NOT NULL,
+            "idempotencyKey" TEXT NOT NULL,
+            "deliveryId" TEXT NOT NULL,
+            "body" TEXT NOT NULL,
+            "status" TEXT NOT NULL,
+            "attempts" INTEGER NOT NULL,
+            "lastStatusCode" INTEGER,
+            "lastError" TEXT,
+            "createdAt" TEXT NOT NULL,
+            "updatedAt" TEXT NOT NULL
+        );
+        CREATE INDEX "IDX_webhook_outbox_status_seq" ON webhook_outbox ("status", "seq");
+        CREATE INDEX "IDX_webhook_outbox_webhookId" ON webhook_outbox ("webhookId");
         """
     }
 }

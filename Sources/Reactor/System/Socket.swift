@@ -14,9 +14,22 @@ package struct AcceptedSocket: Sendable {
 }
 
 /// A resolved socket address, kept as bytes so it can cross threads without C types.
-package struct ResolvedAddress: Sendable, Equatable {
+package struct ResolvedAddress: Sendable, Equatable, CustomStringConvertible {
     package let family: CInt
+    /// The raw `sockaddr_in` / `sockaddr_in6`.
     package let bytes: [UInt8]
+
+    /// The address alone, as `inet_ntop` writes it (`127.0.0.1`, `::1`).
+    package var description: String {
+        // sin_addr sits at offset 4 (4 bytes); sin6_addr at offset 8 (16 bytes).
+        let (offset, length, size) = family == AF_INET6 ? (8, 16, Int(INET6_ADDRSTRLEN)) : (4, 4, Int(INET_ADDRSTRLEN))
+        guard bytes.count >= offset + length else { return "?" }
+        var text = [CChar](repeating: 0, count: size)
+        let address = Array(bytes[offset..<offset + length])
+        let written = address.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &text, socklen_t(size)) }
+        guard written != nil else { return "?" }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 }
 
 /// Thin wrappers over the socket syscalls the reactor uses.

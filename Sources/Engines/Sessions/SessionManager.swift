@@ -114,6 +114,8 @@ package actor SessionManager {
         try await guarded { try await self.authState.wipe(sessionID: id) }
         try await guarded { _ = try await self.store.delete(id: id) }
         live[id] = nil
+        // Internal (not in the webhook catalogue): the session's webhooks and their outbox go too.
+        publish("session.deleted", id, ["sessionId": .string(id)])
         await audit("session_deleted", current)
     }
 }

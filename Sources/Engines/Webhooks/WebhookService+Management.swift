@@ -20,9 +20,37 @@ package struct WebhookDraft: Sendable {
 
 /// A webhook as the API shows it (`secret` and `headers` are write-only).
 package struct WebhookView: Sendable {
-    package var record: WebhookRecord
+    package var id: String
+    package var sessionId: String
+    package var url: String
     package var events: [String]
     package var filters: JSONValue
+    package var active: Bool
+    package var retryCount: Int
+    package var lastTriggeredAt: Date?
+    package var createdAt: Date
+    package var updatedAt: Date
+}
+
+/// A dead-lettered delivery as `GET /api/webhooks/delivery-failures` lists it.
+package struct WebhookDeliveryFailure: Sendable {
+    package var id: String
+    package var webhookId: String
+    package var sessionId: String
+    package var event: String
+    package var url: String
+    package var idempotencyKey: String
+    package var deliveryId: String
+    package var attempts: Int
+    package var lastStatusCode: Int?
+    package var lastError: String?
+    package var createdAt: Date
+
+    init(_ row: OutboxRow) {
+        (id, webhookId, sessionId, event, url) = (row.id, row.webhookId, row.sessionId, row.event, row.url)
+        (idempotencyKey, deliveryId, attempts) = (row.idempotencyKey, row.deliveryId, row.attempts)
+        (lastStatusCode, lastError, createdAt) = (row.lastStatusCode, row.lastError, row.createdAt)
+    }
 }
 
 /// Webhook management (reference 2.17): validation, the per-session cap, and the in-memory
@@ -94,8 +122,8 @@ extension WebhookService {
     }
 
     /// Dead-lettered deliveries, newest first.
-    package func failures(sessionIds: [String]?, limit: Int, offset: Int) async throws -> [OutboxRow] {
-        try await outbox.dead(sessionIds: sessionIds, webhookId: nil, ids: nil, limit: limit, offset: offset)
+    package func failures(sessionIds: [String]?, limit: Int, offset: Int) async throws -> [WebhookDeliveryFailure] {
+        try await outbox.dead(sessionIds: sessionIds, webhookId: nil, ids: nil, limit: limit, offset: offset).map(WebhookDeliveryFailure.init)
     }
 
     /// Puts dead deliveries back in line with new delivery ids (the idempotency key stays, so
@@ -203,7 +231,11 @@ extension WebhookService {
     }
 
     static func view(_ live: LiveWebhook) -> WebhookView {
-        WebhookView(record: live.record, events: live.events, filters: live.filters?.json ?? .null)
+        let record = live.record
+        return WebhookView(
+            id: record.id, sessionId: record.sessionId, url: record.url, events: live.events, filters: live.filters?.json ?? .null,
+            active: record.active, retryCount: record.retryCount, lastTriggeredAt: record.lastTriggeredAt,
+            createdAt: record.createdAt, updatedAt: record.updatedAt)
     }
 
     private static func newestFirst(_ left: LiveWebhook, _ right: LiveWebhook) -> Bool {

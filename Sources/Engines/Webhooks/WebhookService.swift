@@ -120,6 +120,11 @@ package actor WebhookService {
     // MARK: - Events into the outbox
 
     nonisolated func accept(_ event: GatewayEvent) {
+        if event.name == "session.deleted" {
+            Task { try? await self.deleteAll(sessionId: event.sessionID) }
+            return
+        }
+        guard WebhookCatalogue.events.contains(event.name) else { return }
         let kick = inbox.withLock { state -> Bool in
             state.events.append(event)
             guard state.started, !state.draining else { return false }

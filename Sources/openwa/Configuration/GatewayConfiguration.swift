@@ -47,6 +47,8 @@ struct GatewayConfiguration: Sendable {
     var sessionRestoreConcurrency: Int
     /// `SESSION_WATCHDOG_INTERVAL_MS` / `_SILENCE_MS` / `_STUCK_MS`.
     var watchdog = SessionWatchdogPolicy()
+    /// `WEBHOOK_*` and `SSRF_ALLOWED_HOSTS`.
+    var webhooks = WebhookSettings()
     /// Where and how the native engine connects (`WA_SERVER_URL`, `WA_CA_FILE`, `WA_ROOT_PUBLIC_KEY`).
     var native = NativeEngineSettings()
     /// Nil unless `REDIS_ENABLED=true`.
@@ -119,6 +121,7 @@ struct GatewayConfiguration: Sendable {
             intervalMilliseconds: try read.integer("SESSION_WATCHDOG_INTERVAL_MS", default: 30_000, range: 0...86_400_000),
             silenceMilliseconds: try read.integer("SESSION_WATCHDOG_SILENCE_MS", default: 120_000, range: 1_000...86_400_000),
             stuckMilliseconds: try read.integer("SESSION_WATCHDOG_STUCK_MS", default: 180_000, range: 1_000...86_400_000))
+        configuration.webhooks = try Self.webhookSettings(read)
         configuration.native = try NativeEngineSettings.load(read)
         configuration.redis = try RedisStorageConfiguration.redis(read)
         configuration.storage = try RedisStorageConfiguration.storage(read, dataDirectory: dataDirectory)
@@ -175,5 +178,22 @@ struct GatewayConfiguration: Sendable {
 
     private static func absolute(_ path: String) -> String {
         URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+}
+
+extension GatewayConfiguration {
+    static func webhookSettings(_ read: ConfigurationReader) throws -> WebhookSettings {
+        var settings = WebhookSettings()
+        settings.timeoutMilliseconds = try read.integer("WEBHOOK_TIMEOUT", default: 10_000, range: 100...300_000)
+        settings.retryDelayMilliseconds = try read.integer("WEBHOOK_RETRY_DELAY", default: 5_000, range: 1...3_600_000)
+        settings.destinationConcurrency = try read.integer("WEBHOOK_DISPATCH_CONCURRENCY", default: 16, range: 1...1_024)
+        settings.maxPerSession = try read.integer("WEBHOOK_MAX_PER_SESSION", default: 16, range: 0...10_000)
+        settings.maxPayloadBytes = try read.integer("WEBHOOK_MAX_PAYLOAD_BYTES", default: 1_048_576, range: 1_024...(64 << 20))
+        settings.outboxRetentionDays = try read.integer("WEBHOOK_OUTBOX_RETENTION_DAYS", default: 7, range: 0...3_650)
+        let allowed = (read.optionalString("SSRF_ALLOWED_HOSTS") ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        settings.urlPolicy = WebhookURLPolicy(
+            protect: try read.bool("WEBHOOK_SSRF_PROTECT", default: true), allowedHosts: Set(allowed))
+        return settings
     }
 }

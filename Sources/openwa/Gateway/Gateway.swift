@@ -43,18 +43,23 @@ final class Gateway: Sendable {
                     configuration: try configuration.native.engineConfiguration(), reactor: handle, authState: authState,
                     logger: logger)
                 : nil
+            let bus = EventBus()
             let sessions = SessionManager(
                 handle: handle, store: SQLSessionStore(database: databases.data), authState: authState,
-                engines: engines, bus: EventBus(), audit: SQLAuditLogStore(database: databases.main),
+                engines: engines, bus: bus, audit: SQLAuditLogStore(database: databases.main),
                 maxConcurrentSessions: configuration.maxConcurrentSessions, logger: logger)
+            let webhooks = try await WebhookService(
+                handle: handle, workers: workers, database: databases.data, settings: configuration.webhooks, logger: logger)
             do {
                 bootstrap = try await keys.bootstrapIfEmpty(
                     masterKey: configuration.apiMasterKey, allowDevKey: configuration.allowDevApiKey)
                 try await handle.submit { reactor in
                     try Self.serve(
                         reactor: reactor, configuration: configuration, databases: databases, keys: keys,
-                        sessions: sessions, boundPort: boundPort, logger: logger)
+                        sessions: sessions, webhooks: webhooks, boundPort: boundPort, logger: logger)
                 }
+                // Before sessions start: their first events already go to the outbox.
+                try await webhooks.start(bus: bus)
                 await sessions.restoreAtBoot(
                     autoStart: configuration.autoStartSessions, concurrency: configuration.sessionRestoreConcurrency)
                 await sessions.startWatchdog(configuration.watchdog)
@@ -77,7 +82,7 @@ final class Gateway: Sendable {
     /// Builds the HTTP server and the shutdown sequence on the reactor thread.
     private static func serve(
         reactor: Reactor, configuration: GatewayConfiguration, databases: GatewayDatabases, keys: ApiKeyService,
-        sessions: SessionManager, boundPort: BoundPort, logger: Logger
+        sessions: SessionManager, webhooks: WebhookService, boundPort: BoundPort, logger: Logger
     ) throws {
         let readiness = ReadinessService(
             main: databases.main, data: databases.data, handle: reactor.handle,
@@ -86,6 +91,7 @@ final class Gateway: Sendable {
         router.add(contentsOf: HealthRoutes.routes(readiness: readiness))
         router.add(contentsOf: ApiKeyRoutes.routes(keys: keys, engine: configuration.engine))
         router.add(contentsOf: SessionRoutes.routes(sessions: sessions))
+        router.add(contentsOf: WebhookRoutes.routes(webhooks: webhooks, sessions: sessions))
         let api = APIServer(
             router: router, auth: AuthGuard(keys: keys),
             options: APIServer.Options(
@@ -96,7 +102,11 @@ final class Gateway: Sendable {
         boundPort.value.store(server.port, ordering: .relaxed)
         let shutdown = ShutdownSequence(
             reactor: reactor, server: server, readiness: readiness, configuration: configuration, logger: logger,
-            beforeStop: { await sessions.shutdown() })
+            beforeStop: {
+                await sessions.shutdown()
+                // Pending deliveries stay in the outbox and go out after the next start.
+                await webhooks.shutdown()
+            })
         try shutdown.watchSignals()
     }
 

@@ -20,11 +20,14 @@ final class TestGateway: Sendable {
     let readiness: ReadinessBox
     let sessions: SessionManager
     let events: EventBus
+    let webhooks: WebhookService?
 
     private init(
         handle: ReactorHandle, port: Int, directory: URL, keys: ApiKeyService, main: any SQLDatabase,
-        data: ReopeningDatabase, readiness: ReadinessBox, sessions: SessionManager, events: EventBus
+        data: ReopeningDatabase, readiness: ReadinessBox, sessions: SessionManager, events: EventBus,
+        webhooks: WebhookService?
     ) {
+        self.webhooks = webhooks
         self.sessions = sessions
         self.events = events
         self.handle = handle
@@ -47,6 +50,7 @@ final class TestGateway: Sendable {
         engines: (@Sendable (ReactorHandle) throws -> any WhatsAppEngineFactory)? = nil,
         authState: any AuthStateStore = InMemoryAuthStateStore(),
         native: NativeEngineConfiguration? = nil,
+        webhooks webhookSettings: WebhookSettings? = nil,
         maxConcurrentSessions: Int = 0, now: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> TestGateway {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openwa-api-\(UUID().uuidString)")
@@ -88,6 +92,13 @@ final class TestGateway: Sendable {
             handle: handle, store: SQLSessionStore(database: data), authState: sessionAuth, engines: factory,
             bus: events,
             audit: SQLAuditLogStore(database: main), maxConcurrentSessions: maxConcurrentSessions, logger: quietLogger)
+        var webhooks: WebhookService?
+        if let webhookSettings {
+            webhooks = try await WebhookService(
+                handle: handle, workers: workers, database: data, settings: webhookSettings, logger: quietLogger)
+        }
+        try await webhooks?.start(bus: events)
+        let webhooksForRoutes = webhooks
         let port = try await handle.submit { reactor in
             let service = ReadinessService(
                 main: main, data: data, handle: reactor.handle, timeoutMilliseconds: readinessTimeoutMilliseconds)
@@ -96,6 +107,7 @@ final class TestGateway: Sendable {
             router.add(contentsOf: HealthRoutes.routes(readiness: service))
             router.add(contentsOf: ApiKeyRoutes.routes(keys: keys, engine: .native))
             router.add(contentsOf: SessionRoutes.routes(sessions: sessions))
+            if let webhooks = webhooksForRoutes { router.add(contentsOf: WebhookRoutes.routes(webhooks: webhooks, sessions: sessions)) }
             let api = APIServer(
                 router: router, auth: AuthGuard(keys: keys),
                 options: APIServer.Options(
@@ -109,7 +121,7 @@ final class TestGateway: Sendable {
         }
         return TestGateway(
             handle: handle, port: port, directory: directory, keys: keys, main: main, data: data,
-            readiness: readiness, sessions: sessions, events: events)
+            readiness: readiness, sessions: sessions, events: events, webhooks: webhooksForRoutes)
     }
 
     /// One request on a fresh connection.
@@ -128,6 +140,7 @@ final class TestGateway: Sendable {
 
     func stop() async {
         await sessions.shutdown()
+        await webhooks?.shutdown()
         // The data database first: a PostgreSQL pool closes its connections on the reactor.
         await data.close()
         handle.stop()

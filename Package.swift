@@ -113,7 +113,7 @@ let package = Package(
 
         // MARK: - Tests
         .target(
-            name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport",
+            name: "TestSupport", dependencies: ["Reactor", .product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport",
             swiftSettings: upcoming),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"], swiftSettings: upcoming),
         .testTarget(

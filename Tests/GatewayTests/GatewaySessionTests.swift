@@ -108,4 +108,45 @@ import TestSupport
         #expect(wrongKey.stderr.contains("HTTP 401"), "\(wrongKey.stderr)")
         await simulator.stop()
     }
+
+    @Test func webhookDeliveriesInTheOutboxSurviveASIGKILL() async throws {
+        let receiver = try await WebhookReceiver.start()
+        receiver.behave(.status(503))
+        // Nothing listens on WA_SERVER_URL: a start produces status events, then backs off.
+        let environment = [
+            "API_MASTER_KEY": Self.key, "WA_SERVER_URL": "ws://127.0.0.1:9/ws/chat", "WEBHOOK_SSRF_PROTECT": "false",
+            "WEBHOOK_RETRY_DELAY": "600000",
+        ]
+        let first = try GatewayProcess(environment: environment)
+        defer { first.cleanUp() }
+        let port = try await first.waitForPort()
+        let created = try #require(try await first.request("POST", "/api/sessions", port: port, key: Self.key, body: #"{"name":"hooked"}"#))
+        let id = try #require(created.object["id"] as? String)
+        let hook = try #require(try await first.request(
+            "POST", "/api/sessions/\(id)/webhooks", port: port, key: Self.key,
+            body: #"{"url":"\#(receiver.url)","events":["session.status"],"retryCount":5}"#))
+        #expect(hook.status == 201, "\(hook.text)")
+        _ = try await first.request("POST", "/api/sessions/\(id)/start", port: port, key: Self.key)
+        let refused = try await receiver.wait("a first, refused attempt") { !$0.isEmpty }
+        let key = try #require(refused.first?.header("X-OpenWA-Idempotency-Key"))
+
+        first.signal(SIGKILL)
+        #expect(try await first.waitForExit() == SIGKILL)
+        receiver.behave(.status(200))
+        let dataDirectory = first.directory.appendingPathComponent("data").path
+        var restartEnvironment = environment
+        restartEnvironment["DATA_DIR"] = dataDirectory
+        let second = try GatewayProcess(environment: restartEnvironment)
+        defer { second.cleanUp() }
+        _ = try await second.waitForPort()
+        let after = try await receiver.wait("the pending delivery after the restart") { deliveries in
+            deliveries.contains { $0.header("X-OpenWA-Idempotency-Key") == key && $0.header("X-OpenWA-Retry-Count") == "1" }
+        }
+        let redelivered = try #require(after.last { $0.header("X-OpenWA-Idempotency-Key") == key })
+        #expect(redelivered.header("X-OpenWA-Delivery-Id") == refused.first?.header("X-OpenWA-Delivery-Id"))
+        #expect(redelivered.body == refused.first?.body, "the same bytes, so the same signature")
+        second.signal(SIGTERM)
+        #expect(try await second.waitForExit() == 0)
+        await receiver.stop()
+    }
 }

@@ -1,28 +1,27 @@
 import Foundation
 import Reactor
 import Synchronization
-import TestSupport
 
 /// A webhook endpoint on 127.0.0.1 for tests: records every POST (raw body and headers) and
 /// answers with what `behaviour` says: a status, or silence (the sender's timeout fires).
-final class WebhookReceiver: Sendable {
-    struct Delivery: Sendable {
-        let headers: [String: String]
-        let body: [UInt8]
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
-        var event: String { json["event"] as? String ?? "" }
-        var data: [String: Any] { json["data"] as? [String: Any] ?? [:] }
-        func header(_ name: String) -> String? { headers[name.lowercased()] }
+package final class WebhookReceiver: Sendable {
+    package struct Delivery: Sendable {
+        package let headers: [String: String]
+        package let body: [UInt8]
+        package var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
+        package var event: String { json["event"] as? String ?? "" }
+        package var data: [String: Any] { json["data"] as? [String: Any] ?? [:] }
+        package func header(_ name: String) -> String? { headers[name.lowercased()] }
     }
 
-    enum Behaviour: Sendable {
+    package enum Behaviour: Sendable {
         case status(Int)
         case silent
     }
 
     private let handle: ReactorHandle
-    let port: Int
-    static func start() async throws -> WebhookReceiver {
+    package let port: Int
+    package static func start() async throws -> WebhookReceiver {
         let handle = try ReactorThread.start(name: "receiver", workers: WorkerPool(size: 1), logger: quietLogger)
         let box = ReceiverState()
         let port = try await handle.submit { reactor in
@@ -43,13 +42,13 @@ final class WebhookReceiver: Sendable {
 
     private let box: ReceiverState
 
-    var url: String { "http://127.0.0.1:\(port)/hook" }
-    var deliveries: [Delivery] { box.state.withLock { $0.deliveries } }
-    func behave(_ behaviour: Behaviour) { box.state.withLock { $0.behaviour = behaviour } }
+    package var url: String { "http://127.0.0.1:\(port)/hook" }
+    package var deliveries: [Delivery] { box.state.withLock { $0.deliveries } }
+    package func behave(_ behaviour: Behaviour) { box.state.withLock { $0.behaviour = behaviour } }
 
     /// Waits until `condition` holds over the deliveries (10 s at most).
     @discardableResult
-    func wait(_ what: String, seconds: Double = 10, _ condition: ([Delivery]) -> Bool) async throws -> [Delivery] {
+    package func wait(_ what: String, seconds: Double = 10, _ condition: ([Delivery]) -> Bool) async throws -> [Delivery] {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             let seen = deliveries
@@ -59,13 +58,13 @@ final class WebhookReceiver: Sendable {
         throw ReceiverError.timedOut(what, deliveries.count)
     }
 
-    func stop() async {
+    package func stop() async {
         handle.stop()
         await handle.waitUntilStopped()
     }
 }
 
-enum ReceiverError: Error { case timedOut(String, Int) }
+package enum ReceiverError: Error { case timedOut(String, Int) }
 
 private final class ReceiverState: Sendable {
     let state: Mutex<(deliveries: [WebhookReceiver.Delivery], behaviour: WebhookReceiver.Behaviour)>

@@ -108,6 +108,10 @@ let package = Package(
             dependencies: ["Persistence", "Reactor", .product(name: "Logging", package: "swift-log")],
             path: "perf/MediaBench", swiftSettings: upcoming),
         .executableTarget(
+            name: "webhook-bench",
+            dependencies: ["Engines", "Persistence", "Reactor", .product(name: "Logging", package: "swift-log")],
+            path: "perf/WebhookBench", swiftSettings: upcoming),
+        .executableTarget(
             name: "protocol-bench", dependencies: ["WAProtocol", "Reactor"], path: "perf/ProtocolBench",
             swiftSettings: upcoming),
 

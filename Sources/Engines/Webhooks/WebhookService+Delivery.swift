@@ -7,18 +7,19 @@ import Reactor
 extension WebhookService {
     func enqueue(_ row: OutboxRow) {
         let key = Self.laneKey(row)
+        let entry = (row: row, since: ContinuousClock.now)
         if lanes[key] != nil {
-            lanes[key]!.append(row)
+            lanes[key]!.append(entry)
         } else {
-            lanes[key] = [row]
+            lanes[key] = [entry]
             Task { await self.runLane(key) }
         }
     }
 
     /// Delivers a lane's rows one at a time, in order; the lane ends when it is empty.
     private func runLane(_ key: String) async {
-        while let row = lanes[key]?.first {
-            await deliver(row)
+        while let entry = lanes[key]?.first {
+            if await deliver(entry.row), let deliveryObserver { deliveryObserver(ContinuousClock.now - entry.since) }
             lanes[key]?.removeFirst()
             if lanes[key]?.isEmpty == true { lanes[key] = nil }
         }
@@ -26,15 +27,18 @@ extension WebhookService {
 
     /// Attempts `row` until it is delivered or out of attempts. Each attempt re-reads the webhook:
     /// a deleted one drops the row, a disabled one dead-letters it, a changed URL or secret applies.
-    private func deliver(_ row: OutboxRow) async {
+    /// True when the row was delivered.
+    private func deliver(_ row: OutboxRow) async -> Bool {
         var attempts = row.attempts
         while true {
-            guard let hook = webhooks[row.webhookId] else { return }  // deleted with its rows
+            guard let hook = webhooks[row.webhookId] else { return false }  // deleted with its rows
             guard hook.record.active else {
-                return await fail(row, attempts: attempts, statusCode: nil, error: "webhook is disabled", dead: true)
+                await fail(row, attempts: attempts, statusCode: nil, error: "webhook is disabled", dead: true)
+                return false
             }
             guard row.body.utf8.count <= settings.maxPayloadBytes else {
-                return await fail(row, attempts: attempts, statusCode: nil, error: "payload over WEBHOOK_MAX_PAYLOAD_BYTES", dead: true)
+                await fail(row, attempts: attempts, statusCode: nil, error: "payload over WEBHOOK_MAX_PAYLOAD_BYTES", dead: true)
+                return false
             }
             let outcome = await attempt(row.body, event: row.event, idempotencyKey: row.idempotencyKey,
                                         deliveryId: row.deliveryId, retry: attempts, hook: hook)
@@ -47,12 +51,13 @@ extension WebhookService {
                     flushing = true
                     Task { await self.flushDelivered() }
                 }
-                return
+                return true
             }
             let allowed = max(1, hook.record.retryCount)
             let error = outcome.error ?? "HTTP \(outcome.statusCode ?? 0)"
             if attempts >= allowed || outcome.permanent {
-                return await fail(row, attempts: attempts, statusCode: outcome.statusCode, error: error, dead: true)
+                await fail(row, attempts: attempts, statusCode: outcome.statusCode, error: error, dead: true)
+                return false
             }
             await fail(row, attempts: attempts, statusCode: outcome.statusCode, error: error, dead: false)
             let base = Double(settings.retryDelayMilliseconds) * pow(2, Double(attempts - 1))

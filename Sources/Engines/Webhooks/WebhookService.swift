@@ -54,7 +54,9 @@ package actor WebhookService {
     var webhooks: [String: LiveWebhook] = [:]
     var lastSeq: Int64 = 0
     /// Delivery lanes (webhook + order key) with their queued rows; a lane runs one row at a time.
-    var lanes: [String: [OutboxRow]] = [:]
+    var lanes: [String: [(row: OutboxRow, since: ContinuousClock.Instant)]] = [:]
+    /// Told the commit-to-delivery time of each delivered row (metrics, benchmarks).
+    var deliveryObserver: (@Sendable (Duration) -> Void)?
     /// Delivered row ids not yet marked in the outbox, and the webhooks they touched.
     var deliveredIds: [String] = []
     var touchedWebhooks: Set<String> = []
@@ -96,7 +98,7 @@ package actor WebhookService {
         var recovered = 0
         while true {
             let page = try await outbox.pending(limit: 5_000)
-            let fresh = page.filter { row in !(lanes[Self.laneKey(row)]?.contains { $0.id == row.id } ?? false) }
+            let fresh = page.filter { row in !(lanes[Self.laneKey(row)]?.contains { $0.row.id == row.id } ?? false) }
             for row in fresh { enqueue(row) }
             recovered += fresh.count
             if fresh.count < 5_000 { break }
@@ -198,6 +200,11 @@ package actor WebhookService {
 
     package func committed(_ rows: [OutboxRow]) {
         for row in rows { enqueue(row) }
+    }
+
+    /// Sets the observer of commit-to-delivery times.
+    package func observeDeliveries(_ observer: @escaping @Sendable (Duration) -> Void) {
+        deliveryObserver = observer
     }
 
     func nextSeq() -> Int64 {

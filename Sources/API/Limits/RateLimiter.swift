@@ -116,10 +116,10 @@ package struct RateLimiter: Sendable {
 }
 
 /// Client addresses as throttling and audit sampling see them.
-enum ClientNetwork {
+package enum ClientNetwork {
     /// IPv4 addresses as they are; IPv6 addresses by their /64 (one subscriber usually holds a
     /// whole /64, so counting single addresses would let it rotate past the limit).
-    static func throttleKey(_ address: String) -> String {
+    package static func throttleKey(_ address: String) -> String {
         guard address.contains(":") else { return address }
         if address.lowercased().hasPrefix("::ffff:"), address.contains(".") { return String(address.dropFirst(7)) }
         let halves = address.split(separator: "::", maxSplits: 1, omittingEmptySubsequences: false)

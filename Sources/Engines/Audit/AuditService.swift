@@ -91,25 +91,28 @@ package final class AuditService: Sendable {
         }
     }
 
-    /// OpenWA's retention (`AUDIT_RETENTION_DAYS`, ≤0 disables): one sweep now, awaited, then one
-    /// every `intervalMilliseconds` on the reactor's clock (so tests drive it with a manual
-    /// clock). `onSweep` sees each later sweep's count.
+    /// OpenWA's retention (`AUDIT_RETENTION_DAYS`, ≤0 disables): one sweep now, then one every
+    /// `intervalMilliseconds` on the reactor's clock (so tests drive it with a manual clock).
+    /// Returns once the first sweep ran and the next is armed. `onSweep` sees each later sweep's
+    /// count, after the one following it is armed.
     package func startRetention(
         days: Int, handle: ReactorHandle, intervalMilliseconds: Int = 86_400_000,
         onSweep: @escaping @Sendable (Int) -> Void = { _ in }
     ) async {
         guard days > 0 else { return }
         await prune(olderThanDays: days)
-        arm(days: days, handle: handle, intervalMilliseconds: intervalMilliseconds, onSweep: onSweep)
+        await arm(days: days, handle: handle, intervalMilliseconds: intervalMilliseconds, onSweep: onSweep)
     }
 
-    private func arm(days: Int, handle: ReactorHandle, intervalMilliseconds: Int, onSweep: @escaping @Sendable (Int) -> Void) {
-        handle.post { reactor in
+    private func arm(
+        days: Int, handle: ReactorHandle, intervalMilliseconds: Int, onSweep: @escaping @Sendable (Int) -> Void
+    ) async {
+        _ = try? await handle.submit { reactor in
             reactor.schedule(afterMilliseconds: intervalMilliseconds) {
                 Task(executorPreference: handle) {
                     let removed = await self.prune(olderThanDays: days)
+                    await self.arm(days: days, handle: handle, intervalMilliseconds: intervalMilliseconds, onSweep: onSweep)
                     onSweep(removed)
-                    self.arm(days: days, handle: handle, intervalMilliseconds: intervalMilliseconds, onSweep: onSweep)
                 }
             }
         }

@@ -108,6 +108,7 @@ final class TestGateway: Sendable {
             GatewayMetrics.Sources(workers: workers, loopLag: loopLag, sessions: sessions, statsCacheMilliseconds: 0))
         let redis = limits.redis.map { RedisClient(configuration: $0, handle: handle, logger: quietLogger) }
         let rateLimiter = limits.rateLimits.map { windows in limits.makeLimiter(windows, redis: redis) }
+        for record in limits.auditSeed { await audit.write(record) }
         if limits.auditRetentionDays > 0 {
             await audit.startRetention(
                 days: limits.auditRetentionDays, handle: handle, intervalMilliseconds: 86_400_000,

@@ -1,7 +1,9 @@
 import API
+import Engines
 import Persistence
 import Reactor
 import Synchronization
+import TestSupport
 
 /// The rate-limit, metrics and audit options of a `TestGateway`. Everything is off by default,
 /// so suites that do not test limits can send as many requests as they like.
@@ -17,6 +19,8 @@ struct TestLimits: Sendable {
     var loopLagIntervalMilliseconds = 50
     /// `AUDIT_RETENTION_DAYS`; 0 runs no sweep.
     var auditRetentionDays = 0
+    /// Rows written before the retention sweep of startup.
+    var auditSeed: [AuditRecord] = []
     var onRetentionSweep: @Sendable (Int) -> Void = { _ in }
 
     func makeLimiter(_ windows: [RateLimitWindow], redis client: RedisClient?) -> RateLimiter {

@@ -71,6 +71,20 @@ import TestSupport
         await gateway.stop()
     }
 
+    @Test func windowsOfTheSameLengthCountApart() async throws {
+        let twins = [
+            RateLimitWindow(name: "short", ttlMilliseconds: 60_000, limit: 2),
+            RateLimitWindow(name: "medium", ttlMilliseconds: 60_000, limit: 5),
+        ]
+        let gateway = try await TestGateway.start(limits: TestLimits(rateLimits: twins))
+        let first = try await gateway.request("GET", "/api/sessions")
+        #expect(first.header("X-RateLimit-Remaining-short") == "1")
+        #expect(first.header("X-RateLimit-Remaining-medium") == "4")
+        #expect(try await gateway.request("GET", "/api/sessions").status == 200)
+        #expect(try await gateway.request("GET", "/api/sessions").status == 429)
+        await gateway.stop()
+    }
+
     @Test func ipv6ClientsAreCountedByTheirSlash64() {
         #expect(ClientNetwork.throttleKey("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64")
         #expect(ClientNetwork.throttleKey("2001:0db8:0001:0002:ffff:0:0:9") == "2001:db8:1:2::/64")

@@ -78,7 +78,7 @@ package struct RateLimiter: Sendable {
         guard case .local(let increment) = storage else { return nil }
         var verdict = RateLimitVerdict()
         for window in windows {
-            if apply(increment(key, window.ttlMilliseconds), window, to: &verdict) { break }
+            if apply(increment(Self.counterKey(window, key), window.ttlMilliseconds), window, to: &verdict) { break }
         }
         return verdict
     }
@@ -91,10 +91,15 @@ package struct RateLimiter: Sendable {
         case .shared(let increment):
             var verdict = RateLimitVerdict()
             for window in windows {
-                if apply(await increment(key, window.ttlMilliseconds), window, to: &verdict) { break }
+                if apply(await increment(Self.counterKey(window, key), window.ttlMilliseconds), window, to: &verdict) { break }
             }
             return verdict
         }
+    }
+
+    /// Each throttler counts apart, even when two are configured with the same length.
+    private static func counterKey(_ window: RateLimitWindow, _ key: String) -> String {
+        window.name + "|" + key
     }
 
     /// Adds one window's headers; true when it refuses the request. Reset and Retry-After are

@@ -24,8 +24,7 @@ package final class LoopLagProbe: Sendable {
     /// Starts sampling on `reactor`; runs until the reactor stops. Call on the reactor thread.
     package func start(on reactor: Reactor) {
         reactor.handle.preconditionInReactorThread()
-        let state = SampleRing(capacity: window)
-        arm(reactor, state)
+        arm(reactor, SampleRing(capacity: window))
     }
 
     private func arm(_ reactor: Reactor, _ ring: SampleRing) {

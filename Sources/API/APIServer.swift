@@ -11,10 +11,22 @@ package final class APIServer: HTTPResponder, Sendable {
         /// Field-level 400 messages (`VALIDATION_ERROR_DETAIL`).
         package var validationDetail: Bool
         package var clientAddresses: ClientAddressResolver
+        /// The HTTP throttlers (reference 1.4); nil turns rate limiting off.
+        package var rateLimiter: RateLimiter?
+        /// Request counts and latencies for `GET /api/metrics`; nil records nothing.
+        package var metrics: HTTPMetrics?
+        /// Where auth failures and refused requests are audited; nil audits nothing.
+        package var audit: AuditService?
 
-        package init(validationDetail: Bool = true, clientAddresses: ClientAddressResolver = ClientAddressResolver(trustedProxies: [])) {
+        package init(
+            validationDetail: Bool = true, clientAddresses: ClientAddressResolver = ClientAddressResolver(trustedProxies: []),
+            rateLimiter: RateLimiter? = nil, metrics: HTTPMetrics? = nil, audit: AuditService? = nil
+        ) {
             self.validationDetail = validationDetail
             self.clientAddresses = clientAddresses
+            self.rateLimiter = rateLimiter
+            self.metrics = metrics
+            self.audit = audit
         }
     }
 
@@ -39,12 +51,22 @@ package final class APIServer: HTTPResponder, Sendable {
         let requestID = makeRequestID(request.head.headers["x-request-id"])
         let clientIP = options.clientAddresses.clientIP(
             peer: request.remoteAddress, forwardedFor: request.head.headers["x-forwarded-for"])
-        // The access log is the only reader of the duration: skip the clock when it is off.
+        // The access log and the metrics are the only readers of the duration: skip the clock
+        // when both are off.
         let logsAccess = logger.logLevel <= .info
-        let started = logsAccess ? MonotonicTime.nanoseconds() : 0
+        let metrics = options.metrics
+        let started = logsAccess || metrics != nil ? MonotonicTime.nanoseconds() : 0
+        let resolved = router.resolve(method: request.head.method, path: request.head.path)
+        let routeLabel: String
+        if case .matched(let route, _) = resolved { routeLabel = route.pattern } else { routeLabel = HTTPMetrics.unmatchedRoute }
         let finish: @Sendable (HTTPResponse) -> Void = { [logger] response in
             var response = response
             response.headers.add("x-request-id", requestID)
+            if let metrics {
+                let seconds = Double(MonotonicTime.nanoseconds() - started) / 1e9
+                metrics.observe(
+                    method: Self.methodLabel(request.head.method), route: routeLabel, status: response.status, seconds: seconds)
+            }
             guard logsAccess else { return sink.send(response) }
             let micros = (MonotonicTime.nanoseconds() - started) / 1_000
             logger.info(
@@ -61,7 +83,7 @@ package final class APIServer: HTTPResponder, Sendable {
         guard let decodedPath = path.removingPercentEncodingStrict() else {
             return finish(errorResponse(.badRequest("Invalid characters in request path")))
         }
-        switch router.resolve(method: request.head.method, path: path) {
+        switch resolved {
         case .notFound:
             finish(errorResponse(.notFound("Cannot \(request.head.method) \(decodedPath)")))
         case .methodNotAllowed(let allowed):
@@ -71,7 +93,48 @@ package final class APIServer: HTTPResponder, Sendable {
         case .matched(let route, let parameters):
             let context = APIContext(
                 request: request, parameters: parameters, requestID: requestID, clientIP: clientIP, apiKey: nil)
-            run(route, context, finish: finish)
+            throttle(route, context, finish: finish)
+        }
+    }
+
+    /// The throttlers run before authentication, so a flood of bad keys is refused as cheaply
+    /// as any other flood. In-memory counts answer in this tick; shared (Redis) counts are
+    /// awaited in a task on the reactor's executor.
+    private func throttle(_ route: Route, _ context: APIContext, finish: @escaping @Sendable (HTTPResponse) -> Void) {
+        guard let limiter = options.rateLimiter, !RateLimiter.isExempt(route) else { return run(route, context, finish: finish) }
+        let key = RateLimiter.key(route: route, clientIP: context.clientIP)
+        if let verdict = limiter.checkNow(key: key) { return proceed(verdict, route, context, finish: finish) }
+        Task(executorPreference: handle) {
+            let verdict = await limiter.check(key: key)
+            self.proceed(verdict, route, context, finish: finish)
+        }
+    }
+
+    private func proceed(
+        _ verdict: RateLimitVerdict, _ route: Route, _ context: APIContext, finish: @escaping @Sendable (HTTPResponse) -> Void
+    ) {
+        let headers = verdict.headers
+        let finishWithHeaders: @Sendable (HTTPResponse) -> Void = { response in
+            var response = response
+            for (name, value) in headers { response.headers.add(name, value) }
+            finish(response)
+        }
+        guard let window = verdict.exceeded else { return run(route, context, finish: finishWithHeaders) }
+        // Sampled: a client hammering a route writes one row a minute, not one per request.
+        options.audit?.recordSampled(
+            context.auditRecord(
+                "rate_limit_exceeded", severity: .warn, statusCode: 429,
+                metadata: [("throttler", .string(window.name)), ("limit", .number(Double(window.limit))),
+                           ("ttlMs", .number(Double(window.ttlMilliseconds)))]),
+            sampleKey: "rate_limit_exceeded|\(ClientNetwork.throttleKey(context.clientIP))", perMinute: 1)
+        finishWithHeaders(errorResponse(APIError(status: 429, message: "ThrottlerException: Too Many Requests")))
+    }
+
+    /// Methods outside the standard set share one label, so a client cannot mint label values.
+    private static func methodLabel(_ method: String) -> String {
+        switch method {
+        case "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS": return method
+        default: return "OTHER"
         }
     }
 
@@ -112,6 +175,7 @@ package final class APIServer: HTTPResponder, Sendable {
     private func admit(_ verdict: Result<ApiKey, ApiKeyRefusal>, route: Route, context: APIContext) throws(APIError) -> ApiKey? {
         switch verdict {
         case .failure(let refusal):
+            auditAuthFailure(refusal, context: context)
             // A bad key on a route that does not need one is ignored, as OpenWA's health does.
             if case .openWithOptionalKey = route.access { return nil }
             throw .unauthorized(refusal.message)
@@ -121,6 +185,17 @@ package final class APIServer: HTTPResponder, Sendable {
             auth.keys.recordUse(of: key)
             return key
         }
+    }
+
+    /// `api_key_auth_failed`, at most 10 rows per client address and minute: the table must
+    /// not become the amplifier of a key-guessing attack.
+    private func auditAuthFailure(_ refusal: ApiKeyRefusal, context: APIContext) {
+        guard let audit = options.audit else { return }
+        audit.recordSampled(
+            context.auditRecord(
+                "api_key_auth_failed", severity: .warn, statusCode: 401, metadata: [("reason", .string("\(refusal)"))],
+                errorMessage: refusal.message),
+            sampleKey: "api_key_auth_failed|\(ClientNetwork.throttleKey(context.clientIP))", perMinute: 10)
     }
 
     private func execute(_ route: Route, _ context: APIContext, finish: @escaping @Sendable (HTTPResponse) -> Void) {

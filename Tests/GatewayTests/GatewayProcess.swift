@@ -28,7 +28,10 @@ final class GatewayProcess: Sendable {
         process.arguments = arguments
         process.currentDirectoryURL = directory
         var env = ["PATH": "/usr/bin:/bin", "DATA_DIR": directory.appendingPathComponent("data").path, "PORT": "0",
-                   "NODE_ENV": "test", "LOG_LEVEL": "warn"]
+                   "NODE_ENV": "test", "LOG_LEVEL": "warn",
+                   // Tests poll routes faster than OpenWA's 10 per second; those that test the
+                   // throttlers set their own limits.
+                   "RATE_LIMIT_SHORT_LIMIT": "100000", "RATE_LIMIT_MEDIUM_LIMIT": "100000", "RATE_LIMIT_LONG_LIMIT": "100000"]
         env.merge(environment) { $1 }
         process.environment = env
         let stdout = Pipe()
@@ -88,10 +91,11 @@ final class GatewayProcess: Sendable {
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
-    func request(_ method: String, _ path: String, port: Int, key: String? = nil, body: String? = nil) async throws -> TestResponse? {
-        try await blocking {
-            try LoopbackClient(port: port).request(method, path, headers: key.map { [("X-API-Key", $0)] } ?? [], body: body)
-        }
+    func request(
+        _ method: String, _ path: String, port: Int, key: String? = nil, headers: [(String, String)] = [], body: String? = nil
+    ) async throws -> TestResponse? {
+        let all = (key.map { [("X-API-Key", $0)] } ?? []) + headers
+        return try await blocking { try LoopbackClient(port: port).request(method, path, headers: all, body: body) }
     }
 
     func cleanUp() {

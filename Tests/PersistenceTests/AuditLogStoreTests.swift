@@ -54,6 +54,33 @@ struct AuditLogStoreTests {
         }
     }
 
+    @Test(arguments: TestDriver.available) func filtersCombineAndSessionScopesExcludeOthers(_ driver: TestDriver) async throws {
+        try await withStore(driver) { store async throws in
+            let rows = [
+                AuditEntry(id: "1", action: "session_started", apiKeyId: "k1", sessionId: "s1", createdAt: referenceDate),
+                AuditEntry(id: "2", action: "session_started", severity: "warn", sessionId: "s2", createdAt: referenceDate + 1),
+                AuditEntry(id: "3", action: "api_key_created", apiKeyId: "k1", createdAt: referenceDate + 2),
+                AuditEntry(id: "4", action: "session_deleted", severity: "error", apiKeyId: "k2", sessionId: "s3", createdAt: referenceDate + 3),
+            ]
+            for row in rows { try await store.append(row) }
+            func ids(_ filter: AuditLogFilter) async throws -> [String] {
+                let listed = try await store.list(filter, limit: 10, offset: 0).map(\.id)
+                #expect(try await store.count(filter) == listed.count)
+                return listed
+            }
+            #expect(try await ids(AuditLogFilter()) == ["4", "3", "2", "1"])
+            #expect(try await ids(AuditLogFilter(action: "session_started")) == ["2", "1"])
+            #expect(try await ids(AuditLogFilter(severity: "warn")) == ["2"])
+            #expect(try await ids(AuditLogFilter(sessionId: "s3")) == ["4"])
+            #expect(try await ids(AuditLogFilter(apiKeyId: "k1")) == ["3", "1"])
+            #expect(try await ids(AuditLogFilter(action: "session_started", apiKeyId: "k1")) == ["1"])
+            #expect(try await ids(AuditLogFilter(sessionIn: ["s1", "s3"])) == ["4", "1"], "rows about no session excluded")
+            #expect(try await ids(AuditLogFilter(sessionId: "s2", sessionIn: ["s1"])).isEmpty)
+            #expect(try await ids(AuditLogFilter(sessionIn: [])).isEmpty)
+            #expect(try await store.list(AuditLogFilter(apiKeyId: "k1"), limit: 1, offset: 1).map(\.id) == ["1"])
+        }
+    }
+
     @Test(arguments: TestDriver.available) func negativePagingCountsAsZero(_ driver: TestDriver) async throws {
         try await withStore(driver) { store async throws in
             try await store.append(entry("x", minutesAfterReference: 0))

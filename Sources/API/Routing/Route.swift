@@ -23,12 +23,16 @@ package enum RouteHandler: Sendable {
 /// One method + path pattern (segments; `:name` captures one segment).
 package struct Route: Sendable {
     package let method: String
+    /// The path pattern as written (`/api/sessions/:id`): the route's name in rate-limit keys
+    /// and metrics labels.
+    package let pattern: String
     package let segments: [Substring]
     package let access: RouteAccess
     package let handler: RouteHandler
 
     package init(_ method: String, _ pattern: String, access: RouteAccess, handler: RouteHandler) {
         self.method = method
+        self.pattern = pattern
         self.segments = pattern.split(separator: "/", omittingEmptySubsequences: true)
         self.access = access
         self.handler = handler

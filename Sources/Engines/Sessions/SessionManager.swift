@@ -70,6 +70,11 @@ package actor SessionManager {
         return sessions.reduce(into: [:]) { $0[$1.status, default: 0] += 1 }
     }
 
+    /// Sessions with an engine loaded on this node (their links are live or reconnecting).
+    package func liveEngineCount() -> Int {
+        live.values.reduce(0) { $0 + ($1.engine == nil ? 0 : 1) }
+    }
+
     /// The current linking string, while one is shown.
     package func qr(id: String) async throws -> (qr: String, status: SessionStatus) {
         let session = try await get(id: id)

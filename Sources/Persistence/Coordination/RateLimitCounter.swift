@@ -41,6 +41,12 @@ package final class InMemoryRateLimitCounter: RateLimitCounter {
     }
 
     package func increment(key: String, windowMilliseconds: Int) async -> RateLimitHit {
+        incrementNow(key: key, windowMilliseconds: windowMilliseconds)
+    }
+
+    /// `increment` without a suspension point: the in-memory count is one locked dictionary
+    /// update, so the HTTP path calls this directly and answers in the same reactor tick.
+    package func incrementNow(key: String, windowMilliseconds: Int) -> RateLimitHit {
         let now = clock()
         let start = Self.windowStart(now: now, windowMilliseconds: windowMilliseconds)
         let composite = "\(windowMilliseconds):\(key)"

@@ -58,19 +58,53 @@ package struct AuditEntry: Sendable, Equatable {
     }
 }
 
+/// Which audit entries to list or count; every field narrows the set, nil means "any".
+package struct AuditLogFilter: Sendable, Equatable {
+    package var action: String?
+    package var severity: String?
+    package var sessionId: String?
+    package var apiKeyId: String?
+    /// Only entries about one of these sessions (a session-scoped key's view); entries about
+    /// no session are then excluded too. Nil means unrestricted; an empty list matches nothing.
+    package var sessionIn: [String]?
+
+    package init(
+        action: String? = nil, severity: String? = nil, sessionId: String? = nil, apiKeyId: String? = nil,
+        sessionIn: [String]? = nil
+    ) {
+        self.action = action
+        self.severity = severity
+        self.sessionId = sessionId
+        self.apiKeyId = apiKeyId
+        self.sessionIn = sessionIn
+    }
+}
+
 /// Storage of the audit log in the main database.
 package protocol AuditLogStore: Sendable {
     /// Records an entry.
     func append(_ entry: AuditEntry) async throws
 
-    /// Entries newest first, optionally only one action. A negative limit or offset counts as 0.
-    func list(limit: Int, offset: Int, action: String?) async throws -> [AuditEntry]
+    /// Entries matching `filter`, newest first. A negative limit or offset counts as 0.
+    func list(_ filter: AuditLogFilter, limit: Int, offset: Int) async throws -> [AuditEntry]
 
     /// How many entries `list` can page through for the same filter.
-    func count(action: String?) async throws -> Int
+    func count(_ filter: AuditLogFilter) async throws -> Int
 
     /// Deletes entries created before `date` (retention); returns how many went.
     func prune(olderThan date: Date) async throws -> Int
+}
+
+extension AuditLogStore {
+    /// Entries newest first, optionally only one action.
+    package func list(limit: Int, offset: Int, action: String?) async throws -> [AuditEntry] {
+        try await list(AuditLogFilter(action: action), limit: limit, offset: offset)
+    }
+
+    /// How many entries have `action` (all when nil).
+    package func count(action: String?) async throws -> Int {
+        try await count(AuditLogFilter(action: action))
+    }
 }
 
 /// `AuditLogStore` over any `SQLDatabase`, in portable SQL.
@@ -103,37 +137,53 @@ package final class SQLAuditLogStore: AuditLogStore {
             ])
     }
 
-    /// See `AuditLogStore.list(limit:offset:action:)`.
-    package func list(limit: Int, offset: Int, action: String?) async throws -> [AuditEntry] {
-        let page: [SQLValue] = [.integer(Int64(max(0, limit))), .integer(Int64(max(0, offset)))]
-        // Two statement texts rather than `$3 IS NULL OR …`: PostgreSQL cannot infer the type of
-        // a parameter that is only ever compared with NULL.
-        let rows: [SQLRow]
-        if let action {
-            rows = try await database.query(
-                """
-                SELECT \(Self.columnList) FROM audit_logs WHERE "action" = $3 \
-                ORDER BY "createdAt" DESC, "id" DESC LIMIT $1 OFFSET $2
-                """,
-                page + [.text(action)])
-        } else {
-            rows = try await database.query(
-                "SELECT \(Self.columnList) FROM audit_logs ORDER BY \"createdAt\" DESC, \"id\" DESC LIMIT $1 OFFSET $2",
-                page)
-        }
+    /// See `AuditLogStore.list(_:limit:offset:)`.
+    package func list(_ filter: AuditLogFilter, limit: Int, offset: Int) async throws -> [AuditEntry] {
+        var parameters: [SQLValue] = [.integer(Int64(max(0, limit))), .integer(Int64(max(0, offset)))]
+        let condition = Self.whereClause(filter, parameters: &parameters)
+        let rows = try await database.query(
+            """
+            SELECT \(Self.columnList) FROM audit_logs\(condition) \
+            ORDER BY "createdAt" DESC, "id" DESC LIMIT $1 OFFSET $2
+            """,
+            parameters)
         return try rows.map(Self.entry(from:))
     }
 
-    /// See `AuditLogStore.count(action:)`.
-    package func count(action: String?) async throws -> Int {
-        let rows: [SQLRow]
-        if let action {
-            rows = try await database.query(
-                "SELECT COUNT(*) AS \"total\" FROM audit_logs WHERE \"action\" = $1", [.text(action)])
-        } else {
-            rows = try await database.query("SELECT COUNT(*) AS \"total\" FROM audit_logs", [])
-        }
+    /// See `AuditLogStore.count(_:)`.
+    package func count(_ filter: AuditLogFilter) async throws -> Int {
+        var parameters: [SQLValue] = []
+        let condition = Self.whereClause(filter, parameters: &parameters)
+        let rows = try await database.query("SELECT COUNT(*) AS \"total\" FROM audit_logs\(condition)", parameters)
         return try rows.first?.requiredInt("total") ?? 0
+    }
+
+    /// The WHERE clause for `filter`, appending its values to `parameters`. Only the conditions
+    /// that are set appear (rather than `$n IS NULL OR …`): PostgreSQL cannot infer the type of
+    /// a parameter that is only ever compared with NULL.
+    private static func whereClause(_ filter: AuditLogFilter, parameters: inout [SQLValue]) -> String {
+        var conditions: [String] = []
+        func equal(_ column: String, _ value: String?) {
+            guard let value else { return }
+            parameters.append(.text(value))
+            conditions.append("\"\(column)\" = $\(parameters.count)")
+        }
+        equal("action", filter.action)
+        equal("severity", filter.severity)
+        equal("sessionId", filter.sessionId)
+        equal("apiKeyId", filter.apiKeyId)
+        if let allowed = filter.sessionIn {
+            if allowed.isEmpty {
+                conditions.append("1 = 0")
+            } else {
+                let placeholders = allowed.map { id -> String in
+                    parameters.append(.text(id))
+                    return "$\(parameters.count)"
+                }
+                conditions.append("\"sessionId\" IN (\(placeholders.joined(separator: ", ")))")
+            }
+        }
+        return conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
     }
 
     /// See `AuditLogStore.prune(olderThan:)`; uses the `createdAt` index.

@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// The fixed pool of worker lanes that runs CPU-heavy or blocking work off the reactor thread.
 ///
@@ -8,15 +9,23 @@ import Dispatch
 /// threads.
 package final class WorkerPool: Sendable {
     private let lanes: [WorkerLane]
+    private let backlog = WorkBacklog()
 
     /// - Parameter size: how many lanes to create; clamped to at least one.
     package init(size: Int, label: String = "openwa.worker") {
         let count = max(1, size)
-        self.lanes = (0..<count).map { WorkerLane(queue: DispatchQueue(label: "\(label).\($0)", qos: .userInitiated)) }
+        let backlog = self.backlog
+        self.lanes = (0..<count).map {
+            WorkerLane(queue: DispatchQueue(label: "\(label).\($0)", qos: .userInitiated), backlog: backlog)
+        }
     }
 
     /// How many lanes the pool has.
     package var size: Int { lanes.count }
+
+    /// Work items submitted through `run`/`submit` that have not finished yet, across all lanes
+    /// (queued plus running): the pool's queue depth, for metrics.
+    package var outstanding: Int { backlog.count.load(ordering: .relaxed) }
 
     /// The lane for a stable key: the same key always maps to the same lane.
     package func lane(for key: Int) -> WorkerLane {
@@ -32,6 +41,7 @@ package final class WorkerPool: Sendable {
 /// One serial queue of the worker pool.
 package struct WorkerLane: Sendable {
     package let queue: DispatchQueue
+    fileprivate let backlog: WorkBacklog
 
     /// Runs `body` on this lane and resumes the caller with its result.
     ///
@@ -39,8 +49,11 @@ package struct WorkerLane: Sendable {
     /// executor that resumption is posted to the reactor and wakes it through its eventfd.
     package func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            queue.async {
-                continuation.resume(with: Result { try body() })
+            backlog.count.add(1, ordering: .relaxed)
+            queue.async { [backlog] in
+                let result = Result { try body() }
+                backlog.count.subtract(1, ordering: .relaxed)
+                continuation.resume(with: result)
             }
         }
     }
@@ -50,6 +63,16 @@ package struct WorkerLane: Sendable {
         _ body: @escaping @Sendable () throws -> T,
         completion: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
-        queue.async { completion(Result { try body() }) }
+        backlog.count.add(1, ordering: .relaxed)
+        queue.async { [backlog] in
+            let result = Result { try body() }
+            backlog.count.subtract(1, ordering: .relaxed)
+            completion(result)
+        }
     }
+}
+
+/// The pool-wide count behind `WorkerPool.outstanding`; one relaxed atomic add per work item.
+private final class WorkBacklog: Sendable {
+    let count = Atomic<Int>(0)
 }

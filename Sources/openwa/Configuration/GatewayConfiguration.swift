@@ -54,6 +54,8 @@ struct GatewayConfiguration: Sendable {
     /// Nil unless `REDIS_ENABLED=true`.
     var redis: RedisConfiguration? = nil
     var storage: MediaStorageConfiguration = .local(path: "./data/media")
+    /// Rate limits, metrics and audit retention.
+    var observability = ObservabilityConfiguration()
 
     var isProduction: Bool { nodeEnvironment == .production }
 
@@ -125,6 +127,7 @@ struct GatewayConfiguration: Sendable {
         configuration.native = try NativeEngineSettings.load(read)
         configuration.redis = try RedisStorageConfiguration.redis(read)
         configuration.storage = try RedisStorageConfiguration.storage(read, dataDirectory: dataDirectory)
+        configuration.observability = try ObservabilityConfiguration.load(read)
         try configuration.validateCombinations(read)
         if configuration.databaseType == "sqlite" {
             configuration.dataDatabasePath = Self.absolute(configuration.dataDatabasePath)

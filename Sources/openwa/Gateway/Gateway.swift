@@ -50,16 +50,25 @@ final class Gateway: Sendable {
                 maxConcurrentSessions: configuration.maxConcurrentSessions, logger: logger)
             let webhooks = try await WebhookService(
                 handle: handle, workers: workers, database: databases.data, settings: configuration.webhooks, logger: logger)
+            let observability = GatewayObservability(
+                configuration: configuration, main: databases.main, workers: workers, handle: handle, logger: logger)
+            observability.registerStandardMetrics(
+                workers: workers, sessions: sessions,
+                statsCacheMilliseconds: configuration.observability.statsCacheMilliseconds)
+            observability.registerWebhookMetrics(webhooks)
             do {
                 bootstrap = try await keys.bootstrapIfEmpty(
                     masterKey: configuration.apiMasterKey, allowDevKey: configuration.allowDevApiKey)
                 try await handle.submit { reactor in
                     try Self.serve(
                         reactor: reactor, configuration: configuration, databases: databases, keys: keys,
-                        sessions: sessions, webhooks: webhooks, boundPort: boundPort, logger: logger)
+                        sessions: sessions, webhooks: webhooks, observability: observability, boundPort: boundPort,
+                        logger: logger)
                 }
                 // Before sessions start: their first events already go to the outbox.
                 try await webhooks.start(bus: bus)
+                // Retention runs at startup and every 24 h; the boot does not wait for the sweep.
+                Task { await observability.audit.startRetention(days: configuration.observability.auditRetentionDays, handle: handle) }
                 await sessions.restoreAtBoot(
                     autoStart: configuration.autoStartSessions, concurrency: configuration.sessionRestoreConcurrency)
                 await sessions.startWatchdog(configuration.watchdog)
@@ -82,21 +91,27 @@ final class Gateway: Sendable {
     /// Builds the HTTP server and the shutdown sequence on the reactor thread.
     private static func serve(
         reactor: Reactor, configuration: GatewayConfiguration, databases: GatewayDatabases, keys: ApiKeyService,
-        sessions: SessionManager, webhooks: WebhookService, boundPort: BoundPort, logger: Logger
+        sessions: SessionManager, webhooks: WebhookService, observability: GatewayObservability, boundPort: BoundPort,
+        logger: Logger
     ) throws {
         let readiness = ReadinessService(
             main: databases.main, data: databases.data, handle: reactor.handle,
             timeoutMilliseconds: configuration.readinessTimeoutMilliseconds)
         var router = Router()
         router.add(contentsOf: HealthRoutes.routes(readiness: readiness))
-        router.add(contentsOf: ApiKeyRoutes.routes(keys: keys, engine: configuration.engine))
+        router.add(contentsOf: ApiKeyRoutes.routes(keys: keys, engine: configuration.engine, audit: observability.audit))
         router.add(contentsOf: SessionRoutes.routes(sessions: sessions))
         router.add(contentsOf: WebhookRoutes.routes(webhooks: webhooks, sessions: sessions))
+        router.add(contentsOf: AuditRoutes.routes(audit: observability.audit))
+        router.add(
+            contentsOf: MetricsRoutes.routes(registry: observability.registry, token: configuration.observability.metricsToken))
+        if configuration.observability.metricsToken != nil { observability.loopLag.start(on: reactor) }
         let api = APIServer(
             router: router, auth: AuthGuard(keys: keys),
             options: APIServer.Options(
                 validationDetail: configuration.validationErrorDetail,
-                clientAddresses: ClientAddressResolver(trustedProxies: configuration.trustedProxies)),
+                clientAddresses: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
+                rateLimiter: observability.rateLimiter, metrics: observability.metrics, audit: observability.audit),
             handle: reactor.handle, logger: logger)
         let server = try HTTPServer(reactor: reactor, configuration: serverConfiguration(configuration), responder: api)
         boundPort.value.store(server.port, ordering: .relaxed)
@@ -106,6 +121,7 @@ final class Gateway: Sendable {
                 await sessions.shutdown()
                 // Pending deliveries stay in the outbox and go out after the next start.
                 await webhooks.shutdown()
+                await observability.redis?.close()
             })
         try shutdown.watchSignals()
     }

@@ -21,13 +21,22 @@ final class TestGateway: Sendable {
     let sessions: SessionManager
     let events: EventBus
     let webhooks: WebhookService?
+    let audit: AuditService
+    let registry: MetricsRegistry
+    let loopLag: LoopLagProbe
+    /// Set when the gateway counts rate limits in Redis.
+    let redis: RedisClient?
 
     private init(
         handle: ReactorHandle, port: Int, directory: URL, keys: ApiKeyService, main: any SQLDatabase,
         data: ReopeningDatabase, readiness: ReadinessBox, sessions: SessionManager, events: EventBus,
-        webhooks: WebhookService?
+        webhooks: WebhookService?, audit: AuditService, registry: MetricsRegistry, loopLag: LoopLagProbe, redis: RedisClient?
     ) {
         self.webhooks = webhooks
+        self.audit = audit
+        self.registry = registry
+        self.loopLag = loopLag
+        self.redis = redis
         self.sessions = sessions
         self.events = events
         self.handle = handle
@@ -51,7 +60,8 @@ final class TestGateway: Sendable {
         authState: any AuthStateStore = InMemoryAuthStateStore(),
         native: NativeEngineConfiguration? = nil,
         webhooks webhookSettings: WebhookSettings? = nil,
-        maxConcurrentSessions: Int = 0, now: @escaping @Sendable () -> Date = { Date() }
+        maxConcurrentSessions: Int = 0, now: @escaping @Sendable () -> Date = { Date() },
+        limits: TestLimits = TestLimits()
     ) async throws -> TestGateway {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openwa-api-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -99,19 +109,38 @@ final class TestGateway: Sendable {
         }
         try await webhooks?.start(bus: events)
         let webhooksForRoutes = webhooks
+        let audit = AuditService(store: SQLAuditLogStore(database: main), logger: quietLogger)
+        let registry = MetricsRegistry()
+        let loopLag = LoopLagProbe(intervalMilliseconds: limits.loopLagIntervalMilliseconds)
+        let metrics = HTTPMetrics(registry: registry, handle: handle)
+        GatewayMetrics.register(
+            in: registry,
+            GatewayMetrics.Sources(workers: workers, loopLag: loopLag, sessions: sessions, statsCacheMilliseconds: 0))
+        let redis = limits.redis.map { RedisClient(configuration: $0, handle: handle, logger: quietLogger) }
+        let rateLimiter = limits.rateLimits.map { windows in limits.makeLimiter(windows, redis: redis) }
+        for record in limits.auditSeed { await audit.write(record) }
+        if limits.auditRetentionDays > 0 {
+            await audit.startRetention(
+                days: limits.auditRetentionDays, handle: handle, intervalMilliseconds: 86_400_000,
+                onSweep: limits.onRetentionSweep)
+        }
         let port = try await handle.submit { reactor in
             let service = ReadinessService(
                 main: main, data: data, handle: reactor.handle, timeoutMilliseconds: readinessTimeoutMilliseconds)
             readiness.service = service
             var router = Router()
             router.add(contentsOf: HealthRoutes.routes(readiness: service))
-            router.add(contentsOf: ApiKeyRoutes.routes(keys: keys, engine: .native))
+            router.add(contentsOf: ApiKeyRoutes.routes(keys: keys, engine: .native, audit: audit))
             router.add(contentsOf: SessionRoutes.routes(sessions: sessions))
             if let webhooks = webhooksForRoutes { router.add(contentsOf: WebhookRoutes.routes(webhooks: webhooks, sessions: sessions)) }
+            router.add(contentsOf: AuditRoutes.routes(audit: audit))
+            router.add(contentsOf: MetricsRoutes.routes(registry: registry, token: limits.metricsToken))
+            if limits.metricsToken != nil { loopLag.start(on: reactor) }
             let api = APIServer(
                 router: router, auth: AuthGuard(keys: keys),
                 options: APIServer.Options(
-                    validationDetail: validationDetail, clientAddresses: ClientAddressResolver(trustedProxies: trustedProxies)),
+                    validationDetail: validationDetail, clientAddresses: ClientAddressResolver(trustedProxies: trustedProxies),
+                    rateLimiter: rateLimiter, metrics: metrics, audit: audit),
                 handle: reactor.handle, logger: quietLogger)
             let server = try HTTPServer(
                 reactor: reactor, configuration: HTTPServer.Configuration(),
@@ -121,7 +150,8 @@ final class TestGateway: Sendable {
         }
         return TestGateway(
             handle: handle, port: port, directory: directory, keys: keys, main: main, data: data,
-            readiness: readiness, sessions: sessions, events: events, webhooks: webhooksForRoutes)
+            readiness: readiness, sessions: sessions, events: events, webhooks: webhooksForRoutes, audit: audit,
+            registry: registry, loopLag: loopLag, redis: redis)
     }
 
     /// One request on a fresh connection.
@@ -141,6 +171,7 @@ final class TestGateway: Sendable {
     func stop() async {
         await sessions.shutdown()
         await webhooks?.shutdown()
+        await redis?.close()
         // The data database first: a PostgreSQL pool closes its connections on the reactor.
         await data.close()
         handle.stop()

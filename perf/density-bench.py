@@ -121,7 +121,8 @@ def main():
         ca_file = wait_for_line(simulator, r"CA:\s+(\S+)").group(1)
         root = wait_for_line(simulator, r"root key:\s+([0-9a-f]{64})").group(1)
         environment = {"API_MASTER_KEY": KEY, "WA_SERVER_URL": web_socket, "WA_CA_FILE": ca_file,
-                       "WA_ROOT_PUBLIC_KEY": root, "AUTO_START_SESSIONS": "true", "RATE_LIMIT_ENABLED": "false"}
+                       "WA_ROOT_PUBLIC_KEY": root, "AUTO_START_SESSIONS": "true", "SESSION_RESTORE_CONCURRENCY": "32",
+                       "RATE_LIMIT_SHORT_LIMIT": "1000000", "RATE_LIMIT_MEDIUM_LIMIT": "1000000", "RATE_LIMIT_LONG_LIMIT": "100000000"}
         data_dir = f"{work}/data"
 
         gateway, port = start_gateway(environment, data_dir)

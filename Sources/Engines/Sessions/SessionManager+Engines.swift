@@ -9,8 +9,7 @@ extension SessionManager {
         var current = try await record(id)
         if live[id]?.engine != nil { throw EngineError.invalid("Session is already started") }
         guard let engines else { throw EngineError.notSupported("The configured engine is not available in this build") }
-        let running = live.values.filter { $0.engine != nil }.count
-        if maxConcurrentSessions > 0, running >= maxConcurrentSessions {
+        if maxConcurrentSessions > 0, live.values.filter({ $0.engine != nil }).count >= maxConcurrentSessions {
             throw EngineError.invalid("Maximum concurrent sessions reached (\(maxConcurrentSessions))")
         }
         let (stream, continuation) = AsyncStream.makeStream(of: EngineEvent.self)
@@ -100,15 +99,23 @@ extension SessionManager {
             try? await save(record)
             if autoStart, record.phone != nil, record.desiredState != "stopped" { toStart.append(record.id) }
         }
-        var index = 0
-        while index < toStart.count {
-            let batch = toStart[index..<min(toStart.count, index + max(1, concurrency))]
-            for id in batch {
-                do { _ = try await start(id: id) } catch {
-                    logger.warning("session restore failed", metadata: ["session.id": "\(id)", "error": "\(error)"])
+        // `concurrency` starts in flight at once: each awaits its database writes and the engine's
+        // first step, so overlapping them keeps the data database and the reactor busy.
+        await withTaskGroup(of: Void.self) { group in
+            var next = toStart.makeIterator()
+            func launch() -> Bool {
+                guard let id = next.next() else { return false }
+                group.addTask {
+                    do { _ = try await self.start(id: id) } catch {
+                        self.logger.warning("session restore failed", metadata: ["session.id": "\(id)", "error": "\(error)"])
+                    }
                 }
+                return true
             }
-            index += batch.count
+            for _ in 0..<max(1, concurrency) {
+                if !launch() { break }
+            }
+            while await group.next() != nil { _ = launch() }
         }
     }
 

@@ -66,8 +66,15 @@ package actor SessionManager {
 
     /// Counts by status (OpenWA's `GET /api/sessions/stats/overview`).
     package func statistics(allowed: [String]?) async throws -> [SessionStatus: Int] {
-        let sessions = try await list(limit: 1_000_000, offset: 0, name: nil, allowed: allowed)
-        return sessions.reduce(into: [:]) { $0[$1.status, default: 0] += 1 }
+        guard allowed == nil else {
+            let sessions = try await list(limit: 1_000_000, offset: 0, name: nil, allowed: allowed)
+            return sessions.reduce(into: [:]) { $0[$1.status, default: 0] += 1 }
+        }
+        // Unscoped: the database counts, so polling the overview stays cheap with many sessions.
+        let counts = try await guarded { try await self.store.countByStatus() }
+        return counts.reduce(into: [:]) { result, entry in
+            if let status = SessionStatus(rawValue: entry.key) { result[status, default: 0] += entry.value }
+        }
     }
 
     /// Sessions with an engine loaded on this node (their links are live or reconnecting).

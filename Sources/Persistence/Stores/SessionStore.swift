@@ -44,6 +44,8 @@ package protocol SessionStore: Sendable {
     func find(id: String) async throws -> SessionRecord?
     /// Newest first; `name` filters on the exact name.
     func list(limit: Int, offset: Int, name: String?) async throws -> [SessionRecord]
+    /// Sessions per status, counted by the database (the stats routes poll this).
+    func countByStatus() async throws -> [String: Int]
     /// Writes every column but `id` and `createdAt`; false when the row is gone.
     @discardableResult
     func update(_ record: SessionRecord) async throws -> Bool
@@ -72,6 +74,11 @@ package final class SQLSessionStore: SessionStore {
 
     package func find(id: String) async throws -> SessionRecord? {
         try await database.query("SELECT \(Self.columns) FROM sessions WHERE \"id\" = $1", [.text(id)]).first.map(Self.record)
+    }
+
+    package func countByStatus() async throws -> [String: Int] {
+        let rows = try await database.query(#"SELECT "status", COUNT(*) AS n FROM sessions GROUP BY "status""#, [])
+        return Dictionary(uniqueKeysWithValues: rows.compactMap { row in row.string("status").map { ($0, Int(row.int("n") ?? 0)) } })
     }
 
     package func list(limit: Int, offset: Int, name: String?) async throws -> [SessionRecord] {

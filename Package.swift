@@ -133,7 +133,7 @@ let package = Package(
                 "Engines", "Simulator", "WAProtocol", "Persistence", "Reactor", "TestSupport",
                 .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
-            swiftSettings: upcoming),
+            exclude: ["Fixtures"], swiftSettings: upcoming),
         .testTarget(
             name: "PersistenceTests", dependencies: ["Persistence", "Reactor", "TestSupport"], swiftSettings: upcoming),
         .testTarget(

@@ -43,6 +43,12 @@ package final class BrowserEngine: WhatsAppEngine {
             BrowserLink(sessionID: sessionID, config: config, configuration: configuration, handle: reactor, logger: logger, events: events))
     }
 
+    deinit {
+        // An engine dropped without `stop` (a failed test, a crashed task) must not leave its
+        // browser running; the link is released on the reactor thread, where it lives.
+        reactor.post { [link] _ in link.value.forceDown() }
+    }
+
     package func start() async throws {
         try await onReactor { link, done in link.start(done) }
     }

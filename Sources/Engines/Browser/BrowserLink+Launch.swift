@@ -151,6 +151,7 @@ extension BrowserLink {
     // MARK: - Events
 
     private func received(_ event: CDPEvent) {
+        logger.trace("cdp event", metadata: ["cdp.method": "\(event.method)", "cdp.session": "\(event.sessionID ?? "-")", "cdp.params": "\(JSONWriter.string(event.params).prefix(300))"])
         switch event.method {
         case "Runtime.bindingCalled" where event.sessionID == pageSession:
             guard event.params["name"]?.stringValue == Self.bindingName, let payload = event.params["payload"]?.stringValue
@@ -163,6 +164,7 @@ extension BrowserLink {
         case "Target.targetCrashed" where event.params["targetId"]?.stringValue == targetID:
             rendererCrashed()
         case "Target.detachedFromTarget" where event.params["sessionId"]?.stringValue == pageSession:
+            logger.debug("page detached", metadata: ["cdp.params": "\(JSONWriter.string(event.params))"])
             linkLost("the page went away", relaunch: true)
         case "Page.frameNavigated" where event.sessionID == pageSession:
             let frame = event.params["frame"]

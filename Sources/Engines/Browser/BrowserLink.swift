@@ -35,6 +35,8 @@ final class BrowserLink {
     var loadTimer: TimerID?
     var reconnectTimer: TimerID?
     var readyResetTimer: TimerID?
+    /// The grace period of a graceful stop.
+    var stopTimer: TimerID?
     /// Consecutive reconnect attempts since the last 5 minutes of `ready`.
     var attempts = 0
     /// Callers of `stop` waiting for the browser to be gone.
@@ -95,16 +97,16 @@ final class BrowserLink {
         }
         stopWaiters.append { completion(.success(())) }
         guard stopWaiters.count == 1 else { return }
-        let generation = self.generation
         connection?.send("Browser.close", timeoutMilliseconds: configuration.closeGraceMilliseconds) { _ in }
-        reactor.schedule(afterMilliseconds: configuration.closeGraceMilliseconds) { [weak self] in
-            guard let self, self.generation == generation else { return }
-            self.finishStop()
+        stopTimer = reactor.schedule(afterMilliseconds: configuration.closeGraceMilliseconds) { [weak self] in
+            self?.stopTimer = nil
+            self?.finishStop()
         }
     }
 
     /// The browser exited, or the grace period ended: kill what is left and release waiters.
     func finishStop() {
+        cancel(&stopTimer)
         teardown()
         profile.unlock()
         let waiters = stopWaiters
@@ -117,11 +119,14 @@ final class BrowserLink {
     /// The browser or its page was lost. `relaunch` restarts Chromium; otherwise the page is
     /// reloaded in the running browser (a renderer crash).
     func linkLost(_ reason: String, relaunch: Bool) {
-        logger.debug("browser link lost", metadata: ["link.reason": "\(reason)"])
+        logger.debug(
+            "browser link lost",
+            metadata: ["link.reason": "\(reason)", "browser.stderr": "\(process?.recentOutput.suffix(8).joined(separator: " | ") ?? "")"])
+        // A stop in progress owns the teardown (the browser closing detaches the page first).
+        guard wantRunning else { return }
         cancel(&readyResetTimer)
         cancel(&loadTimer)
         if relaunch { teardown() } else { phase = .loading }
-        guard wantRunning else { return }
         if config.maxReconnectAttempts == 0 { return giveUp(reason, failed: false) }
         attempts += 1
         if let max = config.maxReconnectAttempts, attempts > max {
@@ -185,8 +190,9 @@ final class BrowserLink {
     }
 
     /// The reactor is ending: no Chromium may outlive it.
-    private func forceDown() {
+    func forceDown() {
         wantRunning = false
+        cancel(&stopTimer)
         teardown()
         profile.unlock()
         let waiters = stopWaiters

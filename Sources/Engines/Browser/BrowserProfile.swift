@@ -18,7 +18,7 @@ final class BrowserProfile {
     }
 
     deinit {
-        assert(lockFD == nil, "BrowserProfile dropped while locked")
+        unlock()
     }
 
     var isLocked: Bool { lockFD != nil }

@@ -91,7 +91,9 @@ package final class CDPConnection {
             entry.completion(.failure(.timedOut("CDP \(method)")))
         }
         pending[id] = Pending(method: method, sessionID: session, timer: timer, completion: completion)
-        writer.write(CDPFrameSplitter.frame(JSONWriter.bytes(.object(message))))
+        let bytes = JSONWriter.bytes(.object(message))
+        logger.trace("cdp send", metadata: ["cdp.id": "\(id)", "cdp.method": "\(method)", "cdp.bytes": "\(bytes.count)"])
+        writer.write(CDPFrameSplitter.frame(bytes))
     }
 
     /// Fails every command pending on `session` with `error` (the page's renderer crashed: the

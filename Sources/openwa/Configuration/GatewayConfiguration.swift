@@ -47,6 +47,8 @@ struct GatewayConfiguration: Sendable {
     var sessionRestoreConcurrency: Int
     /// Where and how the native engine connects (`WA_SERVER_URL`, `WA_CA_FILE`, `WA_ROOT_PUBLIC_KEY`).
     var native = NativeEngineSettings()
+    /// Which Chromium the browser engine runs and how (`BROWSER_*`).
+    var browser = BrowserEngineSettings()
     /// Nil unless `REDIS_ENABLED=true`.
     var redis: RedisConfiguration? = nil
     var storage: MediaStorageConfiguration = .local(path: "./data/media")
@@ -114,6 +116,7 @@ struct GatewayConfiguration: Sendable {
             maxConcurrentSessions: try read.integer("MAX_CONCURRENT_SESSIONS", default: 0, range: 0...1_000_000),
             sessionRestoreConcurrency: try read.integer("SESSION_RESTORE_CONCURRENCY", default: 3, range: 1...1_000))
         configuration.native = try NativeEngineSettings.load(read)
+        configuration.browser = try BrowserEngineSettings.load(read)
         configuration.redis = try RedisStorageConfiguration.redis(read)
         configuration.storage = try RedisStorageConfiguration.storage(read, dataDirectory: dataDirectory)
         try configuration.validateCombinations(read)

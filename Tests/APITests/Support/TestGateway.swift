@@ -90,6 +90,7 @@ final class TestGateway: Sendable {
             router.add(contentsOf: HealthRoutes.routes(readiness: service))
             router.add(contentsOf: ApiKeyRoutes.routes(keys: keys, engine: .native))
             router.add(contentsOf: SessionRoutes.routes(sessions: sessions))
+            router.add(contentsOf: MessageRoutes.routes(sessions: sessions))
             let api = APIServer(
                 router: router, auth: AuthGuard(keys: keys),
                 options: APIServer.Options(

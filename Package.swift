@@ -108,6 +108,10 @@ let package = Package(
             dependencies: ["Persistence", "Reactor", .product(name: "Logging", package: "swift-log")],
             path: "perf/MediaBench", swiftSettings: upcoming),
         .executableTarget(
+            name: "browser-bench",
+            dependencies: ["Engines", "Reactor", .product(name: "Logging", package: "swift-log")],
+            path: "perf/BrowserBench", swiftSettings: upcoming),
+        .executableTarget(
             name: "protocol-bench", dependencies: ["WAProtocol", "Reactor"], path: "perf/ProtocolBench",
             swiftSettings: upcoming),
 

@@ -42,18 +42,22 @@ struct BrowserEngineSettings: Sendable, Equatable {
         return settings
     }
 
-    /// The engine configuration; profiles live under `<DATA_DIR>/browser`. Checked when the
-    /// engine is selected, so a missing Chromium stops the boot with a clear message.
+    /// The Chromium to run must exist: checked at load when `ENGINE_TYPE=browser`, so a missing
+    /// browser stops the boot with one clear line instead of failing every session start.
+    func validate() throws {
+        let path = executable ?? (headlessShell ? BrowserEngineConfiguration.headlessShellPath : BrowserEngineConfiguration.chromiumPath)
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw ConfigurationError(
+                variable: "BROWSER_EXECUTABLE", problem: "must name an executable Chromium (\(path) is not; install chromium)")
+        }
+    }
+
+    /// The engine configuration; profiles live under `<DATA_DIR>/browser`.
     func engineConfiguration(dataDirectory: String) throws -> BrowserEngineConfiguration {
         var configuration = BrowserEngineConfiguration(
             executable: executable, headlessShell: headlessShell, profilesDirectory: URL(fileURLWithPath: "\(dataDirectory)/browser").standardizedFileURL.path,
             noSandbox: noSandbox, extraArguments: extraArguments, userAgent: userAgent,
             commandTimeoutMilliseconds: commandTimeoutMilliseconds, loadTimeoutMilliseconds: loadTimeoutMilliseconds)
-        guard FileManager.default.isExecutableFile(atPath: configuration.executable) else {
-            throw ConfigurationError(
-                variable: "BROWSER_EXECUTABLE",
-                problem: "\(configuration.executable) is not an executable (install chromium, or set BROWSER_EXECUTABLE)")
-        }
         if let file = pinnedHTMLFile {
             configuration.pinnedHTML = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
         }

@@ -117,6 +117,7 @@ struct GatewayConfiguration: Sendable {
             sessionRestoreConcurrency: try read.integer("SESSION_RESTORE_CONCURRENCY", default: 3, range: 1...1_000))
         configuration.native = try NativeEngineSettings.load(read)
         configuration.browser = try BrowserEngineSettings.load(read)
+        if engine == .browser { try configuration.browser.validate() }
         configuration.redis = try RedisStorageConfiguration.redis(read)
         configuration.storage = try RedisStorageConfiguration.storage(read, dataDirectory: dataDirectory)
         try configuration.validateCombinations(read)

@@ -54,6 +54,18 @@ struct BrowserEngineTests {
         await world.shutdown(engine)
     }
 
+    @Test func pinnedHTMLIsServedWhileOtherRequestsGoOn() async throws {
+        // The production set-up: only WA Web's documents are intercepted, the rest is not paused.
+        var world = try BrowserWorld.start()
+        world.configuration.blockOtherRequests = false
+        let recorder = EventRecorder()
+        let engine = world.engine(recorder: recorder)
+        try await engine.start()
+        _ = try await recorder.qr()
+        #expect(try await engine.evaluate("document.title") == "fake WA Web (test fixture)")
+        await world.shutdown(engine)
+    }
+
     @Test func rendererCrashFailsPendingCallsAtOnceAndTheSessionRecovers() async throws {
         let world = try BrowserWorld.start()
         let recorder = EventRecorder()

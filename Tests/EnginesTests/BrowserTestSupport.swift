@@ -34,7 +34,7 @@ enum BrowserTestEnvironment {
 struct BrowserWorld {
     let reactor: ReactorHandle
     let directory: String
-    let configuration: BrowserEngineConfiguration
+    var configuration: BrowserEngineConfiguration
 
     static func start() throws -> BrowserWorld {
         let directory = NSTemporaryDirectory() + "openwa-browser-\(UUID().uuidString.prefix(8))"

@@ -41,8 +41,9 @@ extension BrowserLink {
     /// WhatsApp Web's socket state (`WAWebSocketModel.Socket.state`).
     private func stateChanged(_ state: String) {
         switch state {
-        case "PAIRING", "CONNECTED", "OPENING":
-            // Leaving the QR screen means the phone linked us.
+        case "PAIRING", "CONNECTED":
+            // Leaving the QR screen for these means the phone linked us (OPENING alone is only
+            // WA Web's socket reconnecting).
             if phase == .unpaired {
                 phase = .authenticating
                 emit(.authenticating)

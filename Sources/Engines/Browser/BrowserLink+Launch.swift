@@ -91,9 +91,13 @@ extension BrowserLink {
             ("Runtime.addBinding", ["name": .string(Self.bindingName)]),
             ("Page.addScriptToEvaluateOnNewDocument", ["source": .string(BrowserBridgeScript.source)]),
         ]
-        if configuration.pinnedHTML != nil || configuration.blockOtherRequests {
-            let pattern = configuration.blockOtherRequests ? "*" : configuration.url
-            steps.append(("Fetch.enable", ["patterns": [["urlPattern": .string(pattern), "requestStage": "Request"]]]))
+        if configuration.blockOtherRequests {
+            steps.append(("Fetch.enable", ["patterns": [["urlPattern": "*", "requestStage": "Request"]]]))
+        } else if configuration.pinnedHTML != nil {
+            // Documents of WA Web's origin only: its scripts and media must not each make a
+            // round trip through the pipe.
+            let pattern: JSONValue = ["urlPattern": .string(configuration.url + "*"), "resourceType": "Document", "requestStage": "Request"]
+            steps.append(("Fetch.enable", ["patterns": [pattern]]))
         }
         runSteps(steps[...], session: session, generation) { link in link.navigate() }
     }

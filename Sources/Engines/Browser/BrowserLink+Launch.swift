@@ -60,9 +60,15 @@ extension BrowserLink {
         attachPage(generation)
     }
 
-    /// The environment of the child: ours, minus nothing; Chromium needs HOME and friends.
+    /// The variables Chromium may see. The gateway's own environment holds secrets (API and
+    /// database keys), which a browser running remote code has no business inheriting.
+    static let inheritedVariables: Set<String> = [
+        "PATH", "HOME", "USER", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME", "FONTCONFIG_PATH", "FONTCONFIG_FILE", "http_proxy", "https_proxy", "no_proxy",
+    ]
+
     static func childEnvironment() -> [String] {
-        ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
+        ProcessInfo.processInfo.environment.filter { inheritedVariables.contains($0.key) }.map { "\($0.key)=\($0.value)" }
     }
 
     private func attachPage(_ generation: Int) {

@@ -112,6 +112,10 @@ let package = Package(
             dependencies: ["Engines", "Persistence", "Reactor", .product(name: "Logging", package: "swift-log")],
             path: "perf/WebhookBench", swiftSettings: upcoming),
         .executableTarget(
+            name: "browser-bench",
+            dependencies: ["Engines", "Reactor", .product(name: "Logging", package: "swift-log")],
+            path: "perf/BrowserBench", swiftSettings: upcoming),
+        .executableTarget(
             name: "protocol-bench", dependencies: ["WAProtocol", "Reactor"], path: "perf/ProtocolBench",
             swiftSettings: upcoming),
 
@@ -137,7 +141,7 @@ let package = Package(
                 "Engines", "Simulator", "WAProtocol", "Persistence", "Reactor", "TestSupport",
                 .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
-            swiftSettings: upcoming),
+            exclude: ["Fixtures"], swiftSettings: upcoming),
         .testTarget(
             name: "PersistenceTests", dependencies: ["Persistence", "Reactor", "TestSupport"], swiftSettings: upcoming),
         .testTarget(

@@ -7,8 +7,10 @@ level="${1:-build}"
 packages=(pkg-config libsqlite3-dev libpq-dev libhiredis-dev libssl-dev liburing-dev zlib1g-dev libsodium-dev)
 case "$level" in
   build) ;;
-  test) packages+=(curl gcc python3-dev zbar-tools postgresql redis-server) ;;
-  perf) packages+=(curl gcc python3-dev zbar-tools postgresql redis-server postgresql-contrib wrk nginx-light hyperfine time) ;;
+  # chromium drives the browser engine's tests (real Chromium over the DevTools pipe);
+  # chromium-headless-shell is the lighter build that perf/browser-bench.sh compares against.
+  test) packages+=(curl gcc python3-dev zbar-tools postgresql redis-server chromium) ;;
+  perf) packages+=(curl gcc python3-dev zbar-tools postgresql redis-server chromium chromium-headless-shell postgresql-contrib wrk nginx-light hyperfine time) ;;
   *) echo "usage: $0 [build|test|perf]" >&2; exit 2 ;;
 esac
 

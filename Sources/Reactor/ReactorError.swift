@@ -12,6 +12,7 @@ package struct ReactorError: Error, Sendable, CustomStringConvertible {
         case closed
         case protocolViolation
         case tls
+        case remote
     }
 
     private let code: Code
@@ -19,11 +20,14 @@ package struct ReactorError: Error, Sendable, CustomStringConvertible {
     package let errno: CInt
     /// What was being done when it failed, for the log line.
     package let operation: String
+    /// The peer's own error code, for `remote` errors (a DevTools error reply), nil otherwise.
+    package let remoteCode: Int?
 
-    private init(_ code: Code, errno: CInt = 0, operation: String) {
+    private init(_ code: Code, errno: CInt = 0, operation: String, remoteCode: Int? = nil) {
         self.code = code
         self.errno = errno
         self.operation = operation
+        self.remoteCode = remoteCode
     }
 
     /// A syscall failed with `errno`.
@@ -62,6 +66,14 @@ package struct ReactorError: Error, Sendable, CustomStringConvertible {
         ReactorError(.tls, operation: reason)
     }
 
+    /// The peer answered a request with an error of its own (a DevTools `error` reply).
+    package static func remote(code: Int, message: String) -> ReactorError {
+        ReactorError(.remote, operation: message, remoteCode: code)
+    }
+
+    package var isRemote: Bool { code == .remote }
+    package var isClosed: Bool { code == .closed }
+
     package var isTLS: Bool { code == .tls }
 
     package var isTimeout: Bool { code == .timedOut }
@@ -76,6 +88,7 @@ package struct ReactorError: Error, Sendable, CustomStringConvertible {
         case .crypto: return "crypto: \(operation) failed"
         case .protocolViolation: return "protocol violation: \(operation)"
         case .tls: return "TLS: \(operation)"
+        case .remote: return "remote error \(remoteCode ?? 0): \(operation)"
         }
     }
 }

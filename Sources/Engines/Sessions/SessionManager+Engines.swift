@@ -89,6 +89,14 @@ extension SessionManager {
         return (code, session.status)
     }
 
+    /// Sends a text through the session's engine (501 when the engine cannot).
+    package func sendText(id: String, chatID: String, text: String) async throws -> SentMessage {
+        let session = try await get(id: id)
+        guard let engine = live[id]?.engine else { throw EngineError.invalid("Session is not started") }
+        guard session.status == .ready else { throw EngineError.invalid("Session is not ready") }
+        return try await engine.sendText(chatID: chatID, text: text)
+    }
+
     /// At boot: sessions left in active states are reset; with `autoStart`, authenticated
     /// sessions not deliberately stopped are started again, `concurrency` at a time.
     package func restoreAtBoot(autoStart: Bool, concurrency: Int) async {
@@ -177,6 +185,15 @@ extension SessionManager {
                 live[id]?.lastError = reason
                 await teardown(id)
                 try await transition(id, to: .failed)
+            case .message(let message):
+                publish(message.fromMe ? "message.sent" : "message.received", id, Self.json(message))
+            case .messageAck(let messageID, let chatID, let ack):
+                publish(
+                    "message.ack", id,
+                    [
+                        "id": .string(messageID), "messageId": .string(messageID), "status": .string(Self.ackStatus(ack)),
+                        "ack": .number(Double(ack)), "chatId": chatID.map(JSONValue.string) ?? .null,
+                    ])
             case .reconnectLoop(let attempts, let delay):
                 publish(
                     "session.reconnect_loop", id,
@@ -184,6 +201,29 @@ extension SessionManager {
             }
         } catch {
             logger.error("session event not applied", metadata: ["session.id": "\(id)", "error": "\(error)"])
+        }
+    }
+}
+
+extension SessionManager {
+    /// OpenWA's `IncomingMessage` fields that every engine fills.
+    static func json(_ message: EngineMessage) -> JSONValue {
+        [
+            "id": .string(message.id), "from": .string(message.from), "to": .string(message.to),
+            "chatId": .string(message.chatID), "body": .string(message.body), "type": .string(message.type),
+            "timestamp": .number(Double(message.timestamp)), "isGroup": .bool(message.chatID.hasSuffix("@g.us")),
+            "fromMe": .bool(message.fromMe),
+        ]
+    }
+
+    /// WhatsApp's ack number as OpenWA's delivery status.
+    static func ackStatus(_ ack: Int) -> String {
+        switch ack {
+        case ..<0: return "failed"
+        case 0: return "pending"
+        case 1: return "sent"
+        case 2: return "delivered"
+        default: return "read"
         }
     }
 }

@@ -15,6 +15,47 @@ package enum EngineEvent: Sendable, Equatable {
     case failed(reason: String)
     /// Every 5th consecutive reconnect attempt (OpenWA's `session.reconnect_loop`).
     case reconnectLoop(attempts: Int, nextDelayMilliseconds: Int)
+    /// A new message in a chat: inbound, or outgoing (sent by us or typed on the phone).
+    case message(EngineMessage)
+    /// A message's delivery state advanced (WhatsApp's ack: -1 error, 0 pending, 1 server,
+    /// 2 device, 3 read, 4 played).
+    case messageAck(messageID: String, chatID: String?, ack: Int)
+}
+
+/// A message as an engine reports it (OpenWA's `IncomingMessage`, the fields every engine has).
+package struct EngineMessage: Sendable, Equatable {
+    package var id: String
+    package var chatID: String
+    package var from: String
+    package var to: String
+    package var body: String
+    package var type: String
+    /// Unix seconds.
+    package var timestamp: Int
+    package var fromMe: Bool
+
+    package init(id: String, chatID: String, from: String, to: String, body: String, type: String, timestamp: Int, fromMe: Bool) {
+        self.id = id
+        self.chatID = chatID
+        self.from = from
+        self.to = to
+        self.body = body
+        self.type = type
+        self.timestamp = timestamp
+        self.fromMe = fromMe
+    }
+}
+
+/// What a send returns: OpenWA's `MessageResponseDto`.
+package struct SentMessage: Sendable, Equatable {
+    package var messageID: String
+    /// Unix seconds.
+    package var timestamp: Int
+
+    package init(messageID: String, timestamp: Int) {
+        self.messageID = messageID
+        self.timestamp = timestamp
+    }
 }
 
 /// What the session watchdog asks an engine: is a link up, and how long since anything arrived on it.
@@ -58,6 +99,15 @@ package protocol WhatsAppEngine: Sendable {
     func requestPairingCode(phoneNumber: String) async throws -> String
     /// A cheap liveness probe for the watchdog; never blocks on the network.
     func health() async -> EngineHealth
+    /// Sends a text message to `chatID` (`<number>@c.us`, `<id>@g.us`).
+    func sendText(chatID: String, text: String) async throws -> SentMessage
+}
+
+extension WhatsAppEngine {
+    /// Engines without message sending answer 501.
+    package func sendText(chatID: String, text: String) async throws -> SentMessage {
+        throw EngineError.notSupported("Sending messages is not supported by this engine")
+    }
 }
 
 /// Makes engines for sessions; one per deployment (`ENGINE_TYPE`).

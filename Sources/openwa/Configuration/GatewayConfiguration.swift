@@ -51,6 +51,8 @@ struct GatewayConfiguration: Sendable {
     var webhooks = WebhookSettings()
     /// Where and how the native engine connects (`WA_SERVER_URL`, `WA_CA_FILE`, `WA_ROOT_PUBLIC_KEY`).
     var native = NativeEngineSettings()
+    /// Which Chromium the browser engine runs and how (`BROWSER_*`).
+    var browser = BrowserEngineSettings()
     /// Nil unless `REDIS_ENABLED=true`.
     var redis: RedisConfiguration? = nil
     var storage: MediaStorageConfiguration = .local(path: "./data/media")
@@ -125,6 +127,8 @@ struct GatewayConfiguration: Sendable {
             stuckMilliseconds: try read.integer("SESSION_WATCHDOG_STUCK_MS", default: 180_000, range: 1_000...86_400_000))
         configuration.webhooks = try Self.webhookSettings(read)
         configuration.native = try NativeEngineSettings.load(read)
+        configuration.browser = try BrowserEngineSettings.load(read)
+        if engine == .browser { try configuration.browser.validate() }
         configuration.redis = try RedisStorageConfiguration.redis(read)
         configuration.storage = try RedisStorageConfiguration.storage(read, dataDirectory: dataDirectory)
         configuration.observability = try ObservabilityConfiguration.load(read)

@@ -34,15 +34,20 @@ final class Gateway: Sendable {
                 store: SQLApiKeyStore(database: databases.main), pepper: configuration.apiKeyPepper,
                 bootstrapKeyFile: configuration.bootstrapKeyFile)
             // Credentials live in the data database, so a session logs in again after a restart
-            // (or on another node) without a new QR. The browser engine is not built yet: with
-            // ENGINE_TYPE=browser, starts answer 501.
+            // (or on another node) without a new QR. The browser engine keeps its state in the
+            // session's Chromium profile under DATA_DIR/browser instead.
             let authState = SQLAuthStateStore(database: databases.data)
-            let engines: (any WhatsAppEngineFactory)? =
-                configuration.engine == .native
-                ? NativeEngineFactory(
+            let engines: any WhatsAppEngineFactory
+            switch configuration.engine {
+            case .native:
+                engines = NativeEngineFactory(
                     configuration: try configuration.native.engineConfiguration(), reactor: handle, authState: authState,
                     logger: logger)
-                : nil
+            case .browser:
+                engines = BrowserEngineFactory(
+                    configuration: try configuration.browser.engineConfiguration(dataDirectory: configuration.dataDirectory),
+                    reactor: handle, logger: logger)
+            }
             let bus = EventBus()
             let sessions = SessionManager(
                 handle: handle, store: SQLSessionStore(database: databases.data), authState: authState,
@@ -106,6 +111,7 @@ final class Gateway: Sendable {
         router.add(
             contentsOf: MetricsRoutes.routes(registry: observability.registry, token: configuration.observability.metricsToken))
         if configuration.observability.metricsToken != nil { observability.loopLag.start(on: reactor) }
+        router.add(contentsOf: MessageRoutes.routes(sessions: sessions))
         let api = APIServer(
             router: router, auth: AuthGuard(keys: keys),
             options: APIServer.Options(

@@ -136,6 +136,7 @@ final class TestGateway: Sendable {
             router.add(contentsOf: AuditRoutes.routes(audit: audit))
             router.add(contentsOf: MetricsRoutes.routes(registry: registry, token: limits.metricsToken))
             if limits.metricsToken != nil { loopLag.start(on: reactor) }
+            router.add(contentsOf: MessageRoutes.routes(sessions: sessions))
             let api = APIServer(
                 router: router, auth: AuthGuard(keys: keys),
                 options: APIServer.Options(

@@ -1,0 +1,210 @@
+import Foundation
+import Logging
+import Reactor
+
+/// The reactor-confined state of one browser session: the Chromium process, its DevTools pipe,
+/// the attached page, the bridge into WhatsApp Web, and the reconnect policy (the native
+/// engine's rules: exponential backoff from the session's base delay, an optional cap, a
+/// `reconnectLoop` event every 5th attempt).
+final class BrowserLink {
+    enum Phase { case idle, launching, loading, unpaired, authenticating, ready }
+
+    let sessionID: String
+    let config: SessionEngineConfig
+    let configuration: BrowserEngineConfiguration
+    let handle: ReactorHandle
+    let logger: Logger
+    let emit: @Sendable (EngineEvent) -> Void
+    let profile: BrowserProfile
+    private(set) var reactor: Reactor!
+
+    var phase = Phase.idle
+    /// Start was asked for and neither stop, logout nor a terminal failure followed.
+    var wantRunning = false
+    /// Bumped by every teardown: callbacks of an older browser or page are dropped.
+    var generation = 0
+
+    var process: ChildProcess?
+    var connection: CDPConnection?
+    var targetID: String?
+    /// The flattened DevTools session of the page.
+    var pageSession: String?
+    /// The page's renderer crashed and has not been reloaded yet.
+    var pageCrashed = false
+
+    var loadTimer: TimerID?
+    var reconnectTimer: TimerID?
+    var readyResetTimer: TimerID?
+    /// The grace period of a graceful stop.
+    var stopTimer: TimerID?
+    /// Consecutive reconnect attempts since the last 5 minutes of `ready`.
+    var attempts = 0
+    /// Callers of `stop` waiting for the browser to be gone.
+    var stopWaiters: [() -> Void] = []
+
+    init(
+        sessionID: String, config: SessionEngineConfig, configuration: BrowserEngineConfiguration, handle: ReactorHandle,
+        logger: Logger, events: @escaping @Sendable (EngineEvent) -> Void
+    ) {
+        self.sessionID = sessionID
+        self.config = config
+        self.configuration = configuration
+        self.handle = handle
+        self.logger = logger
+        self.emit = events
+        self.profile = BrowserProfile(profilesDirectory: configuration.profilesDirectory, sessionID: sessionID)
+    }
+
+    func attach(_ reactor: Reactor) {
+        if self.reactor == nil {
+            self.reactor = reactor
+            // A loop that ends with the browser still up takes it down with it.
+            reactor.onShutdown { [weak self] in self?.forceDown() }
+        }
+    }
+
+    // MARK: - Commands
+
+    func start(_ completion: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        guard !wantRunning else { return completion(.success(())) }
+        do {
+            try profile.lock()
+        } catch {
+            return completion(.failure(error))
+        }
+        wantRunning = true
+        attempts = 0
+        do {
+            try launch()
+        } catch {
+            wantRunning = false
+            profile.unlock()
+            return completion(.failure(EngineError.unavailable("cannot launch \(configuration.executable): \(error)")))
+        }
+        completion(.success(()))
+    }
+
+    /// Closes the browser gracefully (`Browser.close`), kills its process group after the grace
+    /// period, and releases the profile. Completes once no process of the session is left.
+    func stop(_ completion: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        wantRunning = false
+        cancel(&readyResetTimer)
+        cancel(&reconnectTimer)
+        guard let process, process.isRunning else {
+            teardown()
+            profile.unlock()
+            return completion(.success(()))
+        }
+        stopWaiters.append { completion(.success(())) }
+        guard stopWaiters.count == 1 else { return }
+        connection?.send("Browser.close", timeoutMilliseconds: configuration.closeGraceMilliseconds) { _ in }
+        stopTimer = reactor.schedule(afterMilliseconds: configuration.closeGraceMilliseconds) { [weak self] in
+            self?.stopTimer = nil
+            self?.finishStop()
+        }
+    }
+
+    /// The browser exited, or the grace period ended: kill what is left and release waiters.
+    func finishStop() {
+        cancel(&stopTimer)
+        teardown()
+        profile.unlock()
+        let waiters = stopWaiters
+        stopWaiters = []
+        for waiter in waiters { waiter() }
+    }
+
+    // MARK: - Reconnect policy
+
+    /// The browser or its page was lost. `relaunch` restarts Chromium; otherwise the page is
+    /// reloaded in the running browser (a renderer crash).
+    func linkLost(_ reason: String, relaunch: Bool) {
+        logger.debug(
+            "browser link lost",
+            metadata: ["link.reason": "\(reason)", "browser.stderr": "\(process?.recentOutput.suffix(8).joined(separator: " | ") ?? "")"])
+        // A stop in progress owns the teardown (the browser closing detaches the page first).
+        guard wantRunning else { return }
+        cancel(&readyResetTimer)
+        cancel(&loadTimer)
+        if relaunch { teardown() } else { phase = .loading }
+        if config.maxReconnectAttempts == 0 { return giveUp(reason, failed: false) }
+        attempts += 1
+        if let max = config.maxReconnectAttempts, attempts > max {
+            return giveUp("gave up after \(max) reconnect attempts: \(reason)", failed: true)
+        }
+        let exponent = min(attempts - 1, 20)
+        let delay = min(config.reconnectBaseDelayMilliseconds * (1 << exponent), configuration.maxReconnectDelayMilliseconds)
+        emit(.disconnected(reason: reason, willReconnect: true))
+        if attempts % 5 == 0 { emit(.reconnectLoop(attempts: attempts, nextDelayMilliseconds: delay)) }
+        let generation = self.generation
+        reconnectTimer = reactor.schedule(afterMilliseconds: delay) { [weak self] in
+            guard let self, self.wantRunning, self.generation == generation else { return }
+            self.reconnectTimer = nil
+            if relaunch || self.connection == nil {
+                self.relaunch()
+            } else {
+                self.reloadPage()
+            }
+        }
+    }
+
+    private func relaunch() {
+        do {
+            try launch()
+        } catch {
+            linkLost("cannot launch \(configuration.executable): \(error)", relaunch: true)
+        }
+    }
+
+    private func giveUp(_ reason: String, failed: Bool) {
+        wantRunning = false
+        teardown()
+        profile.unlock()
+        emit(.disconnected(reason: reason, willReconnect: false))
+        if failed { emit(.failed(reason: reason)) }
+    }
+
+    /// Logged in: the attempt counter resets after 5 minutes of being ready.
+    func becameReady() {
+        cancel(&readyResetTimer)
+        readyResetTimer = reactor.schedule(afterMilliseconds: 300_000) { [weak self] in
+            self?.attempts = 0
+            self?.readyResetTimer = nil
+        }
+    }
+
+    /// Closes the pipe, kills the process group and forgets the page. Synchronous: when it
+    /// returns no process of the session runs (SIGKILL of the group, leader reaped).
+    func teardown() {
+        generation += 1
+        cancel(&loadTimer)
+        cancel(&reconnectTimer)
+        connection?.close()
+        connection = nil
+        process?.kill()
+        process = nil
+        targetID = nil
+        pageSession = nil
+        pageCrashed = false
+        phase = .idle
+    }
+
+    /// The reactor is ending: no Chromium may outlive it.
+    func forceDown() {
+        wantRunning = false
+        cancel(&stopTimer)
+        teardown()
+        profile.unlock()
+        let waiters = stopWaiters
+        stopWaiters = []
+        for waiter in waiters { waiter() }
+    }
+
+    func cancel(_ timer: inout TimerID?) {
+        if let id = timer { reactor.cancel(id) }
+        timer = nil
+    }
+
+    /// The process group of the running browser, for checks that nothing is left behind.
+    var processGroup: Int32? { process.map { Int32($0.pid) } }
+}

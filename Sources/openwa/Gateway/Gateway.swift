@@ -56,7 +56,7 @@ final class Gateway: Sendable {
                 try await handle.submit { reactor in
                     try Self.serve(
                         reactor: reactor, configuration: configuration, databases: databases, keys: keys,
-                        sessions: sessions, webhooks: webhooks, boundPort: boundPort, logger: logger)
+                        sessions: sessions, webhooks: webhooks, bus: bus, boundPort: boundPort, logger: logger)
                 }
                 // Before sessions start: their first events already go to the outbox.
                 try await webhooks.start(bus: bus)
@@ -82,7 +82,7 @@ final class Gateway: Sendable {
     /// Builds the HTTP server and the shutdown sequence on the reactor thread.
     private static func serve(
         reactor: Reactor, configuration: GatewayConfiguration, databases: GatewayDatabases, keys: ApiKeyService,
-        sessions: SessionManager, webhooks: WebhookService, boundPort: BoundPort, logger: Logger
+        sessions: SessionManager, webhooks: WebhookService, bus: EventBus, boundPort: BoundPort, logger: Logger
     ) throws {
         let readiness = ReadinessService(
             main: databases.main, data: databases.data, handle: reactor.handle,
@@ -92,16 +92,23 @@ final class Gateway: Sendable {
         router.add(contentsOf: ApiKeyRoutes.routes(keys: keys, engine: configuration.engine))
         router.add(contentsOf: SessionRoutes.routes(sessions: sessions))
         router.add(contentsOf: WebhookRoutes.routes(webhooks: webhooks, sessions: sessions))
+        let clientAddresses = ClientAddressResolver(trustedProxies: configuration.trustedProxies)
         let api = APIServer(
             router: router, auth: AuthGuard(keys: keys),
-            options: APIServer.Options(
-                validationDetail: configuration.validationErrorDetail,
-                clientAddresses: ClientAddressResolver(trustedProxies: configuration.trustedProxies)),
+            options: APIServer.Options(validationDetail: configuration.validationErrorDetail, clientAddresses: clientAddresses),
             handle: reactor.handle, logger: logger)
-        let server = try HTTPServer(reactor: reactor, configuration: serverConfiguration(configuration), responder: api)
+        // Socket.IO and the plain event stream share the API's port, as in OpenWA.
+        let realtime = RealtimeChannel(
+            reactor: reactor, keys: keys, settings: configuration.realtime, clientAddresses: clientAddresses, logger: logger)
+        realtime.start(bus: bus)
+        let server = try HTTPServer(
+            reactor: reactor, configuration: serverConfiguration(configuration),
+            responder: GatewayResponder(api: api, realtime: realtime))
         boundPort.value.store(server.port, ordering: .relaxed)
         let shutdown = ShutdownSequence(
             reactor: reactor, server: server, readiness: readiness, configuration: configuration, logger: logger,
+            // Held long-polls are answered and sockets closed, or the HTTP drain would wait for them.
+            beforeHTTPClose: { realtime.stop() },
             beforeStop: {
                 await sessions.shutdown()
                 // Pending deliveries stay in the outbox and go out after the next start.

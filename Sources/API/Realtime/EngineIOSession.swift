@@ -24,7 +24,10 @@ final class EngineIOSession: WebSocketDelegate {
     let handshakeKey: String?
     let clientIP: String
     weak var delegate: (any EngineIOSessionDelegate)?
-    private unowned let server: SocketIOServer
+    /// Weak: a socket's close handshake may finish after the server itself is gone (shutdown).
+    private weak var server: SocketIOServer?
+    private unowned let reactor: Reactor
+    private let settings: RealtimeSettings
     private var transport: Transport
     private var pollQueue: [EngineIOPacket] = []
     private var pollQueueBytes = 0
@@ -41,10 +44,12 @@ final class EngineIOSession: WebSocketDelegate {
     init(sid: String, server: SocketIOServer, handshakeKey: String?, clientIP: String, socket: WebSocketConnection?) {
         self.sid = sid
         self.server = server
+        self.reactor = server.reactor
+        self.settings = server.settings
         self.handshakeKey = handshakeKey
         self.clientIP = clientIP
         if let socket {
-            transport = .websocket(WebSocketOutbox(socket: socket, maxQueuedBytes: server.settings.maxQueuedBytesPerSocket))
+            transport = .websocket(WebSocketOutbox(socket: socket, maxQueuedBytes: settings.maxQueuedBytesPerSocket))
         } else {
             transport = .polling
         }
@@ -58,8 +63,7 @@ final class EngineIOSession: WebSocketDelegate {
 
     /// The `open` packet's data.
     func openPacket(upgrades: [String]) -> EngineIOPacket {
-        let settings = server.settings
-        let data: JSONValue = .object([
+                let data: JSONValue = .object([
             ("sid", .string(sid)), ("upgrades", .array(upgrades.map(JSONValue.string))),
             ("pingInterval", .number(Double(settings.pingIntervalMilliseconds))),
             ("pingTimeout", .number(Double(settings.pingTimeoutMilliseconds))),
@@ -82,7 +86,7 @@ final class EngineIOSession: WebSocketDelegate {
         case .polling:
             pollQueue.append(packet)
             pollQueueBytes += packet.data.utf8.count + 1
-            if pollQueueBytes > server.settings.maxQueuedBytesPerSocket { return close(reason: "client too slow") }
+            if pollQueueBytes > settings.maxQueuedBytesPerSocket { return close(reason: "client too slow") }
             flushPoll()
         }
     }
@@ -92,7 +96,7 @@ final class EngineIOSession: WebSocketDelegate {
     func close(reason: String) {
         guard !isClosed else { return }
         isClosed = true
-        if let pingTimer { server.reactor.cancel(pingTimer) }
+        if let pingTimer { reactor.cancel(pingTimer) }
         pingTimer = nil
         probe?.close(code: 1000, reason: reason)
         probe = nil
@@ -104,7 +108,7 @@ final class EngineIOSession: WebSocketDelegate {
             if waitingPoll == nil {
                 // The last packets (often an error saying why) wait for the client's next poll,
                 // but not for long.
-                server.reactor.schedule(afterMilliseconds: server.settings.pingTimeoutMilliseconds) { [weak self] in
+                reactor.schedule(afterMilliseconds: settings.pingTimeoutMilliseconds) { [weak self] in
                     self?.finishClose()
                 }
                 delegate?.engineSessionDidClose(self)
@@ -118,7 +122,7 @@ final class EngineIOSession: WebSocketDelegate {
 
     private func finishClose() {
         pollQueue = []
-        server.sessionClosed(self)
+        server?.sessionClosed(self)
     }
 
     // MARK: - Polling
@@ -184,7 +188,7 @@ final class EngineIOSession: WebSocketDelegate {
             send(EngineIOPacket(.noop))
         case .upgrade:
             probe = nil
-            let outbox = WebSocketOutbox(socket: socket, maxQueuedBytes: server.settings.maxQueuedBytesPerSocket)
+            let outbox = WebSocketOutbox(socket: socket, maxQueuedBytes: settings.maxQueuedBytesPerSocket)
             transport = .websocket(outbox)
             if let sink = waitingPoll {
                 waitingPoll = nil
@@ -222,7 +226,7 @@ final class EngineIOSession: WebSocketDelegate {
     // MARK: - Heartbeat
 
     private func schedulePing() {
-        pingTimer = server.reactor.schedule(afterMilliseconds: server.settings.pingIntervalMilliseconds) { [weak self] in
+        pingTimer = reactor.schedule(afterMilliseconds: settings.pingIntervalMilliseconds) { [weak self] in
             self?.sendPing()
         }
     }
@@ -231,7 +235,7 @@ final class EngineIOSession: WebSocketDelegate {
         guard !isClosed else { return }
         awaitingPong = true
         send(EngineIOPacket(.ping))
-        pingTimer = server.reactor.schedule(afterMilliseconds: server.settings.pingTimeoutMilliseconds) { [weak self] in
+        pingTimer = reactor.schedule(afterMilliseconds: settings.pingTimeoutMilliseconds) { [weak self] in
             guard let self, !self.isClosed, self.awaitingPong else { return }
             self.close(reason: "ping timeout")
         }
@@ -240,7 +244,7 @@ final class EngineIOSession: WebSocketDelegate {
     private func pongReceived() {
         guard awaitingPong else { return }
         awaitingPong = false
-        if let pingTimer { server.reactor.cancel(pingTimer) }
+        if let pingTimer { reactor.cancel(pingTimer) }
         schedulePing()
     }
 

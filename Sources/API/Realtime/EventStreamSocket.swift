@@ -8,7 +8,8 @@ import Reactor
 /// refused key gets the `UNAUTHORIZED` error frame, then a close with 1008 (policy violation).
 final class EventStreamSocket: WebSocketDelegate, RealtimePeer {
     private let outbox: WebSocketOutbox
-    private unowned let hub: RealtimeHub
+    /// Weak: during shutdown the socket's close may come after the hub is gone.
+    private weak var hub: RealtimeHub?
     private var clientID: RealtimeHub.ClientID?
     /// The socket's owner until it closes (the hub lets go first when it refuses the client).
     private var keepAlive: EventStreamSocket?
@@ -21,7 +22,7 @@ final class EventStreamSocket: WebSocketDelegate, RealtimePeer {
     func start(presentedKey: String?, clientIP: String) {
         keepAlive = self
         outbox.socket.delegate = self
-        clientID = hub.open(peer: self, presentedKey: presentedKey, clientIP: clientIP)
+        clientID = hub?.open(peer: self, presentedKey: presentedKey, clientIP: clientIP)
     }
 
     // MARK: - RealtimePeer
@@ -43,11 +44,11 @@ final class EventStreamSocket: WebSocketDelegate, RealtimePeer {
         // Anything that is not a JSON text frame reaches the hub as null: an INVALID_MESSAGE error.
         var value = JSONValue.null
         if case .text(let text) = message, let parsed = try? JSONParser.parse(Array(text.utf8)) { value = parsed }
-        hub.receive(value, from: clientID)
+        hub?.receive(value, from: clientID)
     }
 
     func webSocketDidClose(_ socket: WebSocketConnection, code: UInt16, reason: String) {
-        if let clientID { hub.close(clientID) }
+        if let clientID { hub?.close(clientID) }
         clientID = nil
         keepAlive = nil
     }

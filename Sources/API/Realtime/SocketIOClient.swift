@@ -8,8 +8,10 @@ import Reactor
 final class SocketIOClient: EngineIOSessionDelegate, RealtimePeer {
     static let namespace = "/events"
 
-    private unowned let session: EngineIOSession
-    private unowned let hub: RealtimeHub
+    // Weak: the hub may still hold this client as a peer while the session ends, and the other
+    // way round during shutdown.
+    private weak var session: EngineIOSession?
+    private weak var hub: RealtimeHub?
     private var clientID: RealtimeHub.ClientID?
 
     init(session: EngineIOSession, hub: RealtimeHub) {
@@ -20,10 +22,11 @@ final class SocketIOClient: EngineIOSessionDelegate, RealtimePeer {
     // MARK: - From the client
 
     func engineSession(_ session: EngineIOSession, didReceive message: String) {
+        guard let hub else { return }
         guard let packet = SocketIOPacket(decoding: message) else { return session.close(reason: "malformed Socket.IO packet") }
         switch packet.kind {
         case .connect:
-            connect(packet)
+            connect(packet, session: session, hub: hub)
         case .disconnect where packet.namespace == Self.namespace:
             if let clientID { hub.close(clientID) }
             clientID = nil
@@ -42,11 +45,11 @@ final class SocketIOClient: EngineIOSessionDelegate, RealtimePeer {
     }
 
     func engineSessionDidClose(_ session: EngineIOSession) {
-        if let clientID { hub.close(clientID) }
+        if let clientID { hub?.close(clientID) }
         clientID = nil
     }
 
-    private func connect(_ packet: SocketIOPacket) {
+    private func connect(_ packet: SocketIOPacket, session: EngineIOSession, hub: RealtimeHub) {
         guard packet.namespace == Self.namespace else {
             let error = SocketIOPacket(.connectError, namespace: packet.namespace, data: ["message": "Invalid namespace"])
             return session.send(EngineIOPacket(.message, error.encoded))
@@ -69,10 +72,10 @@ final class SocketIOClient: EngineIOSessionDelegate, RealtimePeer {
         if let json { send(json: json) }
         clientID = nil
         sendPacket("1" + Self.namespace + ",")
-        session.close(reason: "server disconnect")
+        session?.close(reason: "server disconnect")
     }
 
     private func sendPacket(_ socketIOText: String) {
-        session.send(EngineIOPacket(.message, socketIOText))
+        session?.send(EngineIOPacket(.message, socketIOText))
     }
 }

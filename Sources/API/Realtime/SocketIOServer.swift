@@ -7,7 +7,7 @@ import Reactor
 /// WebSocket. Each session carries one `SocketIOClient`, which serves the `/events` namespace.
 final class SocketIOServer {
     unowned let reactor: Reactor
-    unowned let hub: RealtimeHub
+    let hub: RealtimeHub
     let settings: RealtimeSettings
     private var sessions: [String: EngineIOSession] = [:]
     private var clients: [String: SocketIOClient] = [:]

@@ -10,7 +10,7 @@ final class SocketIOPeer: Sendable {
 
     private let process: Process
     private let input: Pipe
-    private let lines = Mutex<(received: [JSONValue], partial: [UInt8], ended: Bool)>(([], [], false))
+    private let output = PrintedLines()
     private let consumed = Mutex(0)
 
     /// - Parameters:
@@ -32,10 +32,10 @@ final class SocketIOPeer: Sendable {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.standardError
-        let lines = self.lines
+        let lines = self.output
         output.fileHandleForReading.readabilityHandler = { handle in
             let chunk = handle.availableData
-            lines.withLock { state in
+            lines.state.withLock { state in
                 if chunk.isEmpty { state.ended = true }
                 state.partial.append(contentsOf: chunk)
                 while let newline = state.partial.firstIndex(of: 0x0A) {
@@ -63,7 +63,10 @@ final class SocketIOPeer: Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         while true {
             let index = consumed.withLock { $0 }
-            let (line, ended) = lines.withLock { state in (index < state.received.count ? state.received[index] : nil, state.ended) }
+            // Spelled out: JSONValue is nil-literal expressible, so a bare nil would be `.null`.
+            let (line, ended) = output.state.withLock { state -> (JSONValue?, Bool) in
+                (index < state.received.count ? Optional.some(state.received[index]) : Optional.none, state.ended)
+            }
             if let line {
                 consumed.withLock { $0 += 1 }
                 return line
@@ -87,6 +90,11 @@ final class SocketIOPeer: Sendable {
         try? input.fileHandleForWriting.close()
         process.waitUntilExit()
     }
+}
+
+/// What the child printed: complete JSON lines, the unfinished tail, and whether it ended.
+private final class PrintedLines: Sendable {
+    let state = Mutex<(received: [JSONValue], partial: [UInt8], ended: Bool)>(([], [], false))
 }
 
 struct SocketIOPeerError: Error, CustomStringConvertible {

@@ -270,20 +270,22 @@ final class RealtimeHub {
         if let cached = keys.authenticateCached(presented) {
             return conclude(cached, client, then)
         }
-        let box = ReactorBound((self, client, then))
+        // One object in the box: destructuring a boxed tuple inside the task over-released its
+        // elements with this toolchain (seen under AddressSanitizer).
+        let box = ReactorBound(PendingCheck(hub: self, client: client, then: then))
         let keys = self.keys
         Task(executorPreference: reactor.handle) {
+            let pending = box.value
             let verdict: Result<ApiKey, ApiKeyRefusal>
             do {
                 verdict = try await keys.authenticate(presented)
             } catch {
                 // The main database is down: the key cannot be checked, so it is not accepted.
-                let (hub, client, _) = box.value
-                hub.logger.debug("real-time key check failed", metadata: ["error": "\(error)"])
-                return hub.refuse(client, RealtimeFailure(code: .unauthorized, message: "API key could not be verified"))
+                pending.hub.logger.debug("real-time key check failed", metadata: ["error": "\(error)"])
+                let failure = RealtimeFailure(code: .unauthorized, message: "API key could not be verified")
+                return pending.hub.refuse(pending.client, failure)
             }
-            let (hub, client, then) = box.value
-            hub.conclude(verdict, client, then)
+            pending.hub.conclude(verdict, pending.client, pending.then)
         }
     }
 
@@ -317,11 +319,12 @@ final class RealtimeHub {
     }
 
     private func verifyForSweep(_ presented: String, client: Client, key: ApiKey) {
-        let box = ReactorBound((self, client))
+        let box = ReactorBound(PendingCheck(hub: self, client: client, then: { _, _, _ in }))
         let keys = self.keys
         Task(executorPreference: reactor.handle) {
             let verdict = try? await keys.authenticate(presented)
-            let (hub, client) = box.value
+            let hub = box.value.hub
+            let client = box.value.client
             guard hub.clients[client.id] === client else { return }
             switch verdict {
             case nil:
@@ -341,6 +344,19 @@ final class RealtimeHub {
                 break
             }
         }
+    }
+}
+
+/// A key lookup in flight: who asked, and what to do with an accepted key.
+private final class PendingCheck {
+    let hub: RealtimeHub
+    let client: RealtimeHub.Client
+    let then: (RealtimeHub, RealtimeHub.Client, ApiKey) -> Void
+
+    init(hub: RealtimeHub, client: RealtimeHub.Client, then: @escaping (RealtimeHub, RealtimeHub.Client, ApiKey) -> Void) {
+        self.hub = hub
+        self.client = client
+        self.then = then
     }
 }
 

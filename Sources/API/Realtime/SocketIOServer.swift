@@ -29,16 +29,11 @@ final class SocketIOServer {
             guard method == "GET", let key = WebSocketHandshake.clientKey(of: request.head) else {
                 return sink.send(Self.errorResponse(code: 3, "Bad request"))
             }
-            if let sid {
-                guard let session = sessions[sid] else { return sink.send(Self.errorResponse(code: 1, "Session ID unknown")) }
-                return upgrade(sink, key: key) { server, socket in session.beginUpgrade(socket) }
-            }
-            let presented = AuthGuard.presentedKey(request.head.headers)
-            upgrade(sink, key: key) { server, socket in
-                let session = server.makeSession(presented: presented, clientIP: clientIP, socket: socket)
-                session.send(session.openPacket(upgrades: []))
-                session.startHeartbeat()
-            }
+            if let sid, sessions[sid] == nil { return sink.send(Self.errorResponse(code: 1, "Session ID unknown")) }
+            let target: UpgradeTarget =
+                sid.map { .existing(sid: $0) }
+                ?? .newSession(presented: AuthGuard.presentedKey(request.head.headers), clientIP: clientIP)
+            upgrade(sink, key: key, target: target)
         case ("polling", nil):
             guard method == "GET" else { return sink.send(Self.errorResponse(code: 2, "Bad handshake method")) }
             let session = makeSession(
@@ -83,16 +78,30 @@ final class SocketIOServer {
         return session
     }
 
-    private func upgrade(
-        _ sink: HTTPResponseSink, key: String, then: @escaping (SocketIOServer, WebSocketConnection) -> Void
-    ) {
-        let box = ReactorBound((self, then))
-        let maxMessageBytes = settings.maxPayloadBytes
+    /// What a WebSocket upgrade is for: a new session, or the upgrade of a polling one.
+    private enum UpgradeTarget: Sendable {
+        case newSession(presented: String?, clientIP: String)
+        case existing(sid: String)
+    }
+
+    private func upgrade(_ sink: HTTPResponseSink, key: String, target: UpgradeTarget) {
+        let box = ReactorBound(self)
         sink.switchProtocols(headers: WebSocketHandshake.switchingProtocolsHeaders(key: key)) { stream, leftover in
-            let (server, then) = box.value
-            let socket = WebSocketConnection(
-                reactor: server.reactor, stream: stream, role: .server, maxMessageBytes: maxMessageBytes, leftover: leftover)
-            then(server, socket)
+            box.value.upgraded(stream, leftover: leftover, target: target)
+        }
+    }
+
+    private func upgraded(_ stream: any ByteStream, leftover: [UInt8], target: UpgradeTarget) {
+        let socket = WebSocketConnection(
+            reactor: reactor, stream: stream, role: .server, maxMessageBytes: settings.maxPayloadBytes, leftover: leftover)
+        switch target {
+        case .existing(let sid):
+            guard let session = sessions[sid] else { return socket.close(code: 1008, reason: "Session ID unknown") }
+            session.beginUpgrade(socket)
+        case .newSession(let presented, let clientIP):
+            let session = makeSession(presented: presented, clientIP: clientIP, socket: socket)
+            session.send(session.openPacket(upgrades: []))
+            session.startHeartbeat()
         }
     }
 

@@ -1,3 +1,4 @@
+import API
 import Engines
 import Foundation
 import Reactor

@@ -25,7 +25,8 @@ final class EventStreamClient: WebSocketDelegate, @unchecked Sendable {
                 client.opened(result)
             }
         }
-        try await client.wait { $0.open.map { try $0.get() } }
+        let opened: Result<Void, ReactorError> = try await client.wait { $0.open }
+        try opened.get()
         return client
     }
 

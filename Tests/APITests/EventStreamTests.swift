@@ -3,6 +3,7 @@ import Engines
 import Foundation
 import Reactor
 import Testing
+import TestSupport
 
 /// The plain WebSocket event stream (`/api/events/ws`), driven by our own `WebSocketConnector`:
 /// the same JSON messages as on Socket.IO, one per text frame.
@@ -102,6 +103,38 @@ struct EventStreamTests {
         #expect(error["code"] == "UNAUTHORIZED")
         #expect(error["message"] == "API key has been revoked")
         #expect(try await client.closed() == 1008)
+        await gateway.stop()
+    }
+
+    @Test func clientThatStopsReadingIsDroppedOnceItsQueueIsFull() async throws {
+        var limits = RealtimeSettings()
+        limits.maxQueuedBytesPerSocket = 64 << 10
+        let gateway = try await TestGateway.start(realtime: limits)
+        let port = gateway.port
+        // A raw client: it upgrades and subscribes, reads the acknowledgement, then reads nothing.
+        let raw = try LoopbackClient(port: port, receiveTimeoutSeconds: 10)
+        raw.send(
+            "GET /api/events/ws HTTP/1.1\r\nhost: 127.0.0.1\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
+                + "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n"
+                + "x-api-key: \(TestGateway.adminKey)\r\n\r\n")
+        let subscribe = JSONWriter.bytes(["type": "subscribe", "sessionId": "s1", "events": ["*"]])
+        raw.send(WebSocketFrame(opcode: .text, payload: subscribe).encoded(maskKey: [7, 7, 7, 7]))
+        var seen: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !String(decoding: seen, as: UTF8.self).contains("subscribed") {
+            let count = buffer.withUnsafeMutableBytes { recv(raw.fd, $0.baseAddress, $0.count, 0) }
+            try #require(count > 0, "no acknowledgement")
+            seen += buffer[0..<count]
+        }
+        // 16 MB of events: more than the kernel's socket buffers, the transport's high-water mark
+        // and the 64 KiB cap together.
+        let blob = JSONValue.string(String(repeating: "x", count: 16_000))
+        for index in 0..<1_000 {
+            gateway.events.publish(GatewayEvent(name: "message.received", sessionID: "s1", data: ["n": .number(Double(index)), "blob": blob]))
+        }
+        // Dropped: the stream ends well before everything published could have arrived.
+        let rest = try await blocking { raw.readToEnd() }
+        #expect(rest.count < 12_000_000)
         await gateway.stop()
     }
 }

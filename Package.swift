@@ -150,7 +150,7 @@ let package = Package(
                 "API", "Engines", "Persistence", "Reactor", "Simulator", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: upcoming),
+            exclude: ["Fixtures"], swiftSettings: upcoming),
         .testTarget(name: "GatewayTests", dependencies: ["openwa", "TestSupport", "Simulator", "Reactor"], swiftSettings: upcoming),
     ],
     swiftLanguageModes: [.v6]

@@ -28,10 +28,11 @@ if ((${#missing[@]})); then
 fi
 
 # Independent implementations the tests cross-check against (PyPI): python-axolotl for Signal,
-# segno for QR codes.
+# segno for QR codes, python-socketio (with its WebSocket client) for the real-time channel.
 if [ "$level" != build ]; then
   # moto's server is the S3-compatible server of the media storage tests.
-  for module in axolotl:python-axolotl segno:segno moto.server:moto[server]; do
+  # Each entry is "modules to import:package to install" (several modules comma-separated).
+  for module in axolotl:python-axolotl segno:segno moto.server:moto[server] socketio,websocket:python-socketio[client]; do
     if ! python3 -c "import ${module%%:*}" >/dev/null 2>&1; then
       echo "installing ${module#*:}"
       python3 -m pip install --quiet "${module#*:}"

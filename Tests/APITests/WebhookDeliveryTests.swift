@@ -49,7 +49,7 @@ import TestSupport
         #expect(delivery.header("User-Agent") == "OpenWA-Webhook/1.0.0" && delivery.header("X-Tenant") == "t1")
         // The receiver side, written from the reference alone: HMAC-SHA256(secret, raw body), in Python.
         let signature = try #require(delivery.header("X-OpenWA-Signature"))
-        #expect(try Self.pythonSignature(body: delivery.body, secret: Self.secret) == signature)
+        #expect(try await blocking { try Self.pythonSignature(body: delivery.body, secret: Self.secret) } == signature)
 
         let tested = try await gateway.request("POST", "/api/sessions/\(session)/webhooks/\(hookID)/test")
         #expect(tested.object["success"] as? Bool == true && tested.object["statusCode"] as? Int == 200, "\(tested.text)")
@@ -156,7 +156,7 @@ import TestSupport
         let output = Pipe()
         process.standardOutput = output
         try process.run()
-        process.waitUntilExit()
+        // Reading to the end waits for the exit without Foundation's `waitUntilExit`, which can spin.
         return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }

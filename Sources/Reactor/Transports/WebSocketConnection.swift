@@ -77,6 +77,15 @@ package final class WebSocketConnection: ByteStreamDelegate {
         closeTimer = reactor.schedule(afterMilliseconds: 5_000) { [weak self] in self?.finish(code: 1006, reason: "close timed out") }
     }
 
+    /// Drops the connection at once, without the close handshake: for a peer that stopped
+    /// reading, whose close frame would only queue behind the output it does not read.
+    package func abort(reason: String) {
+        guard !closed else { return }
+        closeSent = true
+        finish(code: 1006, reason: reason)
+        stream.close()
+    }
+
     // MARK: - Stream events
 
     package func stream(_ stream: any ByteStream, didRead bytes: UnsafeRawBufferPointer) {

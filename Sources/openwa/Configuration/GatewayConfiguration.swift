@@ -58,6 +58,8 @@ struct GatewayConfiguration: Sendable {
     var storage: MediaStorageConfiguration = .local(path: "./data/media")
     /// Rate limits, metrics and audit retention.
     var observability = ObservabilityConfiguration()
+    /// `WS_*`: limits of the real-time channel.
+    var realtime = RealtimeSettings()
 
     var isProduction: Bool { nodeEnvironment == .production }
 
@@ -129,6 +131,7 @@ struct GatewayConfiguration: Sendable {
         configuration.native = try NativeEngineSettings.load(read)
         configuration.browser = try BrowserEngineSettings.load(read)
         if engine == .browser { try configuration.browser.validate() }
+        configuration.realtime = try Self.realtimeSettings(read)
         configuration.redis = try RedisStorageConfiguration.redis(read)
         configuration.storage = try RedisStorageConfiguration.storage(read, dataDirectory: dataDirectory)
         configuration.observability = try ObservabilityConfiguration.load(read)
@@ -189,6 +192,20 @@ struct GatewayConfiguration: Sendable {
 }
 
 extension GatewayConfiguration {
+    static func realtimeSettings(_ read: ConfigurationReader) throws -> RealtimeSettings {
+        var settings = RealtimeSettings()
+        settings.framesPerSecond = try read.integer("WS_RATE_LIMIT_FRAME_PER_SECOND", default: 60, range: 1...100_000)
+        settings.frameBurst = try read.integer("WS_RATE_LIMIT_FRAME_BURST", default: 120, range: 1...100_000)
+        settings.handshakesPerWindow = try read.integer("WS_RATE_LIMIT_HANDSHAKE_MAX", default: 10, range: 1...1_000_000)
+        settings.handshakeWindowMilliseconds = try read.integer(
+            "WS_RATE_LIMIT_HANDSHAKE_WINDOW_MS", default: 60_000, range: 1...86_400_000)
+        settings.maxSocketsPerKey = try read.integer("WS_MAX_SOCKETS_PER_KEY", default: 16, range: 1...100_000)
+        settings.pingIntervalMilliseconds = try read.integer("WS_PING_INTERVAL_MS", default: 25_000, range: 100...3_600_000)
+        settings.pingTimeoutMilliseconds = try read.integer("WS_PING_TIMEOUT_MS", default: 20_000, range: 100...3_600_000)
+        settings.maxQueuedBytesPerSocket = try read.byteSize("WS_MAX_QUEUED_BYTES", default: 4 << 20)
+        return settings
+    }
+
     static func webhookSettings(_ read: ConfigurationReader) throws -> WebhookSettings {
         var settings = WebhookSettings()
         settings.timeoutMilliseconds = try read.integer("WEBHOOK_TIMEOUT", default: 10_000, range: 100...300_000)

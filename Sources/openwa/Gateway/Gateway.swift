@@ -67,8 +67,8 @@ final class Gateway: Sendable {
                 try await handle.submit { reactor in
                     try Self.serve(
                         reactor: reactor, configuration: configuration, databases: databases, keys: keys,
-                        sessions: sessions, webhooks: webhooks, observability: observability, boundPort: boundPort,
-                        logger: logger)
+                        sessions: sessions, webhooks: webhooks, bus: bus, observability: observability,
+                        boundPort: boundPort, logger: logger)
                 }
                 // Before sessions start: their first events already go to the outbox.
                 try await webhooks.start(bus: bus)
@@ -96,8 +96,8 @@ final class Gateway: Sendable {
     /// Builds the HTTP server and the shutdown sequence on the reactor thread.
     private static func serve(
         reactor: Reactor, configuration: GatewayConfiguration, databases: GatewayDatabases, keys: ApiKeyService,
-        sessions: SessionManager, webhooks: WebhookService, observability: GatewayObservability, boundPort: BoundPort,
-        logger: Logger
+        sessions: SessionManager, webhooks: WebhookService, bus: EventBus, observability: GatewayObservability,
+        boundPort: BoundPort, logger: Logger
     ) throws {
         let readiness = ReadinessService(
             main: databases.main, data: databases.data, handle: reactor.handle,
@@ -112,17 +112,25 @@ final class Gateway: Sendable {
             contentsOf: MetricsRoutes.routes(registry: observability.registry, token: configuration.observability.metricsToken))
         if configuration.observability.metricsToken != nil { observability.loopLag.start(on: reactor) }
         router.add(contentsOf: MessageRoutes.routes(sessions: sessions))
+        let clientAddresses = ClientAddressResolver(trustedProxies: configuration.trustedProxies)
         let api = APIServer(
             router: router, auth: AuthGuard(keys: keys),
             options: APIServer.Options(
-                validationDetail: configuration.validationErrorDetail,
-                clientAddresses: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
+                validationDetail: configuration.validationErrorDetail, clientAddresses: clientAddresses,
                 rateLimiter: observability.rateLimiter, metrics: observability.metrics, audit: observability.audit),
             handle: reactor.handle, logger: logger)
-        let server = try HTTPServer(reactor: reactor, configuration: serverConfiguration(configuration), responder: api)
+        // Socket.IO and the plain event stream share the API's port, as in OpenWA.
+        let realtime = RealtimeChannel(
+            reactor: reactor, keys: keys, settings: configuration.realtime, clientAddresses: clientAddresses, logger: logger)
+        realtime.start(bus: bus)
+        let server = try HTTPServer(
+            reactor: reactor, configuration: serverConfiguration(configuration),
+            responder: GatewayResponder(api: api, realtime: realtime))
         boundPort.value.store(server.port, ordering: .relaxed)
         let shutdown = ShutdownSequence(
             reactor: reactor, server: server, readiness: readiness, configuration: configuration, logger: logger,
+            // Held long-polls are answered and sockets closed, or the HTTP drain would wait for them.
+            beforeHTTPClose: { realtime.stop() },
             beforeStop: {
                 await sessions.shutdown()
                 // Pending deliveries stay in the outbox and go out after the next start.

@@ -14,14 +14,17 @@ final class ShutdownSequence {
     private let configuration: GatewayConfiguration
     private let logger: Logger
     private var watcher: SignalWatcher?
+    /// Runs on the reactor thread when the HTTP server starts closing.
+    private let beforeHTTPClose: () -> Void
     /// Runs after the HTTP server closed and before the loop ends: engines are stopped here.
     private let beforeStop: @Sendable () async -> Void
     private var signalsSeen = 0
 
     init(
         reactor: Reactor, server: HTTPServer, readiness: ReadinessService, configuration: GatewayConfiguration,
-        logger: Logger, beforeStop: @escaping @Sendable () async -> Void
+        logger: Logger, beforeHTTPClose: @escaping () -> Void = {}, beforeStop: @escaping @Sendable () async -> Void
     ) {
+        self.beforeHTTPClose = beforeHTTPClose
         self.beforeStop = beforeStop
         self.reactor = reactor
         self.server = server
@@ -52,6 +55,7 @@ final class ShutdownSequence {
                 "in_flight": "\(server.inFlightRequestCount)",
             ])
         reactor.schedule(afterMilliseconds: configuration.shutdownDelayMilliseconds) { [self] in
+            beforeHTTPClose()
             server.shutdown(timeoutMilliseconds: configuration.shutdownTimeoutMilliseconds) { [self] in
                 logger.info("http server closed")
                 let handle = reactor.handle

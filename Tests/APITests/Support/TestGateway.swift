@@ -60,8 +60,8 @@ final class TestGateway: Sendable {
         authState: any AuthStateStore = InMemoryAuthStateStore(),
         native: NativeEngineConfiguration? = nil,
         webhooks webhookSettings: WebhookSettings? = nil,
-        maxConcurrentSessions: Int = 0, now: @escaping @Sendable () -> Date = { Date() },
-        limits: TestLimits = TestLimits()
+        maxConcurrentSessions: Int = 0, realtime realtimeSettings: RealtimeSettings = RealtimeSettings(),
+        now: @escaping @Sendable () -> Date = { Date() }, limits: TestLimits = TestLimits()
     ) async throws -> TestGateway {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openwa-api-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -143,10 +143,17 @@ final class TestGateway: Sendable {
                     validationDetail: validationDetail, clientAddresses: ClientAddressResolver(trustedProxies: trustedProxies),
                     rateLimiter: rateLimiter, metrics: metrics, audit: audit),
                 handle: reactor.handle, logger: quietLogger)
+            let realtime = RealtimeChannel(
+                reactor: reactor, keys: keys, settings: realtimeSettings,
+                clientAddresses: ClientAddressResolver(trustedProxies: trustedProxies), logger: quietLogger)
+            realtime.start(bus: events)
             let server = try HTTPServer(
                 reactor: reactor, configuration: HTTPServer.Configuration(),
-                responder: api)
-            reactor.onShutdown { server.closeNow() }
+                responder: GatewayResponder(api: api, realtime: realtime))
+            reactor.onShutdown {
+                realtime.stop()
+                server.closeNow()
+            }
             return server.port
         }
         return TestGateway(

@@ -3,6 +3,14 @@ import Foundation
 // MARK: - Conversion to and from the stored protobuf form
 
 extension SessionState {
+    /// Decodes a serialized `SessionStructure`.
+    init(serialized bytes: some Collection<UInt8>) throws {
+        try self.init(structure: SignalProto.decode(bytes, "session state"))
+    }
+
+    /// The state as a serialized `SessionStructure`.
+    func serialized() throws -> [UInt8] { try SignalProto.encode(structure) }
+
     init(structure proto: Wasignal_SessionStructure) throws {
         self.init(
             localIdentityKey: try Self.rawKey(proto.localIdentityPublic, "local identity"),

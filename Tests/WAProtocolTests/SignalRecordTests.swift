@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import WAProtocol
@@ -63,6 +64,17 @@ struct SignalRecordTests {
         var receiving = record
         #expect(throws: ProtocolError.self) { _ = try SessionCipher.decrypt(message.message, record: &receiving) }
         #expect(receiving == record)
+    }
+
+    @Test func sendingRatchetKeyIsReadAsStoredOrElseRecomputed() throws {
+        let state = try Self.initiatorState()
+        var structure = state.structure
+        #expect(try SessionState(structure: structure) == state)
+        // A record without the public half (or in another library's 33-byte form) still loads.
+        for stored in [Data(), Data([0x05]) + structure.senderChain.senderRatchetKey] {
+            structure.senderChain.senderRatchetKey = stored
+            #expect(try SessionState(structure: structure).sendingChain == state.sendingChain)
+        }
     }
 
     @Test func malformedTopLevelFieldsAreRefused() {

@@ -21,7 +21,8 @@ extension SessionState {
         if proto.hasSenderChain {
             let chain = proto.senderChain
             sendingChain = SendingChain(
-                ratchetKeyPair: try SignalKeyPair(privateKey: Array(chain.senderRatchetKeyPrivate)),
+                ratchetKeyPair: try SignalKeyPair(
+                    privateKey: Array(chain.senderRatchetKeyPrivate), storedPublicKey: Array(chain.senderRatchetKey)),
                 chainKey: ChainKey(key: Array(chain.chainKey.key), index: chain.chainKey.index))
         }
         receivingChains = try proto.receiverChains.map { chain in

@@ -17,10 +17,71 @@ struct SignalRecordTests {
             with: bundle, local: .init(identityKeyPair: try SignalKeyPair.generate(), registrationID: 9))
     }
 
+    /// States covering every field: Alice's (pending prekey with and without a one-time prekey id) and
+    /// Bob's after a skipped message (receiving chain with a skipped key).
+    private static func variedStates() throws -> [SessionState] {
+        let bob = try SignalKeyPair.generate()
+        let signed = try SignedPreKeyRecord.generate(id: 3, identity: bob)
+        let oneTime = PreKeyRecord(id: 77, keyPair: try SignalKeyPair.generate())
+        let bundle = PreKeyBundle(
+            registrationID: 7, deviceID: 1, preKeyID: oneTime.id, preKey: oneTime.keyPair.publicKey,
+            signedPreKeyID: 3, signedPreKey: signed.keyPair.publicKey, signedPreKeySignature: signed.signature,
+            identityKey: bob.publicKey)
+        var alice = SessionRecord(
+            current: try SessionBuilder.initiate(
+                with: bundle, local: .init(identityKeyPair: try SignalKeyPair.generate(), registrationID: 9)))
+        _ = try SessionCipher.encrypt([1], record: &alice)
+        guard case .preKey(let second) = try SessionCipher.encrypt([2], record: &alice) else { return [] }
+        var bobRecord = SessionRecord()
+        let keys = SessionCipher.ResponderKeys(
+            local: .init(identityKeyPair: bob, registrationID: 7), signedPreKey: signed, oneTimePreKey: oneTime)
+        _ = try SessionCipher.decrypt(second, record: &bobRecord, keys: keys)
+        var withoutOneTime = try #require(alice.current)
+        withoutOneTime.pendingPreKey?.preKeyID = nil
+        var withoutSendingChain = try #require(bobRecord.current)
+        withoutSendingChain.sendingChain = nil
+        return [
+            try #require(alice.current), withoutOneTime, try #require(bobRecord.current), withoutSendingChain,
+            try Self.initiatorState(),
+        ]
+    }
+
+    @Test func stateCodecMatchesSwiftProtobuf() throws {
+        let states = try Self.variedStates()
+        #expect(states[2].skippedKeyCount == 1)
+        for state in states {
+            let reference = try SignalProto.encode(state.structure)
+            #expect(state.serialized() == reference)
+            #expect(try SessionState(serialized: reference) == state)
+        }
+    }
+
+    @Test func mergedRepeatedAndUnknownFieldsDecodeAsSwiftProtobufDoes() throws {
+        let state = try Self.variedStates()[0]
+        var extra = ProtobufFieldWriter()
+        extra.appendUInt32(field: 5, 12)  // a later previous counter wins
+        extra.appendMessage(field: 6) { chain in  // a second sending chain merges into the first
+            chain.appendMessage(field: 3) { $0.appendUInt32(field: 1, 99) }
+        }
+        extra.appendMessage(field: 9) { $0.appendUInt32(field: 3, 5) }  // and so does a second pending prekey
+        extra.appendBytes(field: 12, [1, 2, 3])  // unknown
+        extra.appendUInt32(field: 1000, 1)  // unknown
+        // Unknown fixed-width fields too: 20 (64-bit) and 21 (32-bit).
+        let bytes = state.serialized() + extra.bytes + [0xA1, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 0xAD, 0x01, 1, 2, 3, 4]
+        let reference = try SessionState(structure: SignalProto.decode(bytes, "reference"))
+        let decoded = try SessionState(serialized: bytes)
+        #expect(decoded == reference)
+        #expect(decoded.previousCounter == 12)
+        #expect(decoded.sendingChain?.chainKey.index == 99)
+        #expect(decoded.sendingChain?.chainKey.key == state.sendingChain?.chainKey.key)
+        #expect(decoded.pendingPreKey?.signedPreKeyID == 5)
+        #expect(decoded.pendingPreKey?.preKeyID == state.pendingPreKey?.preKeyID)
+    }
+
     @Test func bytesMatchSwiftProtobufBothWays() throws {
         let states = try (0..<4).map { _ in try Self.initiatorState() }
         var record = SessionRecord()
-        for state in states { try record.promote(state) }
+        for state in states { record.promote(state) }
         #expect(record.archivedCount == 3)
 
         var structure = Wasignal_RecordStructure()
@@ -39,7 +100,7 @@ struct SignalRecordTests {
     @Test func archiveKeepsTheNewestStatesWithinTheLimit() throws {
         let state = try Self.initiatorState()
         var record = SessionRecord()
-        for _ in 0..<(SignalLimits.maxArchivedStates + 5) { try record.promote(state) }
+        for _ in 0..<(SignalLimits.maxArchivedStates + 5) { record.promote(state) }
         #expect(record.archivedCount == SignalLimits.maxArchivedStates)
         #expect(try SessionRecord(serialized: record.serialized()) == record)
     }
@@ -47,7 +108,7 @@ struct SignalRecordTests {
     @Test func aDamagedArchivedStateLoadsAndIsPassedOver() throws {
         let current = try Self.initiatorState()
         var writer = ProtobufFieldWriter()
-        writer.appendBytes(field: 1, try current.serialized())
+        writer.appendBytes(field: 1, current.serialized())
         writer.appendBytes(field: 2, [0x12, 0x05, 0x01])  // a key field cut short
         let record = try SessionRecord(serialized: writer.bytes)
         #expect(record.current == current)

@@ -81,7 +81,7 @@ package enum SessionCipher {
                 guard var candidate = try? record.archivedState(at: index),
                     let plaintext = try? decrypt(message, state: &candidate, newRatchetKey: newRatchetKey)
                 else { continue }
-                try record.promoteArchived(at: index, as: candidate)
+                record.promoteArchived(at: index, as: candidate)
                 return plaintext
             }
             throw error
@@ -106,7 +106,7 @@ package enum SessionCipher {
             let state = try SessionBuilder.respond(
                 to: message, local: keys.local, signedPreKey: signedPreKey,
                 oneTimePreKey: message.preKeyID == nil ? nil : keys.oneTimePreKey)
-            try working.promote(state)
+            working.promote(state)
             consumed = message.preKeyID
         }
         let plaintext = try decrypt(message.message, record: &working, newRatchetKey: newRatchetKey)

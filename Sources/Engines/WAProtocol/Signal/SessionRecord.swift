@@ -34,9 +34,9 @@ package struct SessionRecord: Sendable, Hashable {
         return archived.indices.contains { (try? archivedState(at: $0))?.aliceBaseKey == baseKey }
     }
 
-    /// Makes `state` current, archiving the old current state; on failure the record is unchanged.
-    package mutating func promote(_ state: SessionState) throws {
-        if let current { archived.insert(try current.serialized(), at: 0) }
+    /// Makes `state` current, archiving the old current state.
+    package mutating func promote(_ state: SessionState) {
+        if let current { archived.insert(current.serialized(), at: 0) }
         current = state
         if archived.count > SignalLimits.maxArchivedStates {
             archived.removeLast(archived.count - SignalLimits.maxArchivedStates)
@@ -44,11 +44,9 @@ package struct SessionRecord: Sendable, Hashable {
     }
 
     /// Makes `state`, the updated form of the archived state at `index`, current.
-    mutating func promoteArchived(at index: Int, as state: SessionState) throws {
-        var updated = self
-        updated.archived.remove(at: index)
-        try updated.promote(state)
-        self = updated
+    mutating func promoteArchived(at index: Int, as state: SessionState) {
+        archived.remove(at: index)
+        promote(state)
     }
 
     // MARK: - Stored form
@@ -57,7 +55,7 @@ package struct SessionRecord: Sendable, Hashable {
     /// with the archived states copied as they are.
     package func serialized() throws -> [UInt8] {
         var fields = ProtobufFieldWriter()
-        if let current { fields.appendBytes(field: 1, try current.serialized()) }
+        if let current { fields.appendBytes(field: 1, current.serialized()) }
         for state in archived { fields.appendBytes(field: 2, state) }
         return fields.bytes
     }
@@ -65,7 +63,7 @@ package struct SessionRecord: Sendable, Hashable {
     package init(serialized bytes: [UInt8]) throws {
         var currentBytes: [UInt8]?
         var archived: [[UInt8]] = []
-        var reader = ProtobufFieldReader(bytes, "session record")
+        var reader = ProtobufFieldReader(bytes[...], "session record")
         while let field = try reader.next() {
             switch field.number {
             // A repeated singular message field merges, and merging protobuf messages is decoding their

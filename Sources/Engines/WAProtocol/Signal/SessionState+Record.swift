@@ -1,16 +1,10 @@
 import Foundation
 
-// MARK: - Conversion to and from the stored protobuf form
+// MARK: - Conversion to and from the generated protobuf type
 
+/// The state as SwiftProtobuf's `Wasignal_SessionStructure`. Records are read and written by the codec in
+/// SessionState+Codec.swift; these conversions are the reference it is checked against (tests, fuzzer).
 extension SessionState {
-    /// Decodes a serialized `SessionStructure`.
-    init(serialized bytes: some Collection<UInt8>) throws {
-        try self.init(structure: SignalProto.decode(bytes, "session state"))
-    }
-
-    /// The state as a serialized `SessionStructure`.
-    func serialized() throws -> [UInt8] { try SignalProto.encode(structure) }
-
     init(structure proto: Wasignal_SessionStructure) throws {
         self.init(
             localIdentityKey: try Self.rawKey(proto.localIdentityPublic, "local identity"),
@@ -91,10 +85,5 @@ extension SessionState {
         proto.index = chainKey.index
         proto.key = Data(chainKey.key)
         return proto
-    }
-
-    private static func rawKey(_ data: Data, _ what: String) throws -> [UInt8] {
-        guard data.count == 32 else { throw ProtocolError.signalMalformed("stored \(what) is not 32 bytes") }
-        return Array(data)
     }
 }

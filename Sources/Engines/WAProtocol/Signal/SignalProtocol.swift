@@ -38,7 +38,7 @@ package struct SignalProtocol: Sendable {
         }
         let state = try SessionBuilder.initiate(with: bundle, local: try await localIdentity())
         var record = try await recordKeepingIdentity(bundle.identityKey, for: address)
-        try record.promote(state)
+        record.promote(state)
         try await sessions.storeSession(record, for: address)
         try await identities.saveIdentity(bundle.identityKey, for: address)
     }

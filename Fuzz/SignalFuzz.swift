@@ -113,6 +113,7 @@ func decrypt(_ message: SenderKeyMessage, record: SenderKeyRecord) {
 
 private func checkStoredRecords(_ bytes: [UInt8]) {
     let fixture = SignalFuzzFixture.shared
+    checkStateCodec(bytes)
     if let record = typed("session record parse", { try SessionRecord(serialized: bytes) }) {
         checkRoundTrip(record)
         var sending = record
@@ -140,6 +141,19 @@ private func checkStoredRecords(_ bytes: [UInt8]) {
         let again = typed("identity round trip") { try SignalKeyPair(serializedIdentity: identity.serializedIdentity()) }
         guard again == identity else { fatalError("identity key pair changes through serialization") }
     }
+}
+
+/// The hand-written session state codec against SwiftProtobuf on the same bytes: whatever it accepts,
+/// SwiftProtobuf must accept as the same state, and the state must encode as SwiftProtobuf encodes it.
+/// (The codec may refuse more: groups, and known fields with the wrong wire type.)
+private func checkStateCodec(_ bytes: [UInt8]) {
+    guard let state = typed("session state parse", { try SessionState(serialized: bytes) }) else { return }
+    let reference = typed("reference state parse") {
+        try SessionState(structure: SignalProto.decode(bytes, "reference session state"))
+    }
+    guard reference == state else { fatalError("the session state codec and SwiftProtobuf disagree") }
+    let encoded = typed("reference state encode") { try SignalProto.encode(state.structure) }
+    guard encoded == state.serialized() else { fatalError("the session state codec encodes unlike SwiftProtobuf") }
 }
 
 /// A record must come back equal from its own serialization: the store relies on it after every message.

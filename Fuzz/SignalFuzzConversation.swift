@@ -23,8 +23,10 @@ struct ScriptReader {
     mutating func argument() -> Int { Int(next() ?? 0) }
 }
 
-/// Steps per script, so one input cannot run for long.
-private let maxSteps = 64
+/// Steps per script, and messages a script may lose in all: enough to pass the future-message bound once
+/// (whose skipped keys are what costs time), so that no input runs for long.
+private let maxSteps = 32
+private let lossBudget = Int(SignalLimits.maxFutureMessages) + 100
 
 /// A message in flight and what it must decrypt to.
 private struct Sent {
@@ -70,6 +72,7 @@ struct PairwiseConversation {
     /// `inboxes[p]`: everything sent to party p.
     private var inboxes: [[Sent]] = [[], []]
     private var sent = 0
+    private var lost = 0
     private var ratchetSeed: UInt32 = 1000
 
     static func run(script: [UInt8]) {
@@ -135,6 +138,8 @@ struct PairwiseConversation {
     /// Messages sent and never delivered: the sending chain moves on without producing them.
     private mutating func loseMessages(of party: Int, count: Int) {
         guard var state = records[party].current, var chain = state.sendingChain else { return }
+        let count = min(count, lossBudget - lost)
+        lost += count
         for _ in 0..<count { chain.chainKey = chain.chainKey.next() }
         state.sendingChain = chain
         records[party].current = state
@@ -149,6 +154,7 @@ struct GroupConversation {
     private var sender = SignalFuzzFixture.shared.aliceSenderKey
     private var receiver = SignalFuzzFixture.shared.bobSenderKey
     private var inbox: [Sent] = []
+    private var lost = 0
 
     static func run(script: [UInt8]) {
         var conversation = GroupConversation()
@@ -169,7 +175,8 @@ struct GroupConversation {
             inbox.append(Sent(bytes: message.serialized, encType: "skmsg", plaintext: text))
         case 1, 2: deliver(&reader, tampered: step % 5 == 2)
         case 3:
-            let count = reader.argument() * 4 + 1
+            let count = min(reader.argument() * 4 + 1, lossBudget - lost)
+            lost += count
             for _ in 0..<count { sender.states[0].chainKey = sender.states[0].chainKey.next() }
         default:
             checkRoundTrip(sender)

@@ -110,6 +110,9 @@ struct SignalFuzzFixture {
             ("pkmsg", [0x00] + firstMessage.serialized), ("msg", [0x00] + secondMessage.message.serialized),
             ("skmsg", [0x00] + groupMessage.serialized), ("skdm", [0x00] + distribution.serialized),
         ]
+        for (name, record) in [("state-alice", aliceRecord), ("state-bob", bobRecord)] {
+            if let state = record.current { seeds.append((name, [0x00] + state.serialized())) }
+        }
         for (name, serialize) in records {
             do { seeds.append((name, [0x00] + (try serialize()))) } catch { fatalError("seed \(name): \(error)") }
         }

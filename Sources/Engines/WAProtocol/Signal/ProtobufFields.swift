@@ -98,7 +98,7 @@ struct ProtobufFieldReader {
 struct ProtobufFieldWriter {
     private(set) var bytes: [UInt8] = []
 
-    mutating func appendBytes(field: Int, _ content: [UInt8]) {
+    mutating func appendBytes(field: Int, _ content: some Collection<UInt8>) {
         appendVarint(UInt64(field) << 3 | 2)
         appendVarint(UInt64(content.count))
         bytes += content

@@ -11,8 +11,9 @@
 /// treated as a state that cannot decrypt.
 package struct SessionRecord: Sendable, Hashable {
     package var current: SessionState?
-    /// The archived states, newest first, each a serialized `SessionStructure`.
-    private var archived: [[UInt8]]
+    /// The archived states, newest first, each a serialized `SessionStructure`. Loaded ones are slices of
+    /// the stored record, sharing its buffer.
+    private var archived: [ArraySlice<UInt8>]
 
     package init(current: SessionState? = nil) {
         self.current = current
@@ -36,7 +37,7 @@ package struct SessionRecord: Sendable, Hashable {
 
     /// Makes `state` current, archiving the old current state.
     package mutating func promote(_ state: SessionState) {
-        if let current { archived.insert(current.serialized(), at: 0) }
+        if let current { archived.insert(current.serialized()[...], at: 0) }
         current = state
         if archived.count > SignalLimits.maxArchivedStates {
             archived.removeLast(archived.count - SignalLimits.maxArchivedStates)
@@ -62,14 +63,14 @@ package struct SessionRecord: Sendable, Hashable {
 
     package init(serialized bytes: [UInt8]) throws {
         var currentBytes: [UInt8]?
-        var archived: [[UInt8]] = []
+        var archived: [ArraySlice<UInt8>] = []
         var reader = ProtobufFieldReader(bytes[...], "session record")
         while let field = try reader.next() {
             switch field.number {
             // A repeated singular message field merges, and merging protobuf messages is decoding their
             // concatenation.
             case 1: currentBytes = (currentBytes ?? []) + (try field.lengthDelimited())
-            case 2: archived.append(Array(try field.lengthDelimited()))
+            case 2: archived.append(try field.lengthDelimited())
             default: continue
             }
         }

@@ -45,7 +45,7 @@ func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer
 
 /// Runs `body`, turning a `ProtocolError` into nil; any other error traps, because the Signal layer
 /// promises to throw only its module's error type.
-func typed<T>(_ what: String, _ body: () throws -> T) -> T? {
+func nilOnProtocolError<T>(_ what: String, _ body: () throws -> T) -> T? {
     do { return try body() } catch is ProtocolError { return nil } catch {
         fatalError("\(what) threw \(type(of: error)), not ProtocolError: \(error)")
     }
@@ -59,21 +59,21 @@ private func fuzzRatchetKey() -> SignalKeyPair { fuzzKeyPair(99) }
 
 private func checkWireMessages(_ bytes: [UInt8]) {
     let fixture = SignalFuzzFixture.shared
-    if let message = typed("msg parse", { try WhisperMessage(serialized: bytes) }) {
+    if let message = nilOnProtocolError("msg parse", { try WhisperMessage(serialized: bytes) }) {
         guard message.serialized == bytes else { fatalError("msg does not keep its received bytes") }
         decrypt(message, record: fixture.bobRecord)
         decrypt(message, record: fixture.aliceRecord)
     }
-    if let message = typed("pkmsg parse", { try PreKeyWhisperMessage(serialized: bytes) }) {
+    if let message = nilOnProtocolError("pkmsg parse", { try PreKeyWhisperMessage(serialized: bytes) }) {
         guard message.serialized == bytes else { fatalError("pkmsg does not keep its received bytes") }
         decrypt(message, record: fixture.bobRecord)
         decrypt(message, record: SessionRecord())
     }
-    if let message = typed("skmsg parse", { try SenderKeyMessage(serialized: bytes) }) {
+    if let message = nilOnProtocolError("skmsg parse", { try SenderKeyMessage(serialized: bytes) }) {
         guard message.serialized == bytes else { fatalError("skmsg does not keep its received bytes") }
         decrypt(message, record: fixture.bobSenderKey)
     }
-    if let distribution = typed("skdm parse", { try SenderKeyDistributionMessage(serialized: bytes) }) {
+    if let distribution = nilOnProtocolError("skdm parse", { try SenderKeyDistributionMessage(serialized: bytes) }) {
         var record = fixture.bobSenderKey
         GroupCipher.process(distribution, record: &record)
         checkRoundTrip(record)
@@ -84,29 +84,26 @@ private func checkWireMessages(_ bytes: [UInt8]) {
 /// Decrypts a `msg` with a copy of `record`; a failure must leave the copy as it was.
 func decrypt(_ message: WhisperMessage, record: SessionRecord) {
     var working = record
-    if typed("msg decrypt", { try SessionCipher.decrypt(message, record: &working, newRatchetKey: fuzzRatchetKey) })
-        == nil, working != record
-    {
-        fatalError("a failed msg decryption changed the session record")
+    let plaintext = nilOnProtocolError("msg decrypt") {
+        try SessionCipher.decrypt(message, record: &working, newRatchetKey: fuzzRatchetKey)
     }
+    if plaintext == nil, working != record { fatalError("a failed msg decryption changed the session record") }
 }
 
 /// Decrypts a `pkmsg` as Bob, with his fixed prekeys under whatever ids the message names.
 func decrypt(_ message: PreKeyWhisperMessage, record: SessionRecord) {
     var working = record
     let keys = SignalFuzzFixture.shared.bobKeys(for: message)
-    if typed("pkmsg decrypt", {
+    let decryption = nilOnProtocolError("pkmsg decrypt") {
         try SessionCipher.decrypt(message, record: &working, keys: keys, newRatchetKey: fuzzRatchetKey)
-    }) == nil, working != record {
-        fatalError("a failed pkmsg decryption changed the session record")
     }
+    if decryption == nil, working != record { fatalError("a failed pkmsg decryption changed the session record") }
 }
 
 func decrypt(_ message: SenderKeyMessage, record: SenderKeyRecord) {
     var working = record
-    if typed("skmsg decrypt", { try GroupCipher.decrypt(message, record: &working) }) == nil, working != record {
-        fatalError("a failed skmsg decryption changed the sender key record")
-    }
+    let plaintext = nilOnProtocolError("skmsg decrypt") { try GroupCipher.decrypt(message, record: &working) }
+    if plaintext == nil, working != record { fatalError("a failed skmsg decryption changed the sender key record") }
 }
 
 // MARK: - Stored records
@@ -114,31 +111,37 @@ func decrypt(_ message: SenderKeyMessage, record: SenderKeyRecord) {
 private func checkStoredRecords(_ bytes: [UInt8]) {
     let fixture = SignalFuzzFixture.shared
     checkStateCodec(bytes)
-    if let record = typed("session record parse", { try SessionRecord(serialized: bytes) }) {
+    if let record = nilOnProtocolError("session record parse", { try SessionRecord(serialized: bytes) }) {
         checkRoundTrip(record)
         var sending = record
-        _ = typed("encrypt with a stored session") { try SessionCipher.encrypt([1, 2, 3], record: &sending) }
+        _ = nilOnProtocolError("encrypt with a stored session") {
+            try SessionCipher.encrypt([1, 2, 3], record: &sending)
+        }
         decrypt(fixture.secondMessage.message, record: record)
         decrypt(fixture.secondMessage, record: record)
     }
-    if let record = typed("sender key record parse", { try SenderKeyRecord(serialized: bytes) }) {
+    if let record = nilOnProtocolError("sender key record parse", { try SenderKeyRecord(serialized: bytes) }) {
         checkRoundTrip(record)
         var sending = record
-        _ = typed("group encrypt with a stored record") {
+        _ = nilOnProtocolError("group encrypt with a stored record") {
             try GroupCipher.encrypt([4, 5, 6], record: &sending, signatureRandom: SignalFuzzFixture.nonce(3))
         }
         decrypt(fixture.groupMessage, record: record)
     }
-    if let record = typed("prekey record parse", { try PreKeyRecord(serialized: bytes) }) {
-        let again = typed("prekey record round trip") { try PreKeyRecord(serialized: record.serialized()) }
+    if let record = nilOnProtocolError("prekey record parse", { try PreKeyRecord(serialized: bytes) }) {
+        let again = nilOnProtocolError("prekey record round trip") { try PreKeyRecord(serialized: record.serialized()) }
         guard again == record else { fatalError("prekey record changes through serialization") }
     }
-    if let record = typed("signed prekey record parse", { try SignedPreKeyRecord(serialized: bytes) }) {
-        let again = typed("signed prekey round trip") { try SignedPreKeyRecord(serialized: record.serialized()) }
+    if let record = nilOnProtocolError("signed prekey record parse", { try SignedPreKeyRecord(serialized: bytes) }) {
+        let again = nilOnProtocolError("signed prekey round trip") {
+            try SignedPreKeyRecord(serialized: record.serialized())
+        }
         guard again == record else { fatalError("signed prekey record changes through serialization") }
     }
-    if let identity = typed("identity parse", { try SignalKeyPair(serializedIdentity: bytes) }) {
-        let again = typed("identity round trip") { try SignalKeyPair(serializedIdentity: identity.serializedIdentity()) }
+    if let identity = nilOnProtocolError("identity parse", { try SignalKeyPair(serializedIdentity: bytes) }) {
+        let again = nilOnProtocolError("identity round trip") {
+            try SignalKeyPair(serializedIdentity: identity.serializedIdentity())
+        }
         guard again == identity else { fatalError("identity key pair changes through serialization") }
     }
 }
@@ -147,22 +150,24 @@ private func checkStoredRecords(_ bytes: [UInt8]) {
 /// SwiftProtobuf must accept as the same state, and the state must encode as SwiftProtobuf encodes it.
 /// (The codec may refuse more: groups, and known fields with the wrong wire type.)
 private func checkStateCodec(_ bytes: [UInt8]) {
-    guard let state = typed("session state parse", { try SessionState(serialized: bytes) }) else { return }
-    let reference = typed("reference state parse") {
+    guard let state = nilOnProtocolError("session state parse", { try SessionState(serialized: bytes) }) else { return }
+    let reference = nilOnProtocolError("reference state parse") {
         try SessionState(structure: SignalProto.decode(bytes, "reference session state"))
     }
     guard reference == state else { fatalError("the session state codec and SwiftProtobuf disagree") }
-    let encoded = typed("reference state encode") { try SignalProto.encode(state.structure) }
+    let encoded = nilOnProtocolError("reference state encode") { try SignalProto.encode(state.structure) }
     guard encoded == state.serialized() else { fatalError("the session state codec encodes unlike SwiftProtobuf") }
 }
 
 /// A record must come back equal from its own serialization: the store relies on it after every message.
 func checkRoundTrip(_ record: SessionRecord) {
-    let again = typed("session record round trip") { try SessionRecord(serialized: record.serialized()) }
+    let again = nilOnProtocolError("session record round trip") { try SessionRecord(serialized: record.serialized()) }
     guard again == record else { fatalError("session record changes through serialization") }
 }
 
 func checkRoundTrip(_ record: SenderKeyRecord) {
-    let again = typed("sender key record round trip") { try SenderKeyRecord(serialized: record.serialized()) }
+    let again = nilOnProtocolError("sender key record round trip") {
+        try SenderKeyRecord(serialized: record.serialized())
+    }
     guard again == record else { fatalError("sender key record changes through serialization") }
 }

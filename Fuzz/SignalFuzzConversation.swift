@@ -100,7 +100,8 @@ struct PairwiseConversation {
         let text = plaintext(sent, length: length)
         sent += 1
         // Bob has no session to answer on only if the script breaks one, which it cannot: this must work.
-        guard let message = typed("encrypt", { try SessionCipher.encrypt(text, record: &records[party]) }) else {
+        guard let message = nilOnProtocolError("encrypt", { try SessionCipher.encrypt(text, record: &records[party]) })
+        else {
             fatalError("encrypting on an established session failed")
         }
         inboxes[1 - party].append(Sent(bytes: message.serialized, encType: message.encType, plaintext: text))
@@ -112,7 +113,9 @@ struct PairwiseConversation {
         var message = inboxes[party][index]
         let bytes = tampered ? tamper(message.bytes, &reader) : message.bytes
         let before = records[party]
-        let plaintext = typed("deliver \(message.encType)") { try receive(bytes, message.encType, party: party) }
+        let plaintext = nilOnProtocolError("deliver \(message.encType)") {
+            try receive(bytes, message.encType, party: party)
+        }
         if plaintext == nil, records[party] != before { fatalError("a failed delivery changed the record") }
         // A pkmsg's outer fields (registration id, prekey ids) are not authenticated, so a tampered
         // pkmsg may still decrypt; it must then yield the original plaintext.
@@ -170,7 +173,9 @@ struct GroupConversation {
         case 0:
             let text = plaintext(inbox.count, length: reader.argument())
             let nonce = SignalFuzzFixture.nonce(UInt8(truncatingIfNeeded: inbox.count))
-            guard let message = typed("group encrypt", { try GroupCipher.encrypt(text, record: &sender, signatureRandom: nonce) })
+            guard
+                let message = nilOnProtocolError(
+                    "group encrypt", { try GroupCipher.encrypt(text, record: &sender, signatureRandom: nonce) })
             else { fatalError("group encryption with our own sender key failed") }
             inbox.append(Sent(bytes: message.serialized, encType: "skmsg", plaintext: text))
         case 1, 2: deliver(&reader, tampered: step % 5 == 2)
@@ -190,7 +195,7 @@ struct GroupConversation {
         var message = inbox[index]
         let bytes = tampered ? tamper(message.bytes, &reader) : message.bytes
         let before = receiver
-        let plaintext = typed("deliver skmsg") {
+        let plaintext = nilOnProtocolError("deliver skmsg") {
             try GroupCipher.decrypt(try SenderKeyMessage(serialized: bytes), record: &receiver)
         }
         if plaintext == nil, receiver != before { fatalError("a failed group delivery changed the record") }

@@ -67,7 +67,8 @@ struct SignalFuzzFixture {
         distribution = try GroupCipher.distributionMessage(
             record: &aliceSenderKey, keyID: 0x1234, chainKey: [UInt8](repeating: 0x5A, count: 32),
             signingKey: fuzzKeyPair(8))
-        groupMessage = try GroupCipher.encrypt(Array("group".utf8), record: &aliceSenderKey, signatureRandom: Self.nonce(2))
+        groupMessage = try GroupCipher.encrypt(
+            Array("group".utf8), record: &aliceSenderKey, signatureRandom: Self.nonce(2))
         var bobSenderKey = SenderKeyRecord()
         GroupCipher.process(distribution, record: &bobSenderKey)
         self.aliceSenderKey = aliceSenderKey
@@ -118,9 +119,14 @@ struct SignalFuzzFixture {
         }
         seeds += [
             // Alice sends three, Bob gets them out of order and answers, both ratchet, a tampered delivery.
-            ("pairwise-exchange",
-             [0x80, 0x00, 5, 0x00, 20, 0x02, 1, 0x02, 0, 0x01, 3, 0x03, 0, 0x00, 40, 0x02, 2, 0x08, 0x04, 2, 10, 0x40,
-              0x01, 17, 0x01, 0, 0x03, 1, 0x03, 1, 0x06, 3, 0x00, 1, 0x02, 3, 0x08]),
+            (
+                "pairwise-exchange",
+                [
+                    0x80, 0x00, 5, 0x00, 20, 0x02, 1, 0x02, 0, 0x01, 3, 0x03, 0, 0x00, 40, 0x02, 2, 0x08, 0x04, 2, 10,
+                    0x40,
+                    0x01, 17, 0x01, 0, 0x03, 1, 0x03, 1, 0x06, 3, 0x00, 1, 0x02, 3, 0x08,
+                ]
+            ),
             // 2002 lost messages: the next one is past the future-message bound, the one before is not.
             ("pairwise-far-ahead", [0x80, 0x00, 1, 0x06, 250, 0x06, 250, 0x00, 2, 0x02, 1, 0x02, 0, 0x08]),
             ("group-exchange", [0xC0, 0, 5, 0, 30, 1, 1, 1, 0, 1, 0, 2, 1, 7, 1, 3, 10, 0, 0, 1, 2, 4]),

@@ -75,7 +75,8 @@ struct CryptoPrimitiveTests {
             var incremental = Crypto.IncrementalHMAC(.sha256, key: key)
             incremental.update(message)
             #expect(Crypto.hmacSHA256(key: key, message) == incremental.finalize(), "key of \(length) bytes")
-            #expect(Crypto.hmacSHA256(key: key[...], message[3...]) == Crypto.hmacSHA256(key: key, Array(message[3...])))
+            #expect(
+                Crypto.hmacSHA256(key: key[...], message[3...]) == Crypto.hmacSHA256(key: key, Array(message[3...])))
         }
     }
 

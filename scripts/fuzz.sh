@@ -1,42 +1,77 @@
 #!/usr/bin/env bash
-# Builds the binary-codec fuzzer (Fuzz/BinaryFuzz.swift) with libFuzzer and AddressSanitizer,
-# then runs it for a bounded time.
+# Builds the libFuzzer targets with AddressSanitizer and runs them for a bounded time:
+#   binary  the frame reader and node decoder (Fuzz/BinaryFuzz.swift)
+#   signal  the Signal messages, stored records and ciphers (Fuzz/SignalFuzz*.swift)
 #
-# Usage: scripts/fuzz.sh [seconds] [extra libFuzzer flags...]     (default: 30 seconds)
-# Crashes are written to .build/fuzz/ as crash-<sha1>; the corpus grows in .build/fuzz/corpus.
-# SwiftPM cannot build libFuzzer targets, hence plain swiftc: Reactor's Zlib.swift becomes its own
-# module (WAProtocol imports Reactor), and the WAProtocol binary sources plus the entry point one more.
+# Usage: scripts/fuzz.sh [seconds] [binary|signal|all] [extra libFuzzer flags...]
+#        (default: 30 seconds, all; with all, the seconds are split evenly between the targets)
+# Crashes are written to .build/fuzz/ as crash-<sha1>; the corpora grow in .build/fuzz/corpus (binary)
+# and .build/fuzz/corpus-signal.
+#
+# SwiftPM cannot build libFuzzer targets, hence plain swiftc, one module per piece the fuzzers need:
+# * Reactor: Zlib.swift for the binary fuzzer, the crypto wrappers of Reactor/System and ReactorError for
+#   the Signal one; nothing else of Reactor (the loop, sockets, TLS) is reachable from the parsers.
+# * SwiftProtobuf, for the generated Signal protobufs, from the checkout SwiftPM resolved. It is compiled
+#   here rather than linked from SwiftPM's build so that it carries the same coverage and ASan
+#   instrumentation: the protobuf decoder is the first thing every hostile input goes through. It is
+#   pinned and slow to build (minutes with ASan), so it is rebuilt only when its sources change.
+# * The fuzzer itself, compiled in one module with the WAProtocol sources it exercises (no `import
+#   WAProtocol`, which would drag in the rest of the module).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${1:-30}
 [ $# -gt 0 ] && shift
+target=all
+if [ $# -gt 0 ] && [[ $1 =~ ^(binary|signal|all)$ ]]; then target=$1; shift; fi
 swiftc=${SWIFTC:-swiftc}
 out=.build/fuzz
-mkdir -p "$out/corpus"
+mkdir -p "$out/corpus" "$out/corpus-signal"
 
-flags=(-package-name openwa -parse-as-library -swift-version 6 -O -g -sanitize=fuzzer,address
-  -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility
-  -I Sources/CShims/CZlib -I "$out")
+flags=(-parse-as-library -swift-version 6 -O -g -sanitize=fuzzer,address
+  -enable-upcoming-feature ExistentialAny -Xcc -D_GNU_SOURCE -I "$out")
+project_flags=("${flags[@]}" -package-name openwa -enable-upcoming-feature MemberImportVisibility)
+for shim in CLinux CZlib COpenSSL CSodium; do project_flags+=(-I "Sources/CShims/$shim"); done
+libraries=(-lz -lcrypto -lsodium)
 
-echo "fuzz: building Reactor (Zlib only)"
-"$swiftc" "${flags[@]}" -module-name Reactor -wmo -emit-module -emit-module-path "$out/Reactor.swiftmodule" \
-  -c Sources/Reactor/System/Zlib.swift -o "$out/Reactor.o"
+echo "fuzz: building Reactor (Zlib and the crypto wrappers)"
+"$swiftc" "${project_flags[@]}" -module-name Reactor -wmo -emit-module -emit-module-path "$out/Reactor.swiftmodule" \
+  -c Sources/Reactor/System/Zlib.swift Sources/Reactor/System/Crypto*.swift Sources/Reactor/System/SystemErrorText.swift \
+  Sources/Reactor/ReactorError.swift -o "$out/Reactor.o"
 
-echo "fuzz: building the fuzzer"
-# Only the error type and the binary codec: the rest of WAProtocol needs Reactor's crypto.
-mapfile -t sources < <(find Sources/Engines/WAProtocol/Binary -name '*.swift' | sort)
-sources+=(Sources/Engines/WAProtocol/ProtocolError.swift)
-"$swiftc" "${flags[@]}" -module-name BinaryFuzz "${sources[@]}" Fuzz/BinaryFuzz.swift "$out/Reactor.o" -lz \
-  -o "$out/binary-fuzz"
+build_binary() {
+  echo "fuzz: building the binary fuzzer"
+  mapfile -t sources < <(find Sources/Engines/WAProtocol/Binary -name '*.swift' | sort)
+  sources+=(Sources/Engines/WAProtocol/ProtocolError.swift)
+  "$swiftc" "${project_flags[@]}" -module-name BinaryFuzz "${sources[@]}" Fuzz/BinaryFuzz.swift "$out/Reactor.o" \
+    "${libraries[@]}" -o "$out/binary-fuzz"
+}
 
-# Seed the corpus with a few reference encodings (§7.3) and an intro + frame, once.
+build_signal() {
+  local protobuf=.build/checkouts/swift-protobuf/Sources/SwiftProtobuf
+  [ -d "$protobuf" ] || swift package resolve
+  if [ ! -f "$out/SwiftProtobuf.o" ] || [ -n "$(find "$protobuf" -newer "$out/SwiftProtobuf.o" -print -quit)" ]; then
+    echo "fuzz: building SwiftProtobuf (once; a few minutes)"
+    # Its own package name, as SwiftPM gives it: the library uses `package` declarations internally.
+    "$swiftc" "${flags[@]}" -package-name swift_protobuf -module-name SwiftProtobuf -wmo -emit-module \
+      -emit-module-path "$out/SwiftProtobuf.swiftmodule" -c "$protobuf"/*.swift -o "$out/SwiftProtobuf.o.partial"
+    mv "$out/SwiftProtobuf.o.partial" "$out/SwiftProtobuf.o"
+  fi
+  echo "fuzz: building the Signal fuzzer"
+  local protocol=Sources/Engines/WAProtocol
+  "$swiftc" "${project_flags[@]}" -module-name SignalFuzz "$protocol"/Signal/*.swift "$protocol"/ProtocolError*.swift \
+    "$protocol"/Proto/Generated/signal_*.pb.swift Fuzz/SignalFuzz*.swift "$out/Reactor.o" "$out/SwiftProtobuf.o" \
+    "${libraries[@]}" -o "$out/signal-fuzz"
+}
+
+# Seed the binary corpus with a few reference encodings (§7.3) and an intro + frame, once.
 seed() {
   local bytes="" i
   for ((i = 0; i < ${#2}; i += 2)); do bytes+="\\x${2:i:2}"; done
   printf "$bytes" > "$out/corpus/seed-$1"
 }
-if [ -z "$(ls -A "$out/corpus")" ]; then
+seed_binary() {
+  [ -z "$(ls -A "$out/corpus")" ] || return 0
   seed keepalive 00f80a1908ff831b2a4f11fa000304291657f801f80156
   seed success 00f80d4c1aff0517000000005cee044becdf3dfc036672633cff05169000000076f70107ff88123456789012345f
   seed pair-device 00f80a1906fa0003045a08eee216fc026d64f801f802edeef802f802ed50fc06324041414141f802ed50fc06324042424242
@@ -44,8 +79,43 @@ if [ -z "$(ls -A "$out/corpus")" ]; then
   seed interop 00f8031911f5ff0310000100020007fc07696e7465726f70
   seed intro 035741060300000400f80156
   seed text '3c697120746f3d732e77686174736170702e6e65743e3c70696e672f3e3c2f69713e'
-fi
+}
 
-echo "fuzz: running for ${seconds}s"
-cd "$out"
-./binary-fuzz -max_total_time="$seconds" -print_final_stats=1 "$@" corpus
+# libFuzzer's -max_total_time does not count its first pass over the corpus, which grows from run to run
+# (and Signal inputs near the skipped-key bound take a while), so a run is also stopped from outside a
+# few seconds after its time; stopping there is not a failure.
+bounded() {
+  local seconds=$1 status=0
+  shift
+  timeout --signal=INT --kill-after=10 $((seconds + 5)) "$@" || status=$?
+  if [ $status -eq 124 ]; then echo "fuzz: stopped at the time limit"; return 0; fi
+  return $status
+}
+
+run_binary() {
+  echo "fuzz: running the binary fuzzer for ${1}s"
+  (cd "$out" && bounded "$1" ./binary-fuzz -max_total_time="$1" -print_final_stats=1 "${@:2}" corpus)
+}
+
+run_signal() {
+  echo "fuzz: running the Signal fuzzer for ${1}s"
+  # The fuzzer writes its own seeds (valid messages, records and scripts from its fixed sessions) into
+  # an empty corpus. No input of a few KiB has any business allocating 64 MiB at once.
+  local seeds=()
+  [ -n "$(ls -A "$out/corpus-signal")" ] || seeds=(env SIGNAL_FUZZ_SEEDS=corpus-signal)
+  (cd "$out" && bounded "$1" "${seeds[@]}" ./signal-fuzz -max_total_time="$1" -malloc_limit_mb=64 \
+    -print_final_stats=1 "${@:2}" corpus-signal)
+}
+
+case $target in
+  binary) build_binary; seed_binary; run_binary "$seconds" "$@" ;;
+  signal) build_signal; run_signal "$seconds" "$@" ;;
+  all)
+    build_binary
+    build_signal
+    seed_binary
+    half=$(((seconds + 1) / 2))
+    run_binary "$half" "$@"
+    run_signal "$half" "$@"
+    ;;
+esac

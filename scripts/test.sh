@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (`make test`): installs what the tests need, checks the module rules,
-# builds, runs a short fuzz of the binary codec, starts the throw-away test services
-# (PostgreSQL, Redis, an S3 server), runs every test suite, and stops the services again whatever happens.
+# builds, runs a short fuzz of the binary codec and the Signal layer, starts the throw-away test
+# services (PostgreSQL, Redis, an S3 server), runs every test suite, and stops the services again
+# whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,8 +10,8 @@ cd "$(dirname "$0")/.."
 ./scripts/check-imports.sh
 swift build --build-tests
 
-# A short bounded fuzz run (longer runs: scripts/fuzz.sh 600). Before the suites, so the test
-# runner's summary is the last thing printed.
+# A short bounded fuzz run, split between the two fuzzers (longer runs: scripts/fuzz.sh 600 signal).
+# Before the suites, so the test runner's summary is the last thing printed.
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 
 trap './scripts/services.sh stop' EXIT

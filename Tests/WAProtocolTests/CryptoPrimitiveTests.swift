@@ -62,6 +62,22 @@ struct CryptoPrimitiveTests {
         long.update(longMessage)
         #expect(
             CryptoVectors.hex(long.finalize()) == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
+        #expect(
+            CryptoVectors.hex(Crypto.hmacSHA256(key: longKey, longMessage))
+                == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
+    }
+
+    @Test func oneShotHMACAgreesWithIncrementalAcrossKeyLengths() {
+        // Around the 64-byte block, where the key is padded, used as it is, or hashed first.
+        let message = (0..<100).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        for length in [0, 1, 31, 32, 63, 64, 65, 128, 200] {
+            let key = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
+            var incremental = Crypto.IncrementalHMAC(.sha256, key: key)
+            incremental.update(message)
+            #expect(Crypto.hmacSHA256(key: key, message) == incremental.finalize(), "key of \(length) bytes")
+            #expect(
+                Crypto.hmacSHA256(key: key[...], message[3...]) == Crypto.hmacSHA256(key: key, Array(message[3...])))
+        }
     }
 
     @Test func hkdfMatchesRFC5869() {

@@ -104,6 +104,32 @@ struct SignalMalformedTests {
         }
     }
 
+    @Test func everyTruncationOfAStoredRecordParsesOrThrowsATypedError() throws {
+        let alice = try SignalKeyPair.generate()
+        let bob = try SignalKeyPair.generate()
+        let signed = try SignedPreKeyRecord.generate(id: 1, identity: bob)
+        let bundle = PreKeyBundle(
+            registrationID: 1, deviceID: 1, preKeyID: nil, preKey: nil, signedPreKeyID: 1,
+            signedPreKey: signed.keyPair.publicKey, signedPreKeySignature: signed.signature, identityKey: bob.publicKey)
+        let state = try SessionBuilder.initiate(with: bundle, local: .init(identityKeyPair: alice, registrationID: 2))
+        var record = SessionRecord(current: state)
+        record.promote(state)
+        var senderKeys = SenderKeyRecord()
+        _ = try GroupCipher.distributionMessage(record: &senderKeys)
+        let samples: [(String, [UInt8], ([UInt8]) throws -> Void)] = [
+            ("session record", try record.serialized(), { _ = try SessionRecord(serialized: $0) }),
+            ("session state", state.serialized(), { _ = try SessionState(serialized: $0) }),
+            ("sender key record", try senderKeys.serialized(), { _ = try SenderKeyRecord(serialized: $0) }),
+        ]
+        for (what, bytes, parse) in samples {
+            for length in 0...bytes.count {
+                do { try parse(Array(bytes.prefix(length))) } catch {
+                    #expect(error is ProtocolError, "\(what) cut to \(length): \(error)")
+                }
+            }
+        }
+    }
+
     @Test func corruptStoredRecordsThrow() {
         #expect(throwsSignal(.malformedMessage) { _ = try SessionRecord(serialized: [0x0A, 0x05, 0x01]) })
         #expect(throwsSignal(.malformedMessage) { _ = try SenderKeyRecord(serialized: [0x0A, 0x02, 0x12, 0x00]) })

@@ -239,7 +239,7 @@ struct SignalSessionTests {
         #expect(try await bob.signal.decrypt(encType: "pkmsg", message.serialized, from: alice.address) == [5])
         #expect(await bob.store.identity(for: alice.address) == reinstalled.identity.publicKey)
         let record = try #require(try await bob.store.loadSession(for: alice.address))
-        #expect(record.previous.isEmpty)
+        #expect(record.archivedCount == 0)
         #expect(record.current?.remoteRegistrationID == 999)
     }
 

@@ -5,9 +5,7 @@ extension Crypto {
     ///
     /// An empty salt is the RFC's default: HMAC pads its key with zeros, so it equals 32 zero bytes.
     package static func hkdfExtractSHA256(salt: some Collection<UInt8>, ikm: some Collection<UInt8>) -> [UInt8] {
-        var mac = IncrementalHMAC(.sha256, key: salt)
-        mac.update(ikm)
-        return mac.finalize()
+        HMACSHA256Context(key: salt).authenticate(ikm)
     }
 
     /// HKDF-Expand (RFC 5869 §2.3) with SHA-256: `count` bytes of output keying material from `prk`.
@@ -18,14 +16,14 @@ extension Crypto {
         -> [UInt8]
     {
         precondition(count >= 0 && count <= 255 * 32, "HKDF-SHA256 output is limited to 8160 bytes")
-        let keyed = IncrementalHMAC(.sha256, key: prk)
+        let mac = HMACSHA256Context(key: prk)
         let infoBytes = Array(info)
         var output: [UInt8] = []
         output.reserveCapacity(count + 32)
         var previous: [UInt8] = []
         var counter: UInt8 = 1
         while output.count < count {
-            var mac = keyed
+            mac.begin()
             mac.update(previous)
             mac.update(infoBytes)
             mac.update(CollectionOfOne(counter))

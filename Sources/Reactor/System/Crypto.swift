@@ -29,20 +29,7 @@ package enum Crypto {
 
     /// HMAC-SHA256 of `data` under `key`.
     package static func hmacSHA256(key: some Collection<UInt8>, _ data: some Collection<UInt8>) -> [UInt8] {
-        var digest = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 32
-        let keyBytes = Array(key)
-        let input = Array(data)
-        keyBytes.withUnsafeBufferPointer { keyPointer in
-            input.withUnsafeBufferPointer { inputPointer in
-                digest.withUnsafeMutableBufferPointer { out in
-                    _ = HMAC(
-                        EVP_sha256(), keyPointer.baseAddress, Int32(keyPointer.count), inputPointer.baseAddress,
-                        inputPointer.count, out.baseAddress, &length)
-                }
-            }
-        }
-        return digest
+        HMACSHA256Context(key: key).authenticate(data)
     }
 
     /// `count` bytes from OpenSSL's CSPRNG.

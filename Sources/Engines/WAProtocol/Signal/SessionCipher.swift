@@ -76,13 +76,12 @@ package enum SessionCipher {
         } catch let error as ProtocolError where error.signalFailure == .duplicateMessage {
             throw error
         } catch {
-            for (index, archived) in record.previous.enumerated() {
-                var candidate = archived
-                guard let plaintext = try? decrypt(message, state: &candidate, newRatchetKey: newRatchetKey) else {
-                    continue
-                }
-                record.previous.remove(at: index)
-                record.promote(candidate)
+            for index in 0..<record.archivedCount {
+                // An archived state that no longer decodes cannot decrypt anything; it is left in place.
+                guard var candidate = try? record.archivedState(at: index),
+                    let plaintext = try? decrypt(message, state: &candidate, newRatchetKey: newRatchetKey)
+                else { continue }
+                record.promoteArchived(at: index, as: candidate)
                 return plaintext
             }
             throw error

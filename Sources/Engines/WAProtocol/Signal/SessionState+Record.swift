@@ -1,7 +1,9 @@
 import Foundation
 
-// MARK: - Conversion to and from the stored protobuf form
+// MARK: - Conversion to and from the generated protobuf type
 
+/// The state as SwiftProtobuf's `Wasignal_SessionStructure`. Records are read and written by the codec in
+/// SessionState+Codec.swift; these conversions are the reference it is checked against (tests, fuzzer).
 extension SessionState {
     init(structure proto: Wasignal_SessionStructure) throws {
         self.init(
@@ -13,7 +15,8 @@ extension SessionState {
         if proto.hasSenderChain {
             let chain = proto.senderChain
             sendingChain = SendingChain(
-                ratchetKeyPair: try SignalKeyPair(privateKey: Array(chain.senderRatchetKeyPrivate)),
+                ratchetKeyPair: try SignalKeyPair(
+                    privateKey: Array(chain.senderRatchetKeyPrivate), storedPublicKey: Array(chain.senderRatchetKey)),
                 chainKey: ChainKey(key: Array(chain.chainKey.key), index: chain.chainKey.index))
         }
         receivingChains = try proto.receiverChains.map { chain in
@@ -82,10 +85,5 @@ extension SessionState {
         proto.index = chainKey.index
         proto.key = Data(chainKey.key)
         return proto
-    }
-
-    private static func rawKey(_ data: Data, _ what: String) throws -> [UInt8] {
-        guard data.count == 32 else { throw ProtocolError.signalMalformed("stored \(what) is not 32 bytes") }
-        return Array(data)
     }
 }

@@ -16,6 +16,17 @@ package struct SignalKeyPair: Sendable, Hashable {
         self.publicKey = try SignalCrypto.publicKey(privateKey: clamped)
     }
 
+    /// Rebuilds a pair from our own session storage, which keeps both halves. A 32-byte stored public key
+    /// is taken as it is: recomputing it is an X25519 base-point multiplication, which costs more than
+    /// everything else in loading, using and storing a session record, and a record is loaded for every
+    /// message. Any other length (absent, or another library's 33-byte form) is recomputed.
+    init(privateKey: [UInt8], storedPublicKey: [UInt8]) throws {
+        guard privateKey.count == 32 else { throw ProtocolError.signalInvalidKey("private key must be 32 bytes") }
+        let clamped = SignalCrypto.clamp(privateKey)
+        self.privateKey = clamped
+        self.publicKey = storedPublicKey.count == 32 ? storedPublicKey : try SignalCrypto.publicKey(privateKey: clamped)
+    }
+
     /// A fresh pair from the CSPRNG.
     package static func generate() throws -> SignalKeyPair {
         try SignalKeyPair(privateKey: SignalCrypto.randomBytes(32))

@@ -4,7 +4,7 @@ import SwiftProtobuf
 /// Protobuf encode/decode for Signal messages and records, with every failure mapped to `ProtocolError`.
 enum SignalProto {
     static func encode(_ message: some SwiftProtobuf.Message) throws -> [UInt8] {
-        do { return Array(try message.serializedBytes() as Data) } catch {
+        do { return try message.serializedBytes() as [UInt8] } catch {
             throw ProtocolError.signalMalformed("cannot serialize \(type(of: message)): \(error)")
         }
     }

@@ -61,13 +61,15 @@ final class Gateway: Sendable {
                 workers: workers, sessions: sessions,
                 statsCacheMilliseconds: configuration.observability.statsCacheMilliseconds)
             observability.registerWebhookMetrics(webhooks)
+            let realtimeBus = await RealtimeFanOut.bus(
+                local: bus, pubsub: observability.redis.map { RedisPubSub(client: $0, logger: logger) }, logger: logger)
             do {
                 bootstrap = try await keys.bootstrapIfEmpty(
                     masterKey: configuration.apiMasterKey, allowDevKey: configuration.allowDevApiKey)
                 try await handle.submit { reactor in
                     try Self.serve(
                         reactor: reactor, configuration: configuration, databases: databases, keys: keys,
-                        sessions: sessions, webhooks: webhooks, bus: bus, observability: observability,
+                        sessions: sessions, webhooks: webhooks, bus: realtimeBus, observability: observability,
                         boundPort: boundPort, logger: logger)
                 }
                 // Before sessions start: their first events already go to the outbox.

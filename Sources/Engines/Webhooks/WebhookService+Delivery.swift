@@ -11,7 +11,9 @@ extension WebhookService {
         if lanes[key] != nil {
             lanes[key]!.append(entry)
         } else {
-            lanes[key] = [entry]
+            var lane = DeliveryLane()
+            lane.append(entry)
+            lanes[key] = lane
             Task { await self.runLane(key) }
         }
     }
@@ -104,11 +106,15 @@ extension WebhookService {
         let request = HTTPClientRequest(
             method: "POST", host: hook.target.host, port: hook.target.port, target: hook.target.target, headers: headers,
             body: bytes, isSecure: hook.target.isSecure)
-        do {
-            let response = try await http.execute(request, timeoutMilliseconds: settings.timeoutMilliseconds)
-            return AttemptOutcome(delivered: (200..<300).contains(response.status), statusCode: response.status)
-        } catch {
-            return AttemptOutcome(delivered: false, error: "\(error)")
+        let client = http
+        let timeout = settings.timeoutMilliseconds
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPClientResponse, ReactorError>, Never>) in
+            // This actor's executor is the reactor, so this runs on the reactor thread.
+            client.value.execute(request, timeoutMilliseconds: timeout) { continuation.resume(returning: $0) }
+        }
+        switch result {
+        case .success(let response): return AttemptOutcome(delivered: (200..<300).contains(response.status), statusCode: response.status)
+        case .failure(let error): return AttemptOutcome(delivered: false, error: "\(error)")
         }
     }
 

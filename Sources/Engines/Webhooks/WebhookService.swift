@@ -47,14 +47,16 @@ package actor WebhookService {
     let settings: WebhookSettings
     let logger: Logger
     let now: @Sendable () -> Date
-    let http: SharedHTTPClient
+    /// Our HTTP client, confined to the reactor thread; this actor runs there, so it calls the
+    /// client directly and a response resumes the delivery without leaving the thread.
+    let http: ReactorBound<HTTPClient>
     let workers: WorkerPool
 
     /// Webhooks by id, and the ids of each session's webhooks.
     var webhooks: [String: LiveWebhook] = [:]
     var lastSeq: Int64 = 0
     /// Delivery lanes (webhook + order key) with their queued rows; a lane runs one row at a time.
-    var lanes: [String: [(row: OutboxRow, since: ContinuousClock.Instant)]] = [:]
+    var lanes: [String: DeliveryLane] = [:]
     /// Told the commit-to-delivery time of each delivered row (metrics, benchmarks).
     var deliveryObserver: (@Sendable (Duration) -> Void)?
     /// Delivered row ids not yet marked in the outbox, and the webhooks they touched.
@@ -87,7 +89,9 @@ package actor WebhookService {
         configuration.connectTimeoutMilliseconds = settings.timeoutMilliseconds
         configuration.maxResponseBytes = 1 << 20
         let clientConfiguration = configuration
-        http = try await handle.submit { reactor in SharedHTTPClient(reactor: reactor, configuration: clientConfiguration) }
+        http = try await handle.submit { reactor in
+            ReactorBound(handle: reactor.handle, HTTPClient(reactor: reactor, configuration: clientConfiguration))
+        }
     }
 
     /// Loads the webhooks and the pending outbox (a crash's leftovers go out first), then
@@ -98,7 +102,7 @@ package actor WebhookService {
         var recovered = 0
         while true {
             let page = try await outbox.pending(limit: 5_000)
-            let fresh = page.filter { row in !(lanes[Self.laneKey(row)]?.contains { $0.row.id == row.id } ?? false) }
+            let fresh = page.filter { row in !(lanes[Self.laneKey(row)]?.contains(id: row.id) ?? false) }
             for row in fresh { enqueue(row) }
             recovered += fresh.count
             if fresh.count < 5_000 { break }
@@ -115,7 +119,7 @@ package actor WebhookService {
 
     /// Stops delivering: the HTTP client closes; pending rows stay in the outbox for next time.
     package func shutdown() {
-        http.close()
+        http.value.close()
         lanes.removeAll()
     }
 
@@ -213,4 +217,27 @@ package actor WebhookService {
     }
 
     static func laneKey(_ row: OutboxRow) -> String { row.webhookId + "|" + row.orderKey }
+}
+
+/// One lane's queue: rows in order, taken from the front by index (no shifting of the rest).
+struct DeliveryLane {
+    private var entries: [(row: OutboxRow, since: ContinuousClock.Instant)] = []
+    private var head = 0
+
+    var first: (row: OutboxRow, since: ContinuousClock.Instant)? { head < entries.count ? entries[head] : nil }
+    var isEmpty: Bool { head >= entries.count }
+    var count: Int { entries.count - head }
+
+    mutating func append(_ entry: (row: OutboxRow, since: ContinuousClock.Instant)) { entries.append(entry) }
+
+    mutating func removeFirst() {
+        head += 1
+        // Compact now and then so a long-lived lane does not keep what it delivered.
+        if head > 1_024, head * 2 > entries.count {
+            entries.removeFirst(head)
+            head = 0
+        }
+    }
+
+    func contains(id: String) -> Bool { entries[head...].contains { $0.row.id == id } }
 }

@@ -29,32 +29,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_for() { for _ in $(seq 1 100); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "not up: $1" >&2; exit 1; }
 
 nginx_port=$(free_port)
-mkdir -p "$work/nginx"
-cat >"$work/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/body;
-  proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fastcgi;
-  uwsgi_temp_path $work/nginx/uwsgi;
-  scgi_temp_path $work/nginx/scgi;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    location / {
-      default_type application/json;
-      return 200 '{"status":"ok","timestamp":"2026-11-29T12:00:00.000Z"}';
-    }
-  }
-}
-CONF
-nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
-pids+=($!)
+# shellcheck source=perf/nginx-anchor.sh
+. perf/nginx-anchor.sh
+start_nginx "$work" "$nginx_port" "default_type application/json; return 200 '{\"status\":\"ok\",\"timestamp\":\"2026-11-29T12:00:00.000Z\"}';"
+pids+=("$NGINX_PID")
 
 openwa_port=$(free_port)
 DATA_DIR="$work/data" PORT="$openwa_port" LOG_LEVEL=error API_MASTER_KEY="$key" NODE_ENV=development \

@@ -33,26 +33,10 @@ swift build -c release --product webhook-bench >/dev/null
 eval "$(./scripts/services.sh start)"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-mkdir -p "$work/nginx"
-cat >"$work/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/body;
-  proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fastcgi;
-  uwsgi_temp_path $work/nginx/uwsgi;
-  scgi_temp_path $work/nginx/scgi;
-  keepalive_requests 1000000;
-  server { listen 127.0.0.1:$port; location / { return 200 'ok'; } }
-}
-CONF
-nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
-pids+=($!)
+# shellcheck source=perf/nginx-anchor.sh
+. perf/nginx-anchor.sh
+start_nginx "$work" "$port" "return 200 'ok';"
+pids+=("$NGINX_PID")
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/" >/dev/null 2>&1 && break; sleep 0.1; done
 
 # The anchor: POSTs of a delivery-sized body over 16 keep-alive connections (our per-destination cap).

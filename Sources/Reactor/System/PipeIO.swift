@@ -4,19 +4,10 @@ internal import CLinux
 /// refuses (ENOTSOCK), so pipes get their own wrapper; a write to a pipe whose reader is gone
 /// fails with EPIPE because the process ignores SIGPIPE (`SignalFD.ignoreBrokenPipe`).
 package enum PipeIO {
-    /// Reads into `buffer`; `.processed(0)` is end of file (every writer closed).
-    @inline(never)
+    /// Reads into `buffer`; `.processed(0)` is end of file (every writer closed). read(2) is the
+    /// same call on a pipe as on a socket.
     package static func read(_ fd: CInt, into buffer: UnsafeMutableRawBufferPointer) throws(ReactorError) -> IOResult<Int> {
-        while true {
-            let count = CLinux.read(fd, buffer.baseAddress, buffer.count)
-            if count >= 0 { return .processed(count) }
-            let error = CLinux_errno()
-            switch error {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: return .wouldBlock
-            default: throw .syscall("read", errno: error)
-            }
-        }
+        try Socket.read(fd, into: buffer)
     }
 
     @inline(never)

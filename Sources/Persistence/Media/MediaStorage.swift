@@ -128,11 +128,20 @@ package final class LocalMediaStorage: MediaStorage {
             }
             return FileHandleBox(handle)
         }
+        // The size is read up front: Foundation can hand back an empty read before the end (a
+        // signal such as SIGCHLD interrupting read(2)), which must not be taken for end of file.
+        let size = (try? await lane.run { try handle.handle.seekToEnd() }).map(Int.init) ?? Int.max
+        _ = try? await lane.run { try handle.handle.seek(toOffset: 0) }
         var total = 0
+        var emptyReads = 0
         do {
-            while true {
+            while total < size {
                 let chunk = try await lane.run { try handle.handle.read(upToCount: Self.chunkSize) ?? Data() }
-                if chunk.isEmpty { break }
+                if chunk.isEmpty {
+                    emptyReads += 1
+                    if size == Int.max || emptyReads > 3 { break }
+                    continue
+                }
                 total += chunk.count
                 try await sink([UInt8](chunk))
             }

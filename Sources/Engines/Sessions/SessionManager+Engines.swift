@@ -97,6 +97,14 @@ extension SessionManager {
         return try await engine.sendText(chatID: chatID, text: text)
     }
 
+    /// Sends any content through the session's engine (501 when the engine cannot).
+    package func send(id: String, _ message: OutgoingMessage) async throws -> SentMessage {
+        let session = try await get(id: id)
+        guard let engine = live[id]?.engine else { throw EngineError.invalid("Session is not started") }
+        guard session.status == .ready else { throw EngineError.invalid("Session is not ready") }
+        return try await engine.send(message)
+    }
+
     /// At boot: sessions left in active states are reset; with `autoStart`, authenticated
     /// sessions not deliberately stopped are started again, `concurrency` at a time.
     package func restoreAtBoot(autoStart: Bool, concurrency: Int) async {

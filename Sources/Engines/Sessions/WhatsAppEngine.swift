@@ -101,12 +101,22 @@ package protocol WhatsAppEngine: Sendable {
     func health() async -> EngineHealth
     /// Sends a text message to `chatID` (`<number>@c.us`, `<id>@g.us`).
     func sendText(chatID: String, text: String) async throws -> SentMessage
+    /// Sends any content (text, media, location, contact card, reaction) to `message.chatID`.
+    func send(_ message: OutgoingMessage) async throws -> SentMessage
 }
 
 extension WhatsAppEngine {
     /// Engines without message sending answer 501.
     package func sendText(chatID: String, text: String) async throws -> SentMessage {
         throw EngineError.notSupported("Sending messages is not supported by this engine")
+    }
+
+    /// Plain text goes through `sendText`; every other content answers 501 until the engine has it.
+    package func send(_ message: OutgoingMessage) async throws -> SentMessage {
+        if case .text(let text) = message.content, message.quotedMessageID == nil, message.mentions.isEmpty {
+            return try await sendText(chatID: message.chatID, text: text)
+        }
+        throw EngineError.notSupported("This engine cannot send this kind of message yet")
     }
 }
 

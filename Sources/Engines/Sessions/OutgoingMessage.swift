@@ -1,0 +1,51 @@
+import Foundation
+
+/// What a send route asks an engine to deliver (OpenWA's send DTOs, already validated).
+package struct OutgoingMessage: Sendable, Equatable {
+    /// `<number>@c.us`, `<id>@g.us` or `<lid>@lid`.
+    package var chatID: String
+    package var content: OutgoingContent
+    /// The message this one replies to (`quotedMessageId`), in the same chat.
+    package var quotedMessageID: String?
+    /// Mentioned contacts (`<number>@c.us`), each also written as `@<number>` in the text.
+    package var mentions: [String]
+
+    package init(chatID: String, content: OutgoingContent, quotedMessageID: String? = nil, mentions: [String] = []) {
+        self.chatID = chatID
+        self.content = content
+        self.quotedMessageID = quotedMessageID
+        self.mentions = mentions
+    }
+}
+
+/// The kinds of content the send routes produce.
+package enum OutgoingContent: Sendable, Equatable {
+    case text(String)
+    case media(OutgoingMedia)
+    case location(latitude: Double, longitude: Double, description: String?, address: String?)
+    /// A single contact card (a vCard is built from these).
+    case contact(name: String, number: String)
+    /// A reaction to `messageID` in the chat; an empty emoji removes ours.
+    case reaction(messageID: String, emoji: String)
+}
+
+/// A media attachment with its bytes already fetched (URL, base64 or multipart) and size-checked.
+package struct OutgoingMedia: Sendable, Equatable {
+    package enum Kind: String, Sendable, Equatable {
+        case image, video, audio, voice, document, sticker
+    }
+
+    package var kind: Kind
+    package var bytes: [UInt8]
+    package var mimetype: String
+    package var filename: String?
+    package var caption: String?
+
+    package init(kind: Kind, bytes: [UInt8], mimetype: String, filename: String? = nil, caption: String? = nil) {
+        self.kind = kind
+        self.bytes = bytes
+        self.mimetype = mimetype
+        self.filename = filename
+        self.caption = caption
+    }
+}

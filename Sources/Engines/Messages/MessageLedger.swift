@@ -24,7 +24,7 @@ package final class MessageLedger: MessageSink {
     }
 
     package func sent(sessionID: String, message: EngineMessage) async throws {
-        try await record(sessionID: sessionID, message: message, status: "sent")
+        try await record(sessionID: sessionID, message: message, status: "pending")
     }
 
     package func acknowledged(sessionID: String, chatID: String?, messageIDs: [String], ack: Int) async throws {
@@ -36,6 +36,7 @@ package final class MessageLedger: MessageSink {
                 "chatId": chatID.map(JSONValue.string) ?? .null,
             ]
             bus.publish(GatewayEvent(name: "message.ack", sessionID: sessionID, data: data))
+            if status == "failed" { bus.publish(GatewayEvent(name: "message.failed", sessionID: sessionID, data: data)) }
         }
     }
 

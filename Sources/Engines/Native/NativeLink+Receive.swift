@@ -162,13 +162,28 @@ extension NativeLink {
         default: return
         }
         let ids = [id] + (node.child("list")?.children("item").compactMap { $0.attributes.string("id") } ?? [])
+        enqueueStatusUpdate(chat: Self.neutral(from.bare), ids: ids, ack: ack)
+    }
+
+    /// Status changes go to the sink one at a time, in the order they came off the wire, so a
+    /// server ack and the receipt right behind it are published in that order.
+    func enqueueStatusUpdate(chat: String?, ids: [String], ack: Int) {
+        statusUpdates.append((chat, ids, ack))
+        runNextStatusUpdate()
+    }
+
+    private func runNextStatusUpdate() {
+        guard !statusUpdateRunning, !statusUpdates.isEmpty else { return }
+        statusUpdateRunning = true
+        let (chat, ids, ack) = statusUpdates.removeFirst()
         let sink = messages
         let sessionID = sessionID
-        let chat = Self.neutral(from.bare)
         runAsync({ try await sink.acknowledged(sessionID: sessionID, chatID: chat, messageIDs: ids, ack: ack) }) { link, result in
             if case .failure(let error) = result {
-                link.logger.error("receipt not applied", metadata: ["message.id": "\(id)", "error": "\(error)"])
+                link.logger.error("message status not applied", metadata: ["message.ids": "\(ids)", "error": "\(error)"])
             }
+            link.statusUpdateRunning = false
+            link.runNextStatusUpdate()
         }
     }
 

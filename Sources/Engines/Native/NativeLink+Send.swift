@@ -62,6 +62,8 @@ extension NativeLink {
             let entry = pendingAcks.removeValue(forKey: id)
         else { return }
         reactor.cancel(entry.timer)
+        let chat = node.attributes.jid("from").map { Self.neutral($0.bare) }
+        enqueueStatusUpdate(chat: chat, ids: [id], ack: node.attributes.string("error") == nil ? 1 : -1)
         entry.callback(.success(node))
     }
 }
@@ -104,16 +106,22 @@ struct SendJob: Sendable {
             children.append(BinaryNode("device-identity", bytes: identity))
         }
         let stanza = BinaryNode("message", ["id": .string(id), "to": .jid(recipient), "type": "text"], children: children)
-        let ack = try await link.sendMessageStanza(stanza, id: id)
+        let ownChat = NativeLink.neutral(JID(user: me.user, server: me.server))
+        let stored = EngineMessage(
+            id: id, chatID: NativeLink.neutral(recipient), from: ownChat, to: NativeLink.neutral(recipient), body: text,
+            type: "text", timestamp: Int(Date().timeIntervalSince1970), fromMe: true)
+        try await sink.sent(sessionID: sessionID, message: stored)
+        let ack: BinaryNode
+        do {
+            ack = try await link.sendMessageStanza(stanza, id: id)
+        } catch {
+            try? await sink.acknowledged(sessionID: sessionID, chatID: stored.chatID, messageIDs: [id], ack: -1)
+            throw error
+        }
         if let error = ack.attributes.string("error") {
             throw EngineError.unavailable("WhatsApp refused the message (error \(error))")
         }
-        let timestamp = ack.attributes.string("t").flatMap(Int.init) ?? Int(Date().timeIntervalSince1970)
-        let ownChat = NativeLink.neutral(JID(user: me.user, server: me.server))
-        let sent = EngineMessage(
-            id: id, chatID: NativeLink.neutral(recipient), from: ownChat, to: NativeLink.neutral(recipient), body: text,
-            type: "text", timestamp: timestamp, fromMe: true)
-        try await sink.sent(sessionID: sessionID, message: sent)
+        let timestamp = ack.attributes.string("t").flatMap(Int.init) ?? stored.timestamp
         return SentMessage(messageID: id, timestamp: timestamp)
     }
 }

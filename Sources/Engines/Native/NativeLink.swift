@@ -59,6 +59,9 @@ final class NativeLink: WebSocketDelegate {
     /// Signal jobs waiting for the one running (`enqueueSignalJob`).
     var signalJobs: [(NativeLink, @escaping () -> Void) -> Void] = []
     var signalJobRunning = false
+    /// Message status changes waiting for the one being stored (`enqueueStatusUpdate`).
+    var statusUpdates: [(chat: String?, ids: [String], ack: Int)] = []
+    var statusUpdateRunning = false
     /// Device lists by user (`user@server`), with when they were fetched.
     var deviceCache: [String: (devices: [JID], fetched: ReactorInstant)] = [:]
 

@@ -6,9 +6,10 @@ package protocol MessageSink: Sendable {
     @discardableResult
     func ingest(sessionID: String, message: EngineMessage) async throws -> Bool
 
-    /// Stores a message this gateway sent, with its `message.sent` event, once the server took it.
+    /// Stores a message this gateway is about to send (status `pending`), with its `message.sent`
+    /// event, before it goes on the wire: a receipt can then never arrive for an unknown row.
     func sent(sessionID: String, message: EngineMessage) async throws
 
-    /// Receipts moved sent messages forward (WhatsApp's ack: 2 device, 3 read, 4 played).
+    /// Sent messages moved forward (WhatsApp's ack: -1 failed, 1 server, 2 device, 3 read, 4 played).
     func acknowledged(sessionID: String, chatID: String?, messageIDs: [String], ack: Int) async throws
 }

@@ -90,6 +90,38 @@ import TestSupport
         await world.stop()
     }
 
+    @Test(arguments: DataBackend.available)
+    func revokesAndEditsChangeTheStoredRowAndAreDelivered(_ backend: DataBackend) async throws {
+        let (world, id, receiver) = try await linked(backend)
+        let hook = try await world.gateway.request(
+            "POST", "/api/sessions/\(id)/webhooks",
+            body: #"{"url":"\#(receiver.url)","events":["message.revoked","message.edited","message.reaction"]}"#)
+        #expect(hook.status == 201, "\(hook.text)")
+        let edited = try await world.simulator.sendMessage(from: Self.bob, to: Self.alice, text: "typo")
+        let revoked = try await world.simulator.sendMessage(from: Self.bob, to: Self.alice, text: "oops")
+        for body in [
+            #"{"to":"\#(Self.alice)","kind":"edit","targetId":"\#(edited.id)","text":"fixed"}"#,
+            #"{"to":"\#(Self.alice)","kind":"revoke","targetId":"\#(revoked.id)"}"#,
+            #"{"to":"\#(Self.alice)","kind":"reaction","targetId":"\#(edited.id)","emoji":"👍"}"#,
+        ] {
+            _ = try await world.simulator.sendMessage(from: Self.bob, json: Array(body.utf8))
+        }
+        let events = try await receiver.wait("edit, revoke and reaction") { deliveries in
+            Set(deliveries.map(\.event)).isSuperset(of: ["message.edited", "message.revoked", "message.reaction"])
+        }
+        #expect(events.first { $0.event == "message.edited" }?.data["body"] as? String == "fixed")
+        #expect(events.first { $0.event == "message.revoked" }?.data["revokedId"] as? String == revoked.id)
+        #expect(events.first { $0.event == "message.reaction" }?.data["reaction"] as? String == "👍")
+        let rows = try await messages(world, id).list
+        #expect(rows.first { $0["waMessageId"] as? String == edited.id }?["body"] as? String == "fixed")
+        let gone = try #require(rows.first { $0["waMessageId"] as? String == revoked.id })
+        #expect(gone["type"] as? String == "revoked")
+        #expect(gone["body"] is NSNull)
+        #expect(rows.count == 2, "changes are not messages of their own")
+        await receiver.stop()
+        await world.stop()
+    }
+
     @Test func badRequestsGetClearErrors() async throws {
         let (world, id, receiver) = try await linked(.sqlite)
         let unknown = try await world.gateway.request(

@@ -53,6 +53,7 @@ func waitUntil(timeout: Duration = .seconds(20), _ condition: () async throws ->
 
 /// A `MessageSink` that keeps what the engine commits, in order, in memory.
 final class RecordingMessageSink: MessageSink {
+    let changeLog = Mutex<[MessageChange]>([])
     private let state = Mutex<(messages: [EngineMessage], acks: [(ids: [String], ack: Int)])>(([], []))
 
     func ingest(sessionID: String, message: EngineMessage) async throws -> Bool {
@@ -73,4 +74,16 @@ final class RecordingMessageSink: MessageSink {
 
     var messages: [EngineMessage] { state.withLock { $0.messages } }
     var acks: [(ids: [String], ack: Int)] { state.withLock { $0.acks } }
+}
+
+extension RecordingMessageSink {
+    func apply(sessionID: String, change: MessageChange) async throws {
+        changeLog.withLock { $0.append(change) }
+    }
+
+    func stored(sessionID: String, messageID: String) async throws -> EngineMessage? {
+        messages.first { $0.id == messageID }
+    }
+
+    var changes: [MessageChange] { changeLog.withLock { $0 } }
 }

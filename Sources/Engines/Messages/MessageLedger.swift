@@ -40,6 +40,63 @@ package final class MessageLedger: MessageSink {
         }
     }
 
+    package func apply(sessionID: String, change: MessageChange) async throws {
+        let event = GatewayEvent(
+            name: Self.eventName(change.kind), sessionID: sessionID, data: Self.json(change), outboxStaged: webhooks != nil)
+        let webhooks = webhooks
+        let outbox = try await store.database.withTransaction { transaction -> [OutboxRow] in
+            switch change.kind {
+            case .revoke: try await SQLMessageStore.revoke(sessionID: sessionID, waMessageID: change.targetID, in: transaction)
+            case .edit(let body):
+                try await SQLMessageStore.edit(sessionID: sessionID, waMessageID: change.targetID, body: body, in: transaction)
+            case .reaction: break
+            }
+            return try await webhooks?.stage([event], in: transaction) ?? []
+        }
+        if let webhooks, !outbox.isEmpty { await webhooks.committed(outbox) }
+        bus.publish(event)
+    }
+
+    package func stored(sessionID: String, messageID: String) async throws -> EngineMessage? {
+        guard let row = try await store.find(sessionID: sessionID, waMessageID: messageID) else { return nil }
+        return EngineMessage(
+            id: messageID, chatID: row.chatID, from: row.from ?? "", to: row.to ?? "", body: row.body ?? "", type: row.type,
+            timestamp: Int(row.timestamp ?? 0), fromMe: row.direction == "outgoing")
+    }
+
+    static func eventName(_ kind: MessageChange.Kind) -> String {
+        switch kind {
+        case .reaction: return "message.reaction"
+        case .revoke: return "message.revoked"
+        case .edit: return "message.edited"
+        }
+    }
+
+    /// The event data OpenWA sends for each change (reference 5.1).
+    static func json(_ change: MessageChange) -> JSONValue {
+        let isGroup = change.chatID.hasSuffix("@g.us")
+        switch change.kind {
+        case .reaction(let emoji):
+            return [
+                "messageId": .string(change.targetID), "chatId": .string(change.chatID), "reaction": .string(emoji),
+                "senderId": .string(change.senderID),
+            ]
+        case .revoke:
+            return [
+                "id": .string(change.id), "revokedId": .string(change.targetID), "chatId": .string(change.chatID),
+                "from": .string(change.from), "to": .string(change.to), "type": "revoked", "body": "",
+                "timestamp": .number(Double(change.timestamp)),
+            ]
+        case .edit(let body):
+            return [
+                "messageId": .string(change.targetID), "chatId": .string(change.chatID), "body": .string(body),
+                "senderId": .string(change.senderID), "from": .string(change.from), "to": .string(change.to),
+                "fromMe": .bool(change.fromMe), "isGroup": .bool(isGroup), "type": "text", "hasMedia": false,
+                "timestamp": .number(Double(change.timestamp)),
+            ]
+        }
+    }
+
     /// Writes the row and the outbox rows of its event; publishes only what was new.
     @discardableResult
     private func record(sessionID: String, message: EngineMessage, status: String) async throws -> Bool {

@@ -52,9 +52,23 @@ extension NativeLink {
             let address = NativeSignal.address(of: source.sender)
             let (padded, changes) = try await signal.decrypt(encType: encType, bytes, from: address)
             let summary = MessageCodec.summary(of: try MessageCodec.decode(padded: padded))
-            if summary.type != "unknown" {
-                var chat = source.chat
-                if let destination = summary.deviceSentTo, let parsed = try? JID(parsing: destination) { chat = parsed.bare }
+            var chat = source.chat
+            if let destination = summary.deviceSentTo, let parsed = try? JID(parsing: destination) { chat = parsed.bare }
+            if let change = summary.change {
+                let kind: MessageChange.Kind
+                let target: String
+                switch change {
+                case .reaction(let id, let emoji): (kind, target) = (.reaction(emoji: emoji), id)
+                case .revoke(let id): (kind, target) = (.revoke, id)
+                case .edit(let id, let body): (kind, target) = (.edit(body: body), id)
+                }
+                try await sink.apply(
+                    sessionID: sessionID,
+                    change: MessageChange(
+                        kind: kind, id: source.id, targetID: target, chatID: Self.neutral(chat),
+                        senderID: Self.neutral(source.sender.bare), from: Self.neutral(source.sender.bare),
+                        to: Self.neutral(source.fromMe ? chat : ownChat), fromMe: source.fromMe, timestamp: source.timestamp))
+            } else if summary.type != "unknown" {
                 let message = EngineMessage(
                     id: source.id, chatID: Self.neutral(chat), from: Self.neutral(source.sender.bare),
                     to: Self.neutral(source.fromMe ? chat : ownChat), body: summary.body, type: summary.type,

@@ -15,9 +15,6 @@ extension NativeLink {
         guard phase == .ready, let me = credentials?.me, signalContext() != nil else {
             return completion(.failure(EngineError.invalid("Session is not ready")))
         }
-        guard case .text(let text) = outgoing.content, outgoing.quotedMessageID == nil, outgoing.mentions.isEmpty else {
-            return completion(.failure(EngineError.notSupported("The native engine cannot send this kind of message yet")))
-        }
         let recipient: JID
         do {
             recipient = try Self.recipient(of: outgoing.chatID)
@@ -29,7 +26,7 @@ extension NativeLink {
         }
         let job = SendJob(
             link: LinkRef(self), sink: messages, store: authState, sessionID: sessionID, me: me, recipient: recipient,
-            text: text, chatID: outgoing.chatID)
+            outgoing: outgoing)
         Task {
             do {
                 completion(.success(try await job.run()))
@@ -76,12 +73,12 @@ struct SendJob: Sendable {
     let sessionID: String
     let me: JID
     let recipient: JID
-    let text: String
-    let chatID: String
+    let outgoing: OutgoingMessage
 
     func run() async throws -> SentMessage {
+        let built = try await NativeContent.build(outgoing, sink: sink, sessionID: sessionID, me: me, recipient: recipient)
         let id = try MessageCodec.newMessageID(ownUser: me.user)
-        let content = MessageCodec.text(text)
+        let content = built.message
         let devices = try await link.devices(of: [recipient, JID(user: me.user, server: me.server)])
         let targets = devices.filter { !($0.user == me.user && $0.device == me.device) }
         let padded = try MessageCodec.padded(content)
@@ -90,7 +87,7 @@ struct SendJob: Sendable {
             (address: NativeSignal.address(of: device), padded: device.user == me.user ? copy : padded)
         }
         let encrypted = try await link.encrypt(plaintexts, devices: targets)
-        guard !encrypted.isEmpty else { throw EngineError.unavailable("no device of \(chatID) could be reached") }
+        guard !encrypted.isEmpty else { throw EngineError.unavailable("no device of \(outgoing.chatID) could be reached") }
         var children = [
             BinaryNode(
                 "participants",
@@ -105,12 +102,16 @@ struct SendJob: Sendable {
         {
             children.append(BinaryNode("device-identity", bytes: identity))
         }
-        let stanza = BinaryNode("message", ["id": .string(id), "to": .jid(recipient), "type": "text"], children: children)
+        let stanza = BinaryNode(
+            "message", ["id": .string(id), "to": .jid(recipient), "type": .string(MessageCodec.stanzaType(of: content))],
+            children: children)
         let ownChat = NativeLink.neutral(JID(user: me.user, server: me.server))
         let stored = EngineMessage(
-            id: id, chatID: NativeLink.neutral(recipient), from: ownChat, to: NativeLink.neutral(recipient), body: text,
-            type: "text", timestamp: Int(Date().timeIntervalSince1970), fromMe: true)
-        try await sink.sent(sessionID: sessionID, message: stored)
+            id: id, chatID: NativeLink.neutral(recipient), from: ownChat, to: NativeLink.neutral(recipient),
+            body: built.stored?.body ?? "", type: built.stored?.type ?? "reaction", timestamp: Int(Date().timeIntervalSince1970),
+            fromMe: true)
+        // A reaction is not a message of its own: nothing to store or track.
+        if built.stored != nil { try await sink.sent(sessionID: sessionID, message: stored) }
         let ack: BinaryNode
         do {
             ack = try await link.sendMessageStanza(stanza, id: id)

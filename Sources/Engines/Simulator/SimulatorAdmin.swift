@@ -17,11 +17,6 @@ final class SimulatorAdmin: HTTPResponder {
         let kind: String
         let count: Int?
     }
-    private struct PhoneSend: Decodable {
-        let to: String
-        let text: String
-        let id: String?
-    }
     private struct Fault: Decodable {
         let kind: String
         let ms: Int?
@@ -60,8 +55,7 @@ final class SimulatorAdmin: HTTPResponder {
                 let body = try Self.decode(Code.self, request.body)
                 core.enterPairingCode(body.code, on: route[1]) { sink.send(Self.answer($0)) }
             case ("POST", 3, "phones") where route[2] == "messages":
-                let body = try Self.decode(PhoneSend.self, request.body)
-                sink.send(Self.encoded(201, try core.sendFromPhone(route[1], to: body.to, text: body.text, id: body.id)))
+                sink.send(Self.encoded(201, try core.sendFromPhone(route[1], json: request.body)))
             case ("GET", 3, "phones") where route[2] == "inbox":
                 sink.send(Self.encoded(200, try core.inbox(of: route[1])))
             case ("GET", 3, "phones") where route[2] == "signal":

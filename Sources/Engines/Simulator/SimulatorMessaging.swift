@@ -71,14 +71,80 @@ extension SimulatorCore {
             signedPreKeySignature: skey.signature, identityKey: keys.identity)
     }
 
-    /// The phone `phone` sends `text` to the account `to`: every companion of `to` gets it, and
+    /// What an admin send asks a phone to send (`kind` text by default).
+    struct PhoneContent: Decodable {
+        let to: String
+        let kind: String?
+        let text: String?
+        let id: String?
+        /// The message a reaction, revoke, edit or reply is about.
+        let targetId: String?
+        /// Whether that message was sent by this phone (default: by the recipient's side).
+        let targetFromMe: Bool?
+        let emoji: String?
+        let latitude: Double?
+        let longitude: Double?
+        let name: String?
+        let number: String?
+    }
+
+    /// An admin send: the JSON body of `POST /admin/phones/:phone/messages`.
+    func sendFromPhone(_ phone: String, json: [UInt8]) throws(SimulatorError) -> PhoneSendResult {
+        let body: PhoneContent
+        do { body = try JSONDecoder().decode(PhoneContent.self, from: Data(json)) } catch {
+            throw .badRequest("invalid JSON body for this route")
+        }
+        return try sendFromPhone(phone, to: body.to, content: try content(body, from: phone), id: body.id)
+    }
+
+    func content(_ body: PhoneContent, from phone: String) throws(SimulatorError) -> Waproto_Message {
+        let chat = JID(user: body.to, server: JID.Server.user).description
+        let quote = body.targetId.map { target in
+            MessageCodec.Quote(
+                id: target, participant: JID(user: body.targetFromMe == true ? phone : body.to, server: JID.Server.user).description,
+                message: MessageCodec.text(""))
+        }
+        switch body.kind ?? "text" {
+        case "text":
+            guard let text = body.text, !text.isEmpty else { throw .badRequest("text must not be empty") }
+            return MessageCodec.text(text, quote: quote, mentions: [])
+        case "reaction":
+            guard let target = body.targetId else { throw .badRequest("a reaction needs targetId") }
+            return MessageCodec.reaction(
+                to: target, chat: chat, fromMe: body.targetFromMe ?? false, participant: nil, emoji: body.emoji ?? "")
+        case "revoke", "edit":
+            guard let target = body.targetId else { throw .badRequest("\(body.kind ?? "") needs targetId") }
+            var key = Waproto_MessageKey()
+            key.remoteJid = chat
+            key.fromMe = true
+            key.id = target
+            var protocolMessage = Waproto_ProtocolMessage()
+            protocolMessage.key = key
+            protocolMessage.type = body.kind == "revoke" ? .revoke : .messageEdit
+            if body.kind == "edit" {
+                guard let text = body.text, !text.isEmpty else { throw .badRequest("an edit needs text") }
+                protocolMessage.editedMessage = MessageCodec.text(text)
+            }
+            var message = Waproto_Message()
+            message.protocolMessage = protocolMessage
+            return message
+        case "location":
+            guard let latitude = body.latitude, let longitude = body.longitude else { throw .badRequest("latitude and longitude") }
+            return MessageCodec.location(latitude: latitude, longitude: longitude, name: body.name, address: nil, quote: quote)
+        case "contact":
+            guard let name = body.name, let number = body.number else { throw .badRequest("a contact needs name and number") }
+            return MessageCodec.contact(name: name, number: number, quote: quote)
+        default:
+            throw .badRequest("kind must be text, reaction, revoke, edit, location or contact")
+        }
+    }
+
+    /// The phone `phone` sends `content` to the account `to`: every companion of `to` gets it, and
     /// every companion of the sender gets the device-sent copy (as if typed on the phone).
-    func sendFromPhone(_ phone: String, to target: String, text: String, id: String?) throws(SimulatorError) -> PhoneSendResult {
+    func sendFromPhone(_ phone: String, to target: String, content: Waproto_Message, id: String?) throws(SimulatorError) -> PhoneSendResult {
         let sender = try account(phone)
         guard let recipient = accounts[target] else { throw .notFound("no phone \(target)") }
-        guard !text.isEmpty else { throw .badRequest("text must not be empty") }
         let messageID = id ?? ((try? MessageCodec.newMessageID(ownUser: phone)) ?? UUID().uuidString)
-        let content = MessageCodec.text(text)
         let copy = MessageCodec.deviceSent(content, destination: recipient.jid.description)
         var reached = 0
         let targets = recipient.companions.values.map { ($0, content, false) } + sender.companions.values.map { ($0, copy, true) }
@@ -116,7 +182,8 @@ extension SimulatorCore {
             var enc: NodeAttributes = ["v": "2", "type": .string(encrypted.encType)]
             if count > 0 { enc.append("count", .string(String(count))) }
             var attributes: NodeAttributes = [
-                "from": .jid(sender.jid), "id": .string(id), "t": .string(String(time)), "type": "text",
+                "from": .jid(sender.jid), "id": .string(id), "t": .string(String(time)),
+                "type": .string(MessageCodec.stanzaType(of: message)),
                 "notify": .string(sender.pushName),
             ]
             if let recipient { attributes.append("recipient", .jid(recipient)) }

@@ -87,6 +87,24 @@ package struct SQLMessageStore: Sendable {
         return inserted > 0
     }
 
+    /// A message deleted for everyone: its content goes, the row stays as `revoked`.
+    @discardableResult
+    package static func revoke(sessionID: String, waMessageID: String, in transaction: any AsyncSQLTransaction) async throws -> Bool {
+        try await transaction.execute(
+            #"UPDATE messages SET "type" = 'revoked', "body" = NULL, "metadata" = NULL WHERE "sessionId" = $1 AND "waMessageId" = $2"#,
+            [.text(sessionID), .text(waMessageID)]) > 0
+    }
+
+    /// A message whose text the sender edited.
+    @discardableResult
+    package static func edit(
+        sessionID: String, waMessageID: String, body: String, in transaction: any AsyncSQLTransaction
+    ) async throws -> Bool {
+        try await transaction.execute(
+            #"UPDATE messages SET "body" = $3 WHERE "sessionId" = $1 AND "waMessageId" = $2 AND "type" <> 'revoked'"#,
+            [.text(sessionID), .text(waMessageID), .text(body)]) > 0
+    }
+
     /// Moves the status of the session's messages `waMessageIDs` forward to `status` (a late
     /// receipt never moves it back); returns the ids whose status changed.
     package func advance(sessionID: String, waMessageIDs: [String], to status: String) async throws -> [String] {

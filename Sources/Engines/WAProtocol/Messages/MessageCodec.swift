@@ -11,6 +11,25 @@ package enum MessageCodec {
         package var body: String
         /// For a copy our own other device sent (`deviceSentMessage`): the chat it went to.
         package var deviceSentTo: String?
+        /// What this message does to an earlier one, instead of being a message of its own.
+        package var change: Change?
+        /// The id of the message this one replies to.
+        package var quotedID: String?
+
+        package init(type: String, body: String, deviceSentTo: String? = nil, change: Change? = nil, quotedID: String? = nil) {
+            self.type = type
+            self.body = body
+            self.deviceSentTo = deviceSentTo
+            self.change = change
+            self.quotedID = quotedID
+        }
+    }
+
+    /// Reactions, revokes and edits name the message they change by its id.
+    package enum Change: Sendable, Equatable {
+        case reaction(targetID: String, emoji: String)
+        case revoke(targetID: String)
+        case edit(targetID: String, body: String)
     }
 
     /// A new message id in WA Web's current form: `3EB0` and 18 hex digits of a SHA-256 over the
@@ -75,6 +94,30 @@ package enum MessageCodec {
     }
 
     private static func classify(_ content: Waproto_Message) -> Summary {
+        if content.hasReactionMessage {
+            let reaction = content.reactionMessage
+            return Summary(type: "reaction", body: reaction.text, change: .reaction(targetID: reaction.key.id, emoji: reaction.text))
+        }
+        if content.hasEditedMessage, content.editedMessage.message.hasProtocolMessage {
+            return classify(content.editedMessage.message)
+        }
+        if content.hasProtocolMessage {
+            let protocolMessage = content.protocolMessage
+            switch protocolMessage.type {
+            case .revoke: return Summary(type: "revoked", body: "", change: .revoke(targetID: protocolMessage.key.id))
+            case .messageEdit:
+                let body = classify(protocolMessage.editedMessage).body
+                return Summary(type: "edited", body: body, change: .edit(targetID: protocolMessage.key.id, body: body))
+            default: return Summary(type: "unknown", body: "")
+            }
+        }
+        var summary = plain(content)
+        let quoted = quotedID(content)
+        if let quoted, !quoted.isEmpty { summary.quotedID = quoted }
+        return summary
+    }
+
+    private static func plain(_ content: Waproto_Message) -> Summary {
         if content.hasConversation { return Summary(type: "text", body: content.conversation) }
         if content.hasExtendedTextMessage { return Summary(type: "text", body: content.extendedTextMessage.text) }
         if content.hasImageMessage { return Summary(type: "image", body: content.imageMessage.caption) }
@@ -86,7 +129,15 @@ package enum MessageCodec {
         if content.hasContactMessage { return Summary(type: "contact", body: content.contactMessage.displayName) }
         if content.hasPollCreationMessage { return Summary(type: "poll", body: content.pollCreationMessage.name) }
         if content.hasPollCreationMessageV3 { return Summary(type: "poll", body: content.pollCreationMessageV3.name) }
-        if content.hasProtocolMessage, content.protocolMessage.type == .revoke { return Summary(type: "revoked", body: "") }
         return Summary(type: "unknown", body: "")
+    }
+
+    private static func quotedID(_ content: Waproto_Message) -> String? {
+        if content.hasExtendedTextMessage, content.extendedTextMessage.hasContextInfo {
+            return content.extendedTextMessage.contextInfo.stanzaID
+        }
+        if content.hasLocationMessage, content.locationMessage.hasContextInfo { return content.locationMessage.contextInfo.stanzaID }
+        if content.hasContactMessage, content.contactMessage.hasContextInfo { return content.contactMessage.contextInfo.stanzaID }
+        return nil
     }
 }

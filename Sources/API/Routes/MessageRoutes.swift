@@ -7,10 +7,11 @@ import Reactor
 package enum MessageRoutes {
     static let sendTextFields: Set<String> = ["chatId", "text", "mentions", "linkPreview", "customLinkPreview", "quotedMessageId"]
 
-    package static func routes(sessions: SessionManager) -> [Route] {
+    package static func routes(sessions: SessionManager, idempotency: SendIdempotency? = nil) -> [Route] {
         let operatorScoped = RouteAccess.key(minimum: .operator, sessionParameter: "id")
         return [
             Route("POST", "/api/sessions/:id/messages/send-text", access: operatorScoped, handler: .task { context in
+                try await IdempotentSend.run(context, idempotency: idempotency, route: "send-text") {
                 let body = try context.jsonObject(allowing: sendTextFields)
                 var errors: [String] = []
                 let chat = body["chatId"]?.stringValue ?? ""
@@ -23,6 +24,7 @@ package enum MessageRoutes {
                 }
                 let sent = try await sessions.sendText(id: context.parameter("id"), chatID: normalizedChat(chat), text: text)
                 return .json(["messageId": .string(sent.messageID), "timestamp": .number(Double(sent.timestamp))], status: 201)
+                }
             })
         ]
     }

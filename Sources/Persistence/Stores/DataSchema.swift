@@ -9,6 +9,7 @@ package enum DataSchema {
         Migration(version: 2, name: "create_messages", sql: messages),
         Migration(version: 3, name: "create_auth_state", sql: authState),
         Migration(version: 4, name: "create_webhooks", sql: webhooks),
+        Migration(version: 5, name: "create_send_idempotency_keys", sql: sendIdempotencyKeys),
     ]
 
     /// `config` is a JSON object (unknown keys are kept), `status` one of OpenWA's session
@@ -129,6 +130,26 @@ package enum DataSchema {
         );
         CREATE INDEX "IDX_webhook_outbox_status_seq" ON webhook_outbox ("status", "seq");
         CREATE INDEX "IDX_webhook_outbox_webhookId" ON webhook_outbox ("webhookId");
+        """
+    }
+
+    /// OpenWA's `send_idempotency_keys`: one row per (session, `Idempotency-Key`) of a send, held
+    /// 24 hours. `bodyHash` is the SHA-256 of the request body, so a reused key with another body
+    /// or route is refused; `response` is the JSON body replayed for a retry.
+    private static func sendIdempotencyKeys(_ dialect: SQLDialect) -> String {
+        """
+        CREATE TABLE send_idempotency_keys (
+            "sessionId" TEXT NOT NULL,
+            "key" TEXT NOT NULL,
+            "state" TEXT NOT NULL,
+            "route" TEXT NOT NULL,
+            "bodyHash" TEXT NOT NULL,
+            "statusCode" INTEGER,
+            "response" TEXT,
+            "createdAt" TEXT NOT NULL,
+            PRIMARY KEY ("sessionId", "key")
+        );
+        CREATE INDEX "IDX_send_idempotency_keys_createdAt" ON send_idempotency_keys ("createdAt");
         """
     }
 }

@@ -116,7 +116,7 @@ final class Gateway: Sendable {
         router.add(
             contentsOf: MetricsRoutes.routes(registry: observability.registry, token: configuration.observability.metricsToken))
         if configuration.observability.metricsToken != nil { observability.loopLag.start(on: reactor) }
-        router.add(contentsOf: MessageRoutes.routes(sessions: sessions))
+        router.add(contentsOf: MessageRoutes.routes(sessions: sessions, idempotency: SendIdempotency(database: databases.data)))
         router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions))
         let clientAddresses = ClientAddressResolver(trustedProxies: configuration.trustedProxies)
         let api = APIServer(

@@ -137,7 +137,7 @@ final class TestGateway: Sendable {
             router.add(contentsOf: AuditRoutes.routes(audit: audit))
             router.add(contentsOf: MetricsRoutes.routes(registry: registry, token: limits.metricsToken))
             if limits.metricsToken != nil { loopLag.start(on: reactor) }
-            router.add(contentsOf: MessageRoutes.routes(sessions: sessions))
+            router.add(contentsOf: MessageRoutes.routes(sessions: sessions, idempotency: SendIdempotency(database: data)))
             router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions))
             let api = APIServer(
                 router: router, auth: AuthGuard(keys: keys),

@@ -33,7 +33,7 @@ struct BrowserMessageRouteTests {
         #expect((sent.object["timestamp"] as? Double ?? 0) > 0)
         let quoted = try await gateway.request(
             "POST", "/api/sessions/\(id)/messages/send-text", body: #"{"chatId":"15550001111","text":"x","quotedMessageId":"abc"}"#)
-        #expect(quoted.status == 501)
+        #expect(quoted.status == 404, "a quote of an unknown message is refused, never sent unquoted: \(quoted.text)")
 
         _ = try await engine.evaluate("__fake.incoming('inbound over REST')")
         try await seen.wait { $0.name == "message.received" && $0.data["body"]?.stringValue == "inbound over REST" }

@@ -114,6 +114,9 @@ final class Gateway: Sendable {
             contentsOf: MetricsRoutes.routes(registry: observability.registry, token: configuration.observability.metricsToken))
         if configuration.observability.metricsToken != nil { observability.loopLag.start(on: reactor) }
         router.add(contentsOf: MessageRoutes.routes(sessions: sessions))
+        router.add(
+            contentsOf: MessageSendRoutes.routes(
+                sessions: sessions, media: MediaDownloader(reactor: reactor, settings: configuration.mediaDownload)))
         let clientAddresses = ClientAddressResolver(trustedProxies: configuration.trustedProxies)
         let api = APIServer(
             router: router, auth: AuthGuard(keys: keys),

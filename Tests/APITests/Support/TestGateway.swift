@@ -137,6 +137,7 @@ final class TestGateway: Sendable {
             router.add(contentsOf: MetricsRoutes.routes(registry: registry, token: limits.metricsToken))
             if limits.metricsToken != nil { loopLag.start(on: reactor) }
             router.add(contentsOf: MessageRoutes.routes(sessions: sessions))
+            router.add(contentsOf: MessageSendRoutes.routes(sessions: sessions, media: MediaDownloader(reactor: reactor, settings: limits.media)))
             let api = APIServer(
                 router: router, auth: AuthGuard(keys: keys),
                 options: APIServer.Options(

@@ -15,12 +15,19 @@ extension BrowserLink {
         case "qr":
             guard let qr = data["qr"]?.stringValue else { return }
             phase = .unpaired
+            qrShown += 1
+            // As whatsapp-web.js does: the QR past the cap is not shown, the browser closes and
+            // the session waits for a new start (nobody is scanning; rotating on is pointless).
+            if configuration.qrMaxRetries > 0, qrShown > configuration.qrMaxRetries {
+                return giveUp("Max qrcode retries reached", failed: false)
+            }
             emit(.qr(qr))
         case "state":
             stateChanged(data["state"]?.stringValue ?? "")
         case "ready":
             guard phase != .ready else { return }
             phase = .ready
+            qrShown = 0
             cancel(&loadTimer)
             becameReady()
             emit(.ready(phone: Self.phone(of: data["me"]?.stringValue ?? ""), pushName: data["pushName"]?.stringValue))

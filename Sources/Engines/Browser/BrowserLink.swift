@@ -39,6 +39,8 @@ final class BrowserLink {
     var stopTimer: TimerID?
     /// Consecutive reconnect attempts since the last 5 minutes of `ready`.
     var attempts = 0
+    /// QR codes shown since this start (for `qrMaxRetries`).
+    var qrShown = 0
     /// Callers of `stop` waiting for the browser to be gone.
     var stopWaiters: [() -> Void] = []
 
@@ -74,6 +76,7 @@ final class BrowserLink {
         }
         wantRunning = true
         attempts = 0
+        qrShown = 0
         do {
             try launch()
         } catch {
@@ -156,7 +159,7 @@ final class BrowserLink {
         }
     }
 
-    private func giveUp(_ reason: String, failed: Bool) {
+    func giveUp(_ reason: String, failed: Bool) {
         wantRunning = false
         teardown()
         profile.unlock()

@@ -58,7 +58,7 @@ extension BrowserLink {
         case "CONFLICT", "DEPRECATED_VERSION", "PROXYBLOCK", "SMB_TOS_BLOCK", "TOS_BLOCK":
             wantRunning = false
             teardown()
-            profile.unlock()
+            releaseProfile()
             emit(.disconnected(reason: state, willReconnect: false))
         default:
             break

@@ -6,7 +6,10 @@ import TestSupport
 
 /// Every send route through REST with the browser engine on real Chromium; the fixture page
 /// standing in for WhatsApp Web records what the bridge asked its modules to send.
-@Suite(.timeLimit(.minutes(2)), .enabled(if: BrowserRESTWorld.enabled))
+///
+/// Serialized: each test runs its own Chromium, and on a 2-core machine parallel launches only
+/// slow each other down.
+@Suite(.serialized, .timeLimit(.minutes(2)), .enabled(if: BrowserRESTWorld.enabled))
 struct BrowserSendRouteTests {
     @Test func mediaOfEveryKindIsUploadedAndSentByteForByte() async throws {
         let world = try await BrowserRESTWorld.start()

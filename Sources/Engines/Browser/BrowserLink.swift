@@ -225,15 +225,18 @@ final class BrowserLink {
         cancel(&reconnectTimer)
         connection?.close()
         connection = nil
-        if let process {
-            dyingBrowsers += 1
-            process.kill { [weak self] in self?.browserReaped() }
-        }
+        let killed = process
         process = nil
         targetID = nil
         pageSession = nil
         pageCrashed = false
         phase = .idle
+        // Last: a browser already reaped reports so at once, and what waited on it may launch
+        // the next one; this link's state must be clean by then.
+        if let killed {
+            dyingBrowsers += 1
+            killed.kill { [weak self] in self?.browserReaped() }
+        }
     }
 
     /// The reactor is ending (or the engine was dropped): no Chromium may outlive it. The profile

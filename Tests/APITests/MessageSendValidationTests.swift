@@ -75,6 +75,20 @@ struct MessageSendValidationTests {
         await gateway.stop()
     }
 
+    @Test func mediaURLIsNotFetchedForASessionThatCannotSend() async throws {
+        let gateway = try await TestGateway.start()
+        let unknown = try await gateway.request(
+            "POST", "/api/sessions/any/messages/send-image", body: #"{"chatId":"1","url":"https://media.invalid/a.png"}"#)
+        #expect(unknown.status == 404, "the session is checked before the URL is resolved: \(unknown.text)")
+        let created = try await gateway.request("POST", "/api/sessions", body: #"{"name":"idle"}"#)
+        let id = try #require(created.object["id"] as? String)
+        let idle = try await gateway.request(
+            "POST", "/api/sessions/\(id)/messages/send-image", body: #"{"chatId":"1","url":"https://media.invalid/a.png"}"#)
+        #expect(idle.status == 400)
+        #expect(idle.object["message"] as? String == "Session is not ready")
+        await gateway.stop()
+    }
+
     @Test func contactCardIsAVCardWithAnEscapedNameAndTheNumbersDigits() {
         let card = OutgoingContent.vCard(name: "Doe; John\nJr", number: "+44 (20) 7946-0018")
         #expect(card == "BEGIN:VCARD\nVERSION:3.0\nFN:Doe\\; John\\nJr\nTEL;type=CELL;type=VOICE;waid=442079460018:+442079460018\nEND:VCARD")

@@ -17,7 +17,7 @@ package enum MessageSendRoutes {
         for (path, kind) in mediaKinds {
             routes.append(
                 Route("POST", "/api/sessions/:id/messages/\(path)", access: access, handler: .task { context in
-                    let message = try await mediaMessage(kind, context: context, media: media)
+                    let message = try await mediaMessage(kind, context: context, media: media, sessions: sessions)
                     return try await send(message, context: context, sessions: sessions)
                 }))
         }
@@ -83,7 +83,7 @@ package enum MessageSendRoutes {
 
     /// Checks a media body, then takes its bytes from base64 or from its URL.
     private static func mediaMessage(
-        _ kind: OutgoingMedia.Kind, context: APIContext, media: MediaDownloader
+        _ kind: OutgoingMedia.Kind, context: APIContext, media: MediaDownloader, sessions: SessionManager
     ) async throws -> OutgoingMessage {
         let isAudio = kind == .audio
         var dto = MessageSendDTO(try context.jsonObject(allowing: isAudio ? MessageSendDTO.audioFields : MessageSendDTO.mediaFields))
@@ -95,21 +95,26 @@ package enum MessageSendRoutes {
         let mentions = dto.mentions()
         let quoted = dto.optional("quotedMessageId")
         let voice = isAudio && dto.flag("ptt") == true
-        if voice, mimetype == nil { mimetype = MessageSendDTO.voiceMimetype }
+        // A voice note has a usual type; anything else sent as base64 must say what it is.
+        let fallbackType = voice ? MessageSendDTO.voiceMimetype : nil
         try dto.validate()
         let bytes: [UInt8]
         switch source {
         case .base64(let text)?:
-            if mimetype == nil, !text.hasPrefix("data:") {
+            if mimetype == nil, fallbackType == nil, !text.hasPrefix("data:") {
                 throw APIError.validation(["mimetype should not be empty when base64 is given"])
             }
             let decoded = try MessageSendDTO.decode(text, maxBytes: media.settings.maxBytes)
-            mimetype = mimetype ?? decoded.mimetype
+            mimetype = mimetype ?? decoded.mimetype ?? fallbackType
             guard mimetype != nil else { throw APIError.validation(["mimetype should not be empty when base64 is given"]) }
             bytes = decoded.bytes
         case .url(let url)?:
+            // The download is the costly part: a session that cannot send is refused before it.
+            guard try await sessions.get(id: context.parameter("id")).status == .ready else {
+                throw EngineError.invalid("Session is not ready")
+            }
             let download = try await media.download(url)
-            mimetype = mimetype ?? download.contentType ?? "application/octet-stream"
+            mimetype = mimetype ?? download.contentType ?? fallbackType ?? "application/octet-stream"
             filename = filename ?? download.filename
             bytes = download.bytes
         case nil:

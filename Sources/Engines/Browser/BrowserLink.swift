@@ -192,18 +192,23 @@ final class BrowserLink {
         }
     }
 
+    /// Launches a new browser once the killed one is reaped (see `dyingBrowsers`).
     private func relaunch() {
-        do {
-            try launch()
-        } catch {
-            linkLost("cannot launch \(configuration.executable): \(error)", relaunch: true)
+        teardown()
+        afterBrowsersReaped { [weak self] in
+            guard let self, self.wantRunning, self.process == nil else { return }
+            do {
+                try self.launch()
+            } catch {
+                self.linkLost("cannot launch \(self.configuration.executable): \(error)", relaunch: true)
+            }
         }
     }
 
     func giveUp(_ reason: String, failed: Bool) {
         wantRunning = false
         teardown()
-        profile.unlock()
+        releaseProfile()
         emit(.disconnected(reason: reason, willReconnect: false))
         if failed { emit(.failed(reason: reason)) }
     }

@@ -28,7 +28,8 @@ import TestSupport
                     configuration: NativeEngineConfiguration(
                         serverURL: simulator.webSocketURL, tls: try TLSContext(clientTrusting: simulator.caFile),
                         rootPublicKey: simulator.rootPublicKey),
-                    reactor: handle, authState: SQLAuthStateStore(database: authDatabase), logger: quietLogger)
+                    reactor: handle, authState: SQLAuthStateStore(database: authDatabase),
+                    messages: MessageLedger(database: authDatabase, webhooks: nil, bus: EventBus()), logger: quietLogger)
             }, authState: SQLAuthStateStore(database: authDatabase))
         return (simulator, gateway, authDatabase)
     }

@@ -15,6 +15,7 @@ struct SimulatorWorld {
     let reactor: ReactorHandle
     let clock: ManualReactorClock?
     let store: any AuthStateStore
+    let messages = RecordingMessageSink()
 
     static func start(manualClock: Bool = false, store: any AuthStateStore = InMemoryAuthStateStore()) async throws -> SimulatorWorld {
         var configuration = Simulator.Configuration()
@@ -34,7 +35,8 @@ struct SimulatorWorld {
         let configuration = NativeEngineConfiguration(
             serverURL: simulator.webSocketURL, tls: try TLSContext(clientTrusting: simulator.caFile),
             rootPublicKey: root ?? simulator.rootPublicKey, connectTimeoutMilliseconds: 5_000, handshakeTimeoutMilliseconds: 5_000)
-        let factory = NativeEngineFactory(configuration: configuration, reactor: reactor, authState: store, logger: quietLogger)
+        let factory = NativeEngineFactory(
+            configuration: configuration, reactor: reactor, authState: store, messages: messages, logger: quietLogger)
         return factory.makeEngine(sessionID: sessionID, config: config, events: recorder.sink) as! NativeEngine
     }
 

@@ -50,3 +50,40 @@ func waitUntil(timeout: Duration = .seconds(20), _ condition: () async throws ->
     }
     Issue.record("condition never held")
 }
+
+/// A `MessageSink` that keeps what the engine commits, in order, in memory.
+final class RecordingMessageSink: MessageSink {
+    let changeLog = Mutex<[MessageChange]>([])
+    private let state = Mutex<(messages: [EngineMessage], acks: [(ids: [String], ack: Int)])>(([], []))
+
+    func ingest(sessionID: String, message: EngineMessage) async throws -> Bool {
+        state.withLock { state in
+            guard !state.messages.contains(where: { $0.id == message.id }) else { return false }
+            state.messages.append(message)
+            return true
+        }
+    }
+
+    func sent(sessionID: String, message: EngineMessage) async throws {
+        _ = try await ingest(sessionID: sessionID, message: message)
+    }
+
+    func acknowledged(sessionID: String, chatID: String?, messageIDs: [String], ack: Int) async throws {
+        state.withLock { $0.acks.append((messageIDs, ack)) }
+    }
+
+    var messages: [EngineMessage] { state.withLock { $0.messages } }
+    var acks: [(ids: [String], ack: Int)] { state.withLock { $0.acks } }
+}
+
+extension RecordingMessageSink {
+    func apply(sessionID: String, change: MessageChange) async throws {
+        changeLog.withLock { $0.append(change) }
+    }
+
+    func stored(sessionID: String, messageID: String) async throws -> EngineMessage? {
+        messages.first { $0.id == messageID }
+    }
+
+    var changes: [MessageChange] { changeLog.withLock { $0 } }
+}

@@ -9,12 +9,16 @@ package struct GatewayEvent: Sendable, Equatable {
     package var sessionID: String
     package var data: JSONValue
     package var timestamp: Date
+    /// The producer already wrote this event's webhook outbox rows in its own transaction, so
+    /// the webhook service must not write them again.
+    package var outboxStaged: Bool
 
-    package init(name: String, sessionID: String, data: JSONValue, timestamp: Date = Date()) {
+    package init(name: String, sessionID: String, data: JSONValue, timestamp: Date = Date(), outboxStaged: Bool = false) {
         self.name = name
         self.sessionID = sessionID
         self.data = data
         self.timestamp = timestamp
+        self.outboxStaged = outboxStaged
     }
 }
 

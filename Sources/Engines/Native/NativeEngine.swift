@@ -10,12 +10,17 @@ package struct NativeEngineFactory: WhatsAppEngineFactory {
     package let configuration: NativeEngineConfiguration
     private let reactor: ReactorHandle
     private let authState: any AuthStateStore
+    private let messages: any MessageSink
     private let logger: Logger
 
-    package init(configuration: NativeEngineConfiguration, reactor: ReactorHandle, authState: any AuthStateStore, logger: Logger) {
+    package init(
+        configuration: NativeEngineConfiguration, reactor: ReactorHandle, authState: any AuthStateStore,
+        messages: any MessageSink, logger: Logger
+    ) {
         self.configuration = configuration
         self.reactor = reactor
         self.authState = authState
+        self.messages = messages
         self.logger = logger
     }
 
@@ -26,7 +31,7 @@ package struct NativeEngineFactory: WhatsAppEngineFactory {
     ) -> any WhatsAppEngine {
         NativeEngine(
             sessionID: sessionID, config: config, configuration: configuration, reactor: reactor, authState: authState,
-            logger: logger, events: events)
+            messages: messages, logger: logger, events: events)
     }
 }
 
@@ -38,7 +43,8 @@ package final class NativeEngine: WhatsAppEngine {
 
     package init(
         sessionID: String, config: SessionEngineConfig, configuration: NativeEngineConfiguration, reactor: ReactorHandle,
-        authState: any AuthStateStore, logger: Logger, events: @escaping @Sendable (EngineEvent) -> Void
+        authState: any AuthStateStore, messages: any MessageSink, logger: Logger,
+        events: @escaping @Sendable (EngineEvent) -> Void
     ) {
         self.reactor = reactor
         var logger = logger
@@ -47,7 +53,7 @@ package final class NativeEngine: WhatsAppEngine {
             handle: reactor,
             NativeLink(
                 sessionID: sessionID, config: config, configuration: configuration, handle: reactor, authState: authState,
-                logger: logger, events: events))
+                messages: messages, logger: logger, events: events))
     }
 
     package func start() async throws {
@@ -80,6 +86,20 @@ package final class NativeEngine: WhatsAppEngine {
                 silentMilliseconds: value.socket == nil ? nil : value.lastInbound.map { $0.milliseconds(until: reactor.now) })
         }
         return probe ?? EngineHealth(linkUp: false, silentMilliseconds: nil)
+    }
+
+    package func sendText(chatID: String, text: String) async throws -> SentMessage {
+        try await send(OutgoingMessage(chatID: chatID, content: .text(text)))
+    }
+
+    package func send(_ message: OutgoingMessage) async throws -> SentMessage {
+        try await withCheckedThrowingContinuation { continuation in
+            let posted = reactor.post { [link] reactor in
+                link.value.attach(reactor)
+                link.value.sendMessage(message) { continuation.resume(with: $0) }
+            }
+            if !posted { continuation.resume(throwing: EngineError.unavailable("the reactor has stopped")) }
+        }
     }
 
     private func onReactor(_ body: @escaping @Sendable (NativeLink, @escaping @Sendable (Result<Void, any Error>) -> Void) -> Void) async throws {

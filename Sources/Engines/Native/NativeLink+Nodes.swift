@@ -15,7 +15,12 @@ extension NativeLink {
         case "notification":
             acknowledge(node)
             handleNotification(node)
-        case "message", "receipt", "call": acknowledge(node)
+        case "message": handleMessage(node)
+        case "receipt":
+            acknowledge(node)
+            handleReceipt(node)
+        case "ack": handleMessageAck(node)
+        case "call": acknowledge(node)
         default: break
         }
     }

@@ -14,6 +14,8 @@ final class NativeLink: WebSocketDelegate {
     let configuration: NativeEngineConfiguration
     let handle: ReactorHandle
     let authState: any AuthStateStore
+    /// Where received and sent messages are committed before they are acknowledged.
+    let messages: any MessageSink
     let logger: Logger
     let emit: @Sendable (EngineEvent) -> Void
     private(set) var reactor: Reactor!
@@ -50,6 +52,18 @@ final class NativeLink: WebSocketDelegate {
     var pending: [String: (timer: TimerID, callback: (Result<BinaryNode, EngineError>) -> Void)] = [:]
     var requestCounter = 0
     let requestPrefix: String
+    /// Sent `message` stanzas waiting for the server's ack, by message id.
+    var pendingAcks: [String: (timer: TimerID, callback: (Result<BinaryNode, EngineError>) -> Void)] = [:]
+
+    // Messages
+    /// Signal jobs waiting for the one running (`enqueueSignalJob`).
+    var signalJobs: [(NativeLink, @escaping () -> Void) -> Void] = []
+    var signalJobRunning = false
+    /// Message status changes waiting for the one being stored (`enqueueStatusUpdate`).
+    var statusUpdates: [(chat: String?, ids: [String], ack: Int)] = []
+    var statusUpdateRunning = false
+    /// Device lists by user (`user@server`), with when they were fetched.
+    var deviceCache: [String: (devices: [JID], fetched: ReactorInstant)] = [:]
 
     // Pairing
     var qrRefs: [String] = []
@@ -66,9 +80,11 @@ final class NativeLink: WebSocketDelegate {
 
     init(
         sessionID: String, config: SessionEngineConfig, configuration: NativeEngineConfiguration, handle: ReactorHandle,
-        authState: any AuthStateStore, logger: Logger, events: @escaping @Sendable (EngineEvent) -> Void
+        authState: any AuthStateStore, messages: any MessageSink, logger: Logger,
+        events: @escaping @Sendable (EngineEvent) -> Void
     ) {
         self.sessionID = sessionID
+        self.messages = messages
         self.config = config
         self.configuration = configuration
         self.handle = handle
@@ -263,9 +279,11 @@ final class NativeLink: WebSocketDelegate {
         qrTimer = nil
         keepAliveTimer = nil
         reconnectTimer = nil
-        let waiting = pending
+        let waiting = Array(pending.values) + Array(pendingAcks.values)
         pending = [:]
-        for (_, entry) in waiting {
+        pendingAcks = [:]
+        deviceCache = [:]
+        for entry in waiting {
             reactor.cancel(entry.timer)
             entry.callback(.failure(.unavailable("the link closed")))
         }

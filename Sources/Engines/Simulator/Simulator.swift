@@ -153,6 +153,36 @@ package final class Simulator: Sendable {
     }
 
     /// Open WebSocket connections (any stage).
+    /// The phone sends `text` to the account `to` (its companions, and the device-sent copy to
+    /// the sender's own companions).
+    package func sendMessage(from phone: String, to target: String, text: String, id: String? = nil) async throws -> PhoneSendResult {
+        try await sendMessage(from: phone, to: target, content: MessageCodec.text(text), id: id)
+    }
+
+    /// The phone sends any content (reactions, revokes, edits, locations, contact cards, replies).
+    package func sendMessage(from phone: String, to target: String, content: Waproto_Message, id: String? = nil) async throws
+        -> PhoneSendResult
+    {
+        try await call { core, done in
+            done(Result { () throws(SimulatorError) in try core.sendFromPhone(phone, to: target, content: content, id: id) })
+        }
+    }
+
+    /// A send described as the admin route's JSON body (`{to, kind, text, targetId, emoji, …}`).
+    package func sendMessage(from phone: String, json: [UInt8]) async throws -> PhoneSendResult {
+        try await call { core, done in done(Result { () throws(SimulatorError) in try core.sendFromPhone(phone, json: json) }) }
+    }
+
+    /// What companions sent the phone, decrypted, oldest first.
+    package func inbox(of phone: String) async throws -> [PhoneMessage] {
+        try await call { core, done in done(Result { () throws(SimulatorError) in try core.inbox(of: phone) }) }
+    }
+
+    /// The phone's Signal private keys, for independent decryption in tests.
+    package func signalKeys(of phone: String) async throws -> PhoneSignalKeys {
+        try await call { core, done in done(Result { () throws(SimulatorError) in try core.signalKeys(of: phone) }) }
+    }
+
     package func connectionCount() async throws -> Int {
         try await call { core, done in done(.success(core.connectionCount)) }
     }
@@ -192,3 +222,4 @@ package final class Simulator: Sendable {
         }
     }
 }
+

@@ -54,6 +54,12 @@ final class SimulatorAdmin: HTTPResponder {
             case ("POST", 3, "phones") where route[2] == "pairing-code":
                 let body = try Self.decode(Code.self, request.body)
                 core.enterPairingCode(body.code, on: route[1]) { sink.send(Self.answer($0)) }
+            case ("POST", 3, "phones") where route[2] == "messages":
+                sink.send(Self.encoded(201, try core.sendFromPhone(route[1], json: request.body)))
+            case ("GET", 3, "phones") where route[2] == "inbox":
+                sink.send(Self.encoded(200, try core.inbox(of: route[1])))
+            case ("GET", 3, "phones") where route[2] == "signal":
+                sink.send(Self.encoded(200, try core.signalKeys(of: route[1])))
             case ("DELETE", 4, "phones") where route[2] == "devices":
                 try core.unlink(phone: route[1], device: try Self.device(route[3]))
                 sink.send(HTTPResponse(status: 204))

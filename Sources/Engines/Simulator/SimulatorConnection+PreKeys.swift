@@ -68,6 +68,23 @@ extension SimulatorConnection {
     func bundle(for user: BinaryNode) -> BinaryNode? {
         guard let jid = user.attributes.jid("jid") else { return nil }
         let account = core.accounts[jid.user] ?? core.accounts.values.first { $0.lidUser == jid.user }
+        if jid.device == 0, let account, let bundle = try? account.signal().takeBundle() {
+            var children = [
+                BinaryNode("registration", bytes: bundle.registrationID.bigEndianBytes), BinaryNode("type", bytes: [5]),
+                BinaryNode("identity", bytes: bundle.identityKey),
+            ]
+            if let id = bundle.preKeyID, let key = bundle.preKey {
+                children.append(BinaryNode("key", children: [BinaryNode("id", bytes: id.bigEndian3Bytes), BinaryNode("value", bytes: key)]))
+            }
+            children.append(
+                BinaryNode(
+                    "skey",
+                    children: [
+                        BinaryNode("id", bytes: bundle.signedPreKeyID.bigEndian3Bytes), BinaryNode("value", bytes: bundle.signedPreKey),
+                        BinaryNode("signature", bytes: bundle.signedPreKeySignature),
+                    ]))
+            return BinaryNode("user", ["jid": .jid(jid)], children: children)
+        }
         guard let account, let companion = account.companions[jid.device], let skey = companion.keys.signedPreKey
         else {
             return BinaryNode(
@@ -117,4 +134,11 @@ extension SimulatorConnection {
         if attributes["sid"] == nil { attributes.append("sid", .string(node.attributes.string("id") ?? "")) }
         result(node, [BinaryNode("usync", attributes, children: [BinaryNode("list", children: users)])])
     }
+}
+
+extension UInt32 {
+    /// Four bytes, most significant first.
+    fileprivate var bigEndianBytes: [UInt8] { [UInt8(self >> 24), UInt8(self >> 16 & 0xFF), UInt8(self >> 8 & 0xFF), UInt8(self & 0xFF)] }
+    /// The low three bytes (prekey ids on the wire).
+    fileprivate var bigEndian3Bytes: [UInt8] { Array(bigEndianBytes[1...]) }
 }

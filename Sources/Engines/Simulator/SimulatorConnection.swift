@@ -58,6 +58,8 @@ final class SimulatorConnection: WebSocketDelegate {
     weak var companion: Companion?
 
     var stalled = false
+    /// The companion went active and got its queued stanzas: new ones go out at once.
+    var caughtUp = false
     var latencyMilliseconds = 0
     var delayedFrames: [[UInt8]] = []
     var pingTimer: TimerID?
@@ -359,15 +361,13 @@ final class SimulatorConnection: WebSocketDelegate {
     func handle(node: BinaryNode) {
         let type = node.attributes.string("type") ?? ""
         guard node.tag == "iq" else {
-            if node.tag == "message" {
-                // No routing yet: acknowledge so the client's send completes.
-                var attributes = serverAttributes
-                attributes.append("class", "message")
-                attributes.append("id", .string(node.attributes.string("id") ?? ""))
-                attributes.append("t", .string(String(unixNow())))
-                send(BinaryNode("ack", attributes))
+            switch node.tag {
+            case "message": routeMessage(node)
+            case "receipt": companionReceipt(node)
+            case "ack": companionAck(node)
+            default: break  // presence, ib, notification replies: nothing to answer
             }
-            return  // ack, receipt, presence, ib, notification replies: nothing to answer
+            return
         }
         let iqID = node.attributes.string("id") ?? ""
         if type == "result" || type == "error" {
@@ -393,7 +393,7 @@ final class SimulatorConnection: WebSocketDelegate {
             answerEncryptGet(node)
         case ("passive", "set"):
             result(node)
-            if node.child("active") != nil { send(BinaryNode("ib", serverAttributes, children: [BinaryNode("offline", ["count": "0"])])) }
+            if node.child("active") != nil { flushOutbox() }
         case ("usync", "get"):
             answerUsync(node)
         case ("abt", "get"):

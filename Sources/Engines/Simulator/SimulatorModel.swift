@@ -59,6 +59,8 @@ package struct CompanionSnapshot: Sendable, Equatable, Codable {
     package let identityKey: String
     /// One-time prekeys the companion has uploaded and nobody has consumed.
     package let preKeyCount: Int
+    /// Stanzas queued for the companion that it has not confirmed yet.
+    package let pendingMessages: Int
     /// Unix seconds.
     package let pairedAt: UInt64
 }
@@ -101,6 +103,9 @@ final class Companion {
     let signedIdentity: AdvSignedDeviceIdentity
     let pairedAt: UInt64
     var keys = KeyBundle()
+    /// Stanzas for this device not yet confirmed by a receipt, oldest first; sent again after
+    /// every login until confirmed (the offline queue, and redelivery after a crash).
+    var outbox: [QueuedStanza] = []
     /// The logged-in connection of this device, if any.
     weak var connection: SimulatorConnection?
 
@@ -128,6 +133,10 @@ final class Account {
     /// Device ids are never reused, as on WhatsApp.
     var nextDevice: UInt16 = 1
     let createdAt: UInt64
+    /// What companions sent this phone, decrypted, oldest first.
+    var inbox: [PhoneMessage] = []
+    /// The phone's Signal participant, made on first use (10,000 idle phones need none).
+    private var signalState: PhoneSignal?
 
     init(phone: String, lidUser: String, pushName: String, identity: Crypto.X25519KeyPair, createdAt: UInt64) {
         self.phone = phone
@@ -135,6 +144,13 @@ final class Account {
         self.pushName = pushName
         self.identity = identity
         self.createdAt = createdAt
+    }
+
+    func signal() throws -> PhoneSignal {
+        if let signalState { return signalState }
+        let made = try PhoneSignal(identityPrivateKey: identity.privateKey)
+        signalState = made
+        return made
     }
 
     var jid: JID { JID(user: phone, server: JID.Server.user) }
@@ -155,6 +171,7 @@ final class Account {
             lid: lid(device: companion.device).description,
             status: companion.connection?.isOnline == true ? "online" : "offline", platform: companion.platform,
             identityKey: Crypto.hex(companion.identityKey), preKeyCount: companion.keys.preKeys.count,
+            pendingMessages: companion.outbox.count,
             pairedAt: companion.pairedAt)
     }
 }

@@ -109,7 +109,9 @@ extension WebhookService {
         let client = http
         let timeout = settings.timeoutMilliseconds
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPClientResponse, ReactorError>, Never>) in
-            // This actor's executor is the reactor, so this runs on the reactor thread.
+            // This actor's executor is the reactor, so this runs on the reactor thread; once the
+            // reactor has stopped, jobs run wherever they were enqueued and the row stays pending.
+            guard handle.inReactorThread else { return continuation.resume(returning: .failure(.stopped)) }
             client.value.execute(request, timeoutMilliseconds: timeout) { continuation.resume(returning: $0) }
         }
         switch result {

@@ -130,7 +130,7 @@ package actor WebhookService {
             Task { try? await self.deleteAll(sessionId: event.sessionID) }
             return
         }
-        guard WebhookCatalogue.events.contains(event.name) else { return }
+        guard !event.outboxStaged, WebhookCatalogue.events.contains(event.name) else { return }
         let kick = inbox.withLock { state -> Bool in
             state.events.append(event)
             guard state.started, !state.draining else { return false }

@@ -37,24 +37,26 @@ final class Gateway: Sendable {
             // (or on another node) without a new QR. The browser engine keeps its state in the
             // session's Chromium profile under DATA_DIR/browser instead.
             let authState = SQLAuthStateStore(database: databases.data)
+            let bus = EventBus()
+            let webhooks = try await WebhookService(
+                handle: handle, workers: workers, database: databases.data, settings: configuration.webhooks, logger: logger)
+            // A message, its row and its webhook outbox rows commit together.
+            let ledger = MessageLedger(database: databases.data, webhooks: webhooks, bus: bus)
             let engines: any WhatsAppEngineFactory
             switch configuration.engine {
             case .native:
                 engines = NativeEngineFactory(
                     configuration: try configuration.native.engineConfiguration(), reactor: handle, authState: authState,
-                    logger: logger)
+                    messages: ledger, logger: logger)
             case .browser:
                 engines = BrowserEngineFactory(
                     configuration: try configuration.browser.engineConfiguration(dataDirectory: configuration.dataDirectory),
                     reactor: handle, logger: logger)
             }
-            let bus = EventBus()
             let sessions = SessionManager(
                 handle: handle, store: SQLSessionStore(database: databases.data), authState: authState,
                 engines: engines, bus: bus, audit: SQLAuditLogStore(database: databases.main),
                 maxConcurrentSessions: configuration.maxConcurrentSessions, logger: logger)
-            let webhooks = try await WebhookService(
-                handle: handle, workers: workers, database: databases.data, settings: configuration.webhooks, logger: logger)
             let observability = GatewayObservability(
                 configuration: configuration, main: databases.main, workers: workers, handle: handle, logger: logger)
             observability.registerStandardMetrics(
@@ -69,7 +71,7 @@ final class Gateway: Sendable {
                 try await handle.submit { reactor in
                     try Self.serve(
                         reactor: reactor, configuration: configuration, databases: databases, keys: keys,
-                        sessions: sessions, webhooks: webhooks, bus: realtimeBus, observability: observability,
+                        sessions: sessions, webhooks: webhooks, ledger: ledger, bus: realtimeBus, observability: observability,
                         boundPort: boundPort, logger: logger)
                 }
                 // Before sessions start: their first events already go to the outbox.
@@ -98,7 +100,8 @@ final class Gateway: Sendable {
     /// Builds the HTTP server and the shutdown sequence on the reactor thread.
     private static func serve(
         reactor: Reactor, configuration: GatewayConfiguration, databases: GatewayDatabases, keys: ApiKeyService,
-        sessions: SessionManager, webhooks: WebhookService, bus: EventBus, observability: GatewayObservability,
+        sessions: SessionManager, webhooks: WebhookService, ledger: MessageLedger, bus: EventBus,
+        observability: GatewayObservability,
         boundPort: BoundPort, logger: Logger
     ) throws {
         let readiness = ReadinessService(
@@ -114,6 +117,7 @@ final class Gateway: Sendable {
             contentsOf: MetricsRoutes.routes(registry: observability.registry, token: configuration.observability.metricsToken))
         if configuration.observability.metricsToken != nil { observability.loopLag.start(on: reactor) }
         router.add(contentsOf: MessageRoutes.routes(sessions: sessions))
+        router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions))
         router.add(
             contentsOf: MessageSendRoutes.routes(
                 sessions: sessions, media: MediaDownloader(reactor: reactor, settings: configuration.mediaDownload)))

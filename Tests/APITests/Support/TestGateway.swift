@@ -95,18 +95,19 @@ final class TestGateway: Sendable {
         let events = EventBus()
         // With `native`, credentials live in the data database beside the sessions, as in the gateway.
         let sessionAuth: any AuthStateStore = native == nil ? authState : SQLAuthStateStore(database: data)
-        let factory: (any WhatsAppEngineFactory)? = try native.map {
-            NativeEngineFactory(configuration: $0, reactor: handle, authState: sessionAuth, logger: quietLogger)
-        } ?? engines?(handle)
-        let sessions = SessionManager(
-            handle: handle, store: SQLSessionStore(database: data), authState: sessionAuth, engines: factory,
-            bus: events,
-            audit: SQLAuditLogStore(database: main), maxConcurrentSessions: maxConcurrentSessions, logger: quietLogger)
         var webhooks: WebhookService?
         if let webhookSettings {
             webhooks = try await WebhookService(
                 handle: handle, workers: workers, database: data, settings: webhookSettings, logger: quietLogger)
         }
+        let ledger = MessageLedger(database: data, webhooks: webhooks, bus: events)
+        let factory: (any WhatsAppEngineFactory)? = try native.map {
+            NativeEngineFactory(configuration: $0, reactor: handle, authState: sessionAuth, messages: ledger, logger: quietLogger)
+        } ?? engines?(handle)
+        let sessions = SessionManager(
+            handle: handle, store: SQLSessionStore(database: data), authState: sessionAuth, engines: factory,
+            bus: events,
+            audit: SQLAuditLogStore(database: main), maxConcurrentSessions: maxConcurrentSessions, logger: quietLogger)
         try await webhooks?.start(bus: events)
         let webhooksForRoutes = webhooks
         let audit = AuditService(store: SQLAuditLogStore(database: main), logger: quietLogger)
@@ -137,6 +138,7 @@ final class TestGateway: Sendable {
             router.add(contentsOf: MetricsRoutes.routes(registry: registry, token: limits.metricsToken))
             if limits.metricsToken != nil { loopLag.start(on: reactor) }
             router.add(contentsOf: MessageRoutes.routes(sessions: sessions))
+            router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions))
             router.add(contentsOf: MessageSendRoutes.routes(sessions: sessions, media: MediaDownloader(reactor: reactor, settings: limits.media)))
             let api = APIServer(
                 router: router, auth: AuthGuard(keys: keys),

@@ -1,0 +1,39 @@
+import Engines
+import Foundation
+import Reactor
+
+/// `GET /api/sessions/:id/messages` (reference 2.5): the stored messages of a session, newest
+/// first, filtered by chat, direction, type or WhatsApp id. A database read only.
+package enum MessageListRoutes {
+    static let queryFields: Set<String> = ["chatId", "limit", "offset", "direction", "type", "messageId", "inlineMedia"]
+
+    package static func routes(messages: MessageLedger, sessions: SessionManager) -> [Route] {
+        [
+            Route(
+                "GET", "/api/sessions/:id/messages", access: .key(minimum: .viewer, sessionParameter: "id"),
+                handler: .task { context in
+                    let sessionID = context.parameter("id")
+                    _ = try await sessions.get(id: sessionID)
+                    let filter = try self.filter(context)
+                    let page = try Pagination(context.query, defaultLimit: 50, maxLimit: 100)
+                    return .json(try await messages.list(sessionID: sessionID, filter: filter, limit: page.limit, offset: page.offset))
+                })
+        ]
+    }
+
+    static func filter(_ context: APIContext) throws(APIError) -> MessageLedger.ListFilter {
+        let items = context.query
+        var errors = items.map(\.0).filter { !queryFields.contains($0) }.map { "property \($0) should not exist" }
+        func single(_ name: String) -> String? { items.last { $0.0 == name }?.1 }
+        let direction = single("direction")
+        if let direction, !["incoming", "outgoing"].contains(direction) {
+            errors.append("direction must be one of the following values: incoming, outgoing")
+        }
+        if let limit = single("limit"), Int(limit) == nil { errors.append("limit must be an integer number") }
+        if let offset = single("offset"), Int(offset) == nil { errors.append("offset must be an integer number") }
+        if !errors.isEmpty { throw .validation(errors) }
+        return MessageLedger.ListFilter(
+            chatID: single("chatId").map(MessageRoutes.normalizedChat), direction: direction, type: single("type"),
+            messageID: single("messageId"))
+    }
+}

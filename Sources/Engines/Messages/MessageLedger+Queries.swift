@@ -1,0 +1,51 @@
+import Foundation
+import Persistence
+import Reactor
+
+/// The stored-message reads behind `GET /api/sessions/:id/messages` (reference 2.5).
+extension MessageLedger {
+    /// The filters the list route accepts.
+    package struct ListFilter: Sendable, Equatable {
+        package var chatID: String?
+        package var direction: String?
+        package var type: String?
+        package var messageID: String?
+
+        package init(chatID: String? = nil, direction: String? = nil, type: String? = nil, messageID: String? = nil) {
+            self.chatID = chatID
+            self.direction = direction
+            self.type = type
+            self.messageID = messageID
+        }
+    }
+
+    /// `{messages: Message[], total}`, newest first.
+    package func list(sessionID: String, filter: ListFilter, limit: Int, offset: Int) async throws -> JSONValue {
+        let page = try await store.list(
+            sessionID: sessionID,
+            query: MessageQuery(
+                chatID: filter.chatID, direction: filter.direction, type: filter.type, messageID: filter.messageID,
+                limit: limit, offset: offset))
+        return ["messages": .array(page.messages.map(Self.json)), "total": .number(Double(page.total))]
+    }
+
+    /// Forgets a deleted session's messages.
+    package func deleteAll(sessionID: String) async throws {
+        try await store.deleteAll(sessionID: sessionID)
+    }
+
+    /// OpenWA's stored `Message` shape.
+    static func json(_ record: MessageRecord) -> JSONValue {
+        let metadata = record.metadata.flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .null
+        return [
+            "id": .string(record.id), "sessionId": .string(record.sessionID),
+            "waMessageId": record.waMessageID.map(JSONValue.string) ?? .null, "chatId": .string(record.chatID),
+            "from": record.from.map(JSONValue.string) ?? .null, "to": record.to.map(JSONValue.string) ?? .null,
+            "chatName": .null, "author": record.author.map(JSONValue.string) ?? .null,
+            "body": record.body.map(JSONValue.string) ?? .null, "type": .string(record.type),
+            "direction": .string(record.direction), "timestamp": record.timestamp.map { .number(Double($0)) } ?? .null,
+            "metadata": metadata, "mediaPath": .null, "mediaMimetype": .null, "status": .string(record.status),
+            "createdAt": .string(ISOTimestamp.format(record.createdAt)),
+        ]
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Logging
+import Persistence
+import Reactor
+
+/// The messages table and the events that go with it: an inbound or sent message, its row and
+/// its webhook outbox rows commit in one transaction, then the event reaches the bus (real-time
+/// channel) and the webhook lanes. Redelivered messages are recognised by their WhatsApp id and
+/// produce nothing.
+package final class MessageLedger: MessageSink {
+    package let store: SQLMessageStore
+    private let webhooks: WebhookService?
+    private let bus: EventBus
+
+    package init(database: any SQLDatabase, webhooks: WebhookService?, bus: EventBus) {
+        store = SQLMessageStore(database: database)
+        self.webhooks = webhooks
+        self.bus = bus
+    }
+
+    @discardableResult
+    package func ingest(sessionID: String, message: EngineMessage) async throws -> Bool {
+        try await record(sessionID: sessionID, message: message, status: message.fromMe ? "sent" : "delivered")
+    }
+
+    package func sent(sessionID: String, message: EngineMessage) async throws {
+        try await record(sessionID: sessionID, message: message, status: "pending")
+    }
+
+    package func acknowledged(sessionID: String, chatID: String?, messageIDs: [String], ack: Int) async throws {
+        let status = Self.status(ack: ack)
+        let advanced = try await store.advance(sessionID: sessionID, waMessageIDs: messageIDs, to: status)
+        for id in advanced {
+            let data: JSONValue = [
+                "id": .string(id), "messageId": .string(id), "status": .string(status), "ack": .number(Double(ack)),
+                "chatId": chatID.map(JSONValue.string) ?? .null,
+            ]
+            bus.publish(GatewayEvent(name: "message.ack", sessionID: sessionID, data: data))
+            if status == "failed" { bus.publish(GatewayEvent(name: "message.failed", sessionID: sessionID, data: data)) }
+        }
+    }
+
+    package func apply(sessionID: String, change: MessageChange) async throws {
+        let event = GatewayEvent(
+            name: Self.eventName(change.kind), sessionID: sessionID, data: Self.json(change), outboxStaged: webhooks != nil)
+        let webhooks = webhooks
+        let outbox = try await store.database.withTransaction { transaction -> [OutboxRow] in
+            switch change.kind {
+            case .revoke: try await SQLMessageStore.revoke(sessionID: sessionID, waMessageID: change.targetID, in: transaction)
+            case .edit(let body):
+                try await SQLMessageStore.edit(sessionID: sessionID, waMessageID: change.targetID, body: body, in: transaction)
+            case .reaction: break
+            }
+            return try await webhooks?.stage([event], in: transaction) ?? []
+        }
+        if let webhooks, !outbox.isEmpty { await webhooks.committed(outbox) }
+        bus.publish(event)
+    }
+
+    package func stored(sessionID: String, messageID: String) async throws -> EngineMessage? {
+        guard let row = try await store.find(sessionID: sessionID, waMessageID: messageID) else { return nil }
+        return EngineMessage(
+            id: messageID, chatID: row.chatID, from: row.from ?? "", to: row.to ?? "", body: row.body ?? "", type: row.type,
+            timestamp: Int(row.timestamp ?? 0), fromMe: row.direction == "outgoing")
+    }
+
+    static func eventName(_ kind: MessageChange.Kind) -> String {
+        switch kind {
+        case .reaction: return "message.reaction"
+        case .revoke: return "message.revoked"
+        case .edit: return "message.edited"
+        }
+    }
+
+    /// The event data OpenWA sends for each change (reference 5.1).
+    static func json(_ change: MessageChange) -> JSONValue {
+        let isGroup = change.chatID.hasSuffix("@g.us")
+        switch change.kind {
+        case .reaction(let emoji):
+            return [
+                "messageId": .string(change.targetID), "chatId": .string(change.chatID), "reaction": .string(emoji),
+                "senderId": .string(change.senderID),
+            ]
+        case .revoke:
+            return [
+                "id": .string(change.id), "revokedId": .string(change.targetID), "chatId": .string(change.chatID),
+                "from": .string(change.from), "to": .string(change.to), "type": "revoked", "body": "",
+                "timestamp": .number(Double(change.timestamp)),
+            ]
+        case .edit(let body):
+            return [
+                "messageId": .string(change.targetID), "chatId": .string(change.chatID), "body": .string(body),
+                "senderId": .string(change.senderID), "from": .string(change.from), "to": .string(change.to),
+                "fromMe": .bool(change.fromMe), "isGroup": .bool(isGroup), "type": "text", "hasMedia": false,
+                "timestamp": .number(Double(change.timestamp)),
+            ]
+        }
+    }
+
+    /// Writes the row and the outbox rows of its event; publishes only what was new.
+    @discardableResult
+    private func record(sessionID: String, message: EngineMessage, status: String) async throws -> Bool {
+        let event = GatewayEvent(
+            name: message.fromMe ? "message.sent" : "message.received", sessionID: sessionID,
+            data: Self.json(message), outboxStaged: webhooks != nil)
+        let row = MessageRecord(
+            sessionID: sessionID, waMessageID: message.id, chatID: message.chatID, from: message.from, to: message.to,
+            body: message.body, type: message.type, direction: message.fromMe ? "outgoing" : "incoming",
+            timestamp: Int64(message.timestamp), status: status)
+        let webhooks = webhooks
+        let (inserted, outbox) = try await store.database.withTransaction { transaction -> (Bool, [OutboxRow]) in
+            guard try await SQLMessageStore.insert(row, in: transaction) else { return (false, []) }
+            return (true, try await webhooks?.stage([event], in: transaction) ?? [])
+        }
+        guard inserted else { return false }
+        if let webhooks, !outbox.isEmpty { await webhooks.committed(outbox) }
+        bus.publish(event)
+        return true
+    }
+
+    /// OpenWA's `IncomingMessage` fields every engine fills.
+    package static func json(_ message: EngineMessage) -> JSONValue {
+        [
+            "id": .string(message.id), "from": .string(message.from), "to": .string(message.to),
+            "chatId": .string(message.chatID), "body": .string(message.body), "type": .string(message.type),
+            "timestamp": .number(Double(message.timestamp)), "isGroup": .bool(message.chatID.hasSuffix("@g.us")),
+            "fromMe": .bool(message.fromMe), "kind": .string(message.chatID.hasSuffix("@g.us") ? "group" : "individual"),
+        ]
+    }
+
+    /// WhatsApp's ack number as OpenWA's delivery status.
+    package static func status(ack: Int) -> String {
+        switch ack {
+        case ..<0: return "failed"
+        case 0: return "pending"
+        case 1: return "sent"
+        case 2: return "delivered"
+        default: return "read"
+        }
+    }
+}

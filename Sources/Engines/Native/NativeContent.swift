@@ -1,0 +1,46 @@
+import Foundation
+import WAProtocol
+
+/// The `waE2E.Message` for an `OutgoingMessage`, and how it is stored (reference part 2, 4.3).
+struct NativeContent: Sendable {
+    let message: Waproto_Message
+    /// OpenWA's type and body for the stored row; nil for a reaction, which is not a message of
+    /// its own.
+    let stored: (type: String, body: String)?
+
+    /// Builds the content; replies and reactions look their target up in the stored messages.
+    static func build(
+        _ outgoing: OutgoingMessage, sink: any MessageSink, sessionID: String, me: JID, recipient: JID
+    ) async throws -> NativeContent {
+        var quote: MessageCodec.Quote?
+        if let quotedID = outgoing.quotedMessageID {
+            guard let original = try await sink.stored(sessionID: sessionID, messageID: quotedID),
+                original.chatID == NativeLink.neutral(recipient)
+            else { throw EngineError.notFound("Quoted message \(quotedID) not found in this chat") }
+            let author = original.fromMe ? JID(user: me.user, server: me.server) : recipient
+            quote = MessageCodec.Quote(id: quotedID, participant: author.description, message: MessageCodec.text(original.body))
+        }
+        switch outgoing.content {
+        case .text(let text):
+            let mentions = try outgoing.mentions.map { try NativeLink.recipient(of: $0).description }
+            return NativeContent(message: MessageCodec.text(text, quote: quote, mentions: mentions), stored: ("text", text))
+        case .location(let latitude, let longitude, let description, let address):
+            return NativeContent(
+                message: MessageCodec.location(
+                    latitude: latitude, longitude: longitude, name: description, address: address, quote: quote),
+                stored: ("location", description ?? ""))
+        case .contact(let name, let number):
+            return NativeContent(message: MessageCodec.contact(name: name, number: number, quote: quote), stored: ("contact", name))
+        case .reaction(let messageID, let emoji):
+            guard let original = try await sink.stored(sessionID: sessionID, messageID: messageID),
+                original.chatID == NativeLink.neutral(recipient)
+            else { throw EngineError.notFound("Message \(messageID) not found in this chat") }
+            return NativeContent(
+                message: MessageCodec.reaction(
+                    to: messageID, chat: recipient.description, fromMe: original.fromMe, participant: nil, emoji: emoji),
+                stored: nil)
+        case .media:
+            throw EngineError.notSupported("The native engine cannot send media yet")
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import Logging
+import Persistence
+import Reactor
+import WAProtocol
+
+/// Sending (reference part 2, sections 1.5, 1.11, 1.12, 2.1-2.4): the recipient's and our own
+/// devices by usync, bundles for devices without a session, one encryption per device (our other
+/// devices get the device-sent copy), the stanza, then the server's ack.
+extension NativeLink {
+    /// How long a device list is trusted before it is asked for again.
+    static let deviceListMilliseconds = 60_000
+
+    func sendMessage(_ outgoing: OutgoingMessage, _ completion: @escaping @Sendable (Result<SentMessage, any Error>) -> Void) {
+        guard phase == .ready, let me = credentials?.me, signalContext() != nil else {
+            return completion(.failure(EngineError.invalid("Session is not ready")))
+        }
+        let recipient: JID
+        do {
+            recipient = try Self.recipient(of: outgoing.chatID)
+        } catch {
+            return completion(.failure(error))
+        }
+        guard recipient.server != JID.Server.group else {
+            return completion(.failure(EngineError.notSupported("The native engine cannot send to groups yet")))
+        }
+        let job = SendJob(
+            link: LinkRef(self), sink: messages, store: authState, sessionID: sessionID, me: me, recipient: recipient,
+            outgoing: outgoing)
+        Task {
+            do {
+                completion(.success(try await job.run()))
+            } catch {
+                completion(.failure(error))
+            }
+        }
+    }
+
+    /// `<number>@c.us` / `@s.whatsapp.net`, `<lid>@lid` and `<id>@g.us` as wire JIDs.
+    static func recipient(of chatID: String) throws -> JID {
+        guard let at = chatID.firstIndex(of: "@") else { throw EngineError.invalid("chatId must be a WhatsApp id") }
+        let user = String(chatID[..<at])
+        let server = String(chatID[chatID.index(after: at)...])
+        guard !user.isEmpty, !user.contains(":") else { throw EngineError.invalid("chatId must be a WhatsApp id") }
+        switch server {
+        case JID.Server.legacyUser, JID.Server.user:
+            guard user.allSatisfy({ $0.isASCII && $0.isNumber }) else { throw EngineError.invalid("chatId must be a phone number id") }
+            return JID(user: user, server: JID.Server.user)
+        case JID.Server.lid, JID.Server.group:
+            return JID(user: user, server: server)
+        default:
+            throw EngineError.notSupported("The native engine cannot send to \(server) chats yet")
+        }
+    }
+
+    /// The server ack of a `message` stanza carries the message's own id.
+    func handleMessageAck(_ node: BinaryNode) {
+        guard node.attributes.string("class") == "message", let id = node.attributes.string("id"),
+            let entry = pendingAcks.removeValue(forKey: id)
+        else { return }
+        reactor.cancel(entry.timer)
+        let chat = node.attributes.jid("from").map { Self.neutral($0.bare) }
+        enqueueStatusUpdate(chat: chat, ids: [id], ack: node.attributes.string("error") == nil ? 1 : -1)
+        entry.callback(.success(node))
+    }
+}
+
+/// One text send, from device lists to the stored row; runs off the reactor.
+struct SendJob: Sendable {
+    let link: LinkRef
+    let sink: any MessageSink
+    let store: any AuthStateStore
+    let sessionID: String
+    let me: JID
+    let recipient: JID
+    let outgoing: OutgoingMessage
+
+    func run() async throws -> SentMessage {
+        let built = try await NativeContent.build(outgoing, sink: sink, sessionID: sessionID, me: me, recipient: recipient)
+        let id = try MessageCodec.newMessageID(ownUser: me.user)
+        let content = built.message
+        let devices = try await link.devices(of: [recipient, JID(user: me.user, server: me.server)])
+        let targets = devices.filter { !($0.user == me.user && $0.device == me.device) }
+        let padded = try MessageCodec.padded(content)
+        let copy = try MessageCodec.padded(MessageCodec.deviceSent(content, destination: recipient.description))
+        let plaintexts = targets.map { device in
+            (address: NativeSignal.address(of: device), padded: device.user == me.user ? copy : padded)
+        }
+        let encrypted = try await link.encrypt(plaintexts, devices: targets)
+        guard !encrypted.isEmpty else { throw EngineError.unavailable("no device of \(outgoing.chatID) could be reached") }
+        var children = [
+            BinaryNode(
+                "participants",
+                children: encrypted.map { device, message in
+                    BinaryNode(
+                        "to", ["jid": .jid(device)],
+                        children: [BinaryNode("enc", ["v": "2", "type": .string(message.encType)], bytes: message.serialized)])
+                })
+        ]
+        if encrypted.contains(where: { $0.1.encType == "pkmsg" }),
+            let identity = try await store.value(sessionID: sessionID, key: NativeCredentials.Key.signedIdentity)
+        {
+            children.append(BinaryNode("device-identity", bytes: identity))
+        }
+        let stanza = BinaryNode(
+            "message", ["id": .string(id), "to": .jid(recipient), "type": .string(MessageCodec.stanzaType(of: content))],
+            children: children)
+        let ownChat = NativeLink.neutral(JID(user: me.user, server: me.server))
+        let stored = EngineMessage(
+            id: id, chatID: NativeLink.neutral(recipient), from: ownChat, to: NativeLink.neutral(recipient),
+            body: built.stored?.body ?? "", type: built.stored?.type ?? "reaction", timestamp: Int(Date().timeIntervalSince1970),
+            fromMe: true)
+        // A reaction is not a message of its own: nothing to store or track.
+        if built.stored != nil { try await sink.sent(sessionID: sessionID, message: stored) }
+        let ack: BinaryNode
+        do {
+            ack = try await link.sendMessageStanza(stanza, id: id)
+        } catch {
+            try? await sink.acknowledged(sessionID: sessionID, chatID: stored.chatID, messageIDs: [id], ack: -1)
+            throw error
+        }
+        if let error = ack.attributes.string("error") {
+            throw EngineError.unavailable("WhatsApp refused the message (error \(error))")
+        }
+        let timestamp = ack.attributes.string("t").flatMap(Int.init) ?? stored.timestamp
+        return SentMessage(messageID: id, timestamp: timestamp)
+    }
+}

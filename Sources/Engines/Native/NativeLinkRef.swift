@@ -1,0 +1,153 @@
+import Foundation
+import Persistence
+import Reactor
+import WAProtocol
+
+/// A link as async send code holds it: every use hops to the reactor thread, and a link that has
+/// gone (or reconnected since) fails the call instead of acting on a newer connection.
+struct LinkRef: @unchecked Sendable {
+    // Only dereferenced on the reactor thread, inside `handle.post`.
+    private weak var link: NativeLink?
+    private let handle: ReactorHandle
+    private let generation: Int
+
+    init(_ link: NativeLink) {
+        self.link = link
+        handle = link.handle
+        generation = link.generation
+    }
+
+    /// Runs `body` with the link on the reactor; `body` resumes the continuation.
+    private func withLink<T: Sendable>(
+        _ body: @escaping (NativeLink, CheckedContinuation<T, any Error>) -> Void
+    ) async throws -> T {
+        let body = Unchecked(body)
+        return try await withCheckedThrowingContinuation { continuation in
+            let posted = handle.post { _ in
+                guard let link = self.link, link.generation == self.generation, link.phase == .ready else {
+                    return continuation.resume(throwing: EngineError.unavailable("the connection to WhatsApp closed"))
+                }
+                body.value(link, continuation)
+            }
+            if !posted { continuation.resume(throwing: EngineError.unavailable("the reactor has stopped")) }
+        }
+    }
+
+    func request(_ node: BinaryNode) async throws -> BinaryNode {
+        try await withLink { link, continuation in
+            link.sendRequest(node, timeout: link.configuration.requestTimeoutMilliseconds) { continuation.resume(with: $0.mapError { $0 }) }
+        }
+    }
+
+    /// Sends a `message` stanza and waits for the server's ack of its id.
+    func sendMessageStanza(_ node: BinaryNode, id: String) async throws -> BinaryNode {
+        try await withLink { link, continuation in
+            let timer = link.reactor.schedule(afterMilliseconds: link.configuration.requestTimeoutMilliseconds) { [weak link] in
+                guard let entry = link?.pendingAcks.removeValue(forKey: id) else { return }
+                entry.callback(.failure(.unavailable("WhatsApp did not acknowledge the message in time")))
+            }
+            link.pendingAcks[id] = (timer, { continuation.resume(with: $0.mapError { $0 }) })
+            link.send(node)
+        }
+    }
+
+    /// Every device of `users` (section 1.11), from the cache while it is fresh.
+    func devices(of users: [JID]) async throws -> [JID] {
+        let cached: [JID]? = try await withLink { link, continuation in
+            var found: [JID] = []
+            for user in users {
+                guard let entry = link.deviceCache[user.description],
+                    entry.fetched.milliseconds(until: link.reactor.now) < NativeLink.deviceListMilliseconds
+                else { return continuation.resume(returning: nil) }
+                found += entry.devices
+            }
+            continuation.resume(returning: found)
+        }
+        if let cached { return cached }
+        let query = BinaryNode(
+            "iq", ["to": .jid(.whatsAppServer), "type": "get", "xmlns": "usync"],
+            children: [
+                BinaryNode(
+                    "usync", ["sid": .string(UUID().uuidString), "mode": "query", "last": "true", "index": "0", "context": "message"],
+                    children: [
+                        BinaryNode("query", children: [BinaryNode("devices", ["version": "2"])]),
+                        BinaryNode("list", children: users.map { BinaryNode("user", ["jid": .jid($0)]) }),
+                    ])
+            ])
+        let reply = try await request(query)
+        var lists: [String: [JID]] = [:]
+        for user in reply.child("usync")?.child("list")?.children("user") ?? [] {
+            guard let jid = user.attributes.jid("jid") else { continue }
+            let ids = user.child("devices")?.child("device-list")?.children("device").compactMap {
+                $0.attributes.string("id").flatMap(UInt16.init)
+            } ?? []
+            lists[jid.bare.description] = ids.map { JID(user: jid.user, server: jid.server, device: $0) }
+        }
+        guard let wanted = lists[users[0].bare.description], !wanted.isEmpty else {
+            throw EngineError.notFound("\(NativeLink.neutral(users[0])) is not on WhatsApp")
+        }
+        let fresh = lists
+        try await withLink { (link, continuation: CheckedContinuation<Void, any Error>) in
+            for (user, devices) in fresh { link.deviceCache[user] = (devices, link.reactor.now) }
+            continuation.resume()
+        }
+        return users.flatMap { lists[$0.bare.description] ?? [] }
+    }
+
+    /// Encrypts one plaintext per device as one Signal job of the link, fetching the bundles of
+    /// devices without a session first and storing every changed record before returning.
+    func encrypt(_ plaintexts: [(address: SignalAddress, padded: [UInt8])], devices: [JID]) async throws -> [(JID, CiphertextMessage)] {
+        let byAddress = Dictionary(devices.map { (NativeSignal.address(of: $0), $0) }, uniquingKeysWith: { first, _ in first })
+        let ref = self
+        return try await withLink { link, continuation in
+            link.enqueueSignalJob { link, done in
+                guard let signal = link.signalContext() else {
+                    done()
+                    return continuation.resume(throwing: EngineError.unavailable("the device is not paired"))
+                }
+                let store = link.authState
+                let sessionID = link.sessionID
+                link.runAsync({ () async throws -> [(JID, CiphertextMessage)] in
+                    let missing = try await signal.missingSessions(plaintexts.map(\.address))
+                    let bundles = missing.isEmpty ? [:] : try await ref.bundles(for: missing.compactMap { byAddress[$0] })
+                    let (messages, changes) = try await signal.encrypt(plaintexts, bundles: bundles)
+                    try await store.apply(sessionID: sessionID, changes: changes)
+                    return messages.compactMap { address, message in byAddress[address].map { ($0, message) } }
+                }) { _, result in
+                    done()
+                    continuation.resume(with: result)
+                }
+            }
+        }
+    }
+
+    /// Prekey bundles of `devices` (section 1.5); devices the server reports an error for are left out.
+    func bundles(for devices: [JID]) async throws -> [SignalAddress: PreKeyBundle] {
+        let query = BinaryNode(
+            "iq", ["to": .jid(.whatsAppServer), "type": "get", "xmlns": "encrypt"],
+            children: [BinaryNode("key", children: devices.map { BinaryNode("user", ["jid": .jid($0)]) })])
+        let reply = try await request(query)
+        var bundles: [SignalAddress: PreKeyBundle] = [:]
+        for user in reply.child("list")?.children("user") ?? [] {
+            guard let jid = user.attributes.jid("jid"), user.child("error") == nil, let bundle = Self.bundle(user, device: jid.device)
+            else { continue }
+            bundles[NativeSignal.address(of: jid)] = bundle
+        }
+        return bundles
+    }
+
+    static func bundle(_ user: BinaryNode, device: UInt16) -> PreKeyBundle? {
+        let keys = user.child("keys") ?? user
+        guard let registration = keys.child("registration")?.contentBytes ?? user.child("registration")?.contentBytes,
+            let identity = keys.child("identity")?.contentBytes, identity.count == 32,
+            let skey = keys.child("skey"), let skeyID = skey.child("id")?.contentBytes,
+            let skeyValue = skey.child("value")?.contentBytes, let signature = skey.child("signature")?.contentBytes
+        else { return nil }
+        let key = keys.child("key")
+        return PreKeyBundle(
+            registrationID: registration.bigEndianUInt32, deviceID: UInt32(device),
+            preKeyID: key?.child("id")?.contentBytes?.bigEndianUInt32, preKey: key?.child("value")?.contentBytes,
+            signedPreKeyID: skeyID.bigEndianUInt32, signedPreKey: skeyValue, signedPreKeySignature: signature,
+            identityKey: identity)
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Persistence
+import Reactor
+import WAProtocol
+
+/// A session's Signal records in the auth-state store, and the pairwise cipher steps on its
+/// worker lane (reference part 2, 1.6-1.8).
+///
+/// Each step loads the records it needs, runs the pure cipher on the lane and returns the
+/// changed records as a batch for `AuthStateStore.apply`; nothing is written here. The link runs
+/// one step at a time per session, so two steps never race on one record.
+struct NativeSignal: Sendable {
+    let sessionID: String
+    let store: any AuthStateStore
+    let lane: WorkerLane
+    let local: SessionBuilder.LocalIdentity
+    let signedPreKey: SignedPreKeyRecord
+
+    /// Store keys of the Signal records (values are the records' serialized forms).
+    enum Key {
+        static func session(_ address: SignalAddress) -> String { "signal.session.\(address)" }
+        static func identity(_ address: SignalAddress) -> String { "signal.identity.\(address)" }
+        static func preKey(_ id: UInt32) -> String { NativeCredentials.Key.preKeyPrefix + String(id) }
+    }
+
+    typealias Changes = [String: [UInt8]?]
+
+    /// Where a device's sessions are kept: its user (with `_1` for a LID) and device number.
+    static func address(of jid: JID) -> SignalAddress {
+        SignalAddress(name: jid.server == JID.Server.lid ? "\(jid.user)_1" : jid.user, deviceID: UInt32(jid.device))
+    }
+
+    // MARK: - Receive
+
+    /// Decrypts one `msg` or `pkmsg` from `address`; the plaintext is still padded. The changes
+    /// store the advanced session and consume the one-time prekey a `pkmsg` used.
+    func decrypt(encType: String, _ bytes: [UInt8], from address: SignalAddress) async throws -> (padded: [UInt8], changes: Changes) {
+        let stored = try await store.value(sessionID: sessionID, key: Key.session(address))
+        let knownIdentity = try await store.value(sessionID: sessionID, key: Key.identity(address))
+        switch encType {
+        case "msg":
+            guard let stored else { throw ProtocolError.signalNoSession("no session with \(address)") }
+            return try await lane.run {
+                var record = try WAProtocol.SessionRecord(serialized: stored)
+                let plaintext = try SessionCipher.decrypt(try WhisperMessage(serialized: bytes), record: &record)
+                return (plaintext, [Key.session(address): try record.serialized()])
+            }
+        case "pkmsg":
+            let message = try PreKeyWhisperMessage(serialized: bytes)
+            let oneTime = try await message.preKeyID.asyncMap { id in
+                try await store.value(sessionID: sessionID, key: Key.preKey(id)).map(PreKeyRecord.init(serialized:))
+            } ?? nil
+            let keys = SessionCipher.ResponderKeys(local: local, signedPreKey: signedPreKey, oneTimePreKey: oneTime)
+            return try await lane.run {
+                // A changed identity (the peer reinstalled) drops the old sessions, as the reference clients do.
+                var record = WAProtocol.SessionRecord()
+                if let stored, knownIdentity == nil || knownIdentity == message.identityKey {
+                    record = try WAProtocol.SessionRecord(serialized: stored)
+                }
+                let result = try SessionCipher.decrypt(message, record: &record, keys: keys)
+                var changes: Changes = [
+                    Key.session(address): try record.serialized(), Key.identity(address): message.identityKey,
+                ]
+                if let used = result.consumedPreKeyID { changes[Key.preKey(used)] = .some(nil) }
+                return (result.plaintext, changes)
+            }
+        default:
+            throw ProtocolError.signalMalformed("unknown pairwise enc type \(encType)")
+        }
+    }
+
+    // MARK: - Send
+
+    /// The devices among `addresses` we hold no session with (their bundles must be fetched).
+    func missingSessions(_ addresses: [SignalAddress]) async throws -> [SignalAddress] {
+        var missing: [SignalAddress] = []
+        for address in addresses where try await store.value(sessionID: sessionID, key: Key.session(address)) == nil {
+            missing.append(address)
+        }
+        return missing
+    }
+
+    /// Encrypts one padded plaintext per device, starting sessions from `bundles` where there were
+    /// none. A device whose encryption fails is left out (the message still goes to the others).
+    func encrypt(
+        _ plaintexts: [(address: SignalAddress, padded: [UInt8])], bundles: [SignalAddress: PreKeyBundle]
+    ) async throws -> (messages: [(SignalAddress, CiphertextMessage)], changes: Changes) {
+        var stored: [SignalAddress: [UInt8]] = [:]
+        for (address, _) in plaintexts where bundles[address] == nil {
+            stored[address] = try await store.value(sessionID: sessionID, key: Key.session(address))
+        }
+        let local = local
+        let loaded = stored
+        return try await lane.run {
+            var messages: [(SignalAddress, CiphertextMessage)] = []
+            var changes: Changes = [:]
+            for (address, padded) in plaintexts {
+                do {
+                    var record: WAProtocol.SessionRecord
+                    if let bundle = bundles[address] {
+                        record = WAProtocol.SessionRecord()
+                        record.promote(try SessionBuilder.initiate(with: bundle, local: local))
+                        changes[Key.identity(address)] = bundle.identityKey
+                    } else if let bytes = loaded[address] {
+                        record = try WAProtocol.SessionRecord(serialized: bytes)
+                    } else {
+                        continue
+                    }
+                    messages.append((address, try SessionCipher.encrypt(padded, record: &record)))
+                    changes[Key.session(address)] = try record.serialized()
+                } catch {
+                    continue
+                }
+            }
+            return (messages, changes)
+        }
+    }
+}
+
+extension Optional {
+    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}

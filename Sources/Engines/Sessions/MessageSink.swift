@@ -1,0 +1,60 @@
+/// Where an engine hands the messages it must not lose. Each call returns only once the message
+/// and its events are committed, so the engine acknowledges to WhatsApp only what is stored.
+package protocol MessageSink: Sendable {
+    /// Stores an inbound message (or a copy of one our own phone sent) with its event, in one
+    /// transaction. False when the session already has it: a redelivery, not a new message.
+    @discardableResult
+    func ingest(sessionID: String, message: EngineMessage) async throws -> Bool
+
+    /// Stores a message this gateway is about to send (status `pending`), with its `message.sent`
+    /// event, before it goes on the wire: a receipt can then never arrive for an unknown row.
+    func sent(sessionID: String, message: EngineMessage) async throws
+
+    /// A reaction, revoke or edit of an earlier message: the stored row changes and the event
+    /// commits with it.
+    func apply(sessionID: String, change: MessageChange) async throws
+
+    /// A stored message by its WhatsApp id (replies and reactions need the original).
+    func stored(sessionID: String, messageID: String) async throws -> EngineMessage?
+
+    /// Sent messages moved forward (WhatsApp's ack: -1 failed, 1 server, 2 device, 3 read, 4 played).
+    func acknowledged(sessionID: String, chatID: String?, messageIDs: [String], ack: Int) async throws
+}
+
+/// What a reaction, revoke or edit does to an earlier message (OpenWA's `message.reaction`,
+/// `message.revoked` and `message.edited`).
+package struct MessageChange: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
+        case reaction(emoji: String)
+        case revoke
+        case edit(body: String)
+    }
+
+    package var kind: Kind
+    /// The id of the stanza that carried the change.
+    package var id: String
+    /// The message it changes.
+    package var targetID: String
+    package var chatID: String
+    package var senderID: String
+    package var from: String
+    package var to: String
+    package var fromMe: Bool
+    /// Unix seconds.
+    package var timestamp: Int
+
+    package init(
+        kind: Kind, id: String, targetID: String, chatID: String, senderID: String, from: String, to: String, fromMe: Bool,
+        timestamp: Int
+    ) {
+        self.kind = kind
+        self.id = id
+        self.targetID = targetID
+        self.chatID = chatID
+        self.senderID = senderID
+        self.from = from
+        self.to = to
+        self.fromMe = fromMe
+        self.timestamp = timestamp
+    }
+}

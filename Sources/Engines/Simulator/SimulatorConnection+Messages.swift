@@ -1,0 +1,104 @@
+import Foundation
+import Reactor
+import WAProtocol
+
+/// Message routing for a logged-in companion (protocol reference part 2, sections 2.3-2.6, 3.3):
+/// its sends fan out to the devices they name, its receipts confirm what was queued for it.
+extension SimulatorConnection {
+    /// A `message` stanza from this companion: each `<to>` part goes to its device (a primary
+    /// phone decrypts it, a companion gets it queued), then the server acks with its time.
+    func routeMessage(_ node: BinaryNode) {
+        guard stage == .online, let account, let companion, let id = node.attributes.string("id"),
+            let to = node.attributes.jid("to")
+        else { return nackMessage(node, error: "479") }
+        guard let participants = node.child("participants"), to.server != JID.Server.group else {
+            return nackMessage(node, error: "479")
+        }
+        let sender = account.jid(device: companion.device)
+        let time = unixNow()
+        let deviceIdentity = node.child("device-identity")
+        var deliveredTo: [Account] = []
+        for part in participants.children("to") {
+            guard let device = part.attributes.jid("jid"), let enc = part.child("enc"),
+                let owner = core.accounts[device.user]
+            else { continue }
+            if device.device == 0 {
+                if core.phoneReceives(owner, enc: enc, from: sender, chat: to, id: id), owner !== account {
+                    deliveredTo.append(owner)
+                }
+            } else if let target = owner.companions[device.device], target !== companion {
+                var attributes: NodeAttributes = [
+                    "from": .jid(sender), "id": .string(id), "t": .string(String(time)),
+                    "type": .string(node.attributes.string("type") ?? "text"), "notify": .string(account.pushName),
+                ]
+                if owner === account { attributes.append("recipient", .jid(to)) }
+                var children = [enc]
+                if enc.attributes.string("type") == "pkmsg", let deviceIdentity { children.append(deviceIdentity) }
+                core.deliver(QueuedStanza(id: id, node: BinaryNode("message", attributes, children: children)), to: target)
+            }
+        }
+        var ack = serverAttributes
+        ack.append("class", "message")
+        ack.append("id", .string(id))
+        ack.append("t", .string(String(time)))
+        send(BinaryNode("ack", ack))
+        // The recipient's phone confirms delivery to the sending device.
+        for owner in deliveredTo {
+            send(BinaryNode("receipt", ["from": .jid(owner.jid), "id": .string(id), "t": .string(String(unixNow()))]))
+        }
+    }
+
+    private func nackMessage(_ node: BinaryNode, error code: String) {
+        var attributes = serverAttributes
+        attributes.append("class", "message")
+        attributes.append("id", .string(node.attributes.string("id") ?? ""))
+        attributes.append("error", .string(code))
+        send(BinaryNode("ack", attributes))
+    }
+
+    /// A receipt from this companion confirms queued stanzas; a retry receipt has the phone that
+    /// sent the message encrypt it again under a fresh session (at most 5 times).
+    func companionReceipt(_ node: BinaryNode) {
+        guard let companion, let id = node.attributes.string("id") else { return }
+        var ack = serverAttributes
+        ack.append("class", "receipt")
+        ack.append("id", .string(id))
+        if let type = node.attributes.string("type") { ack.append("type", .string(type)) }
+        send(BinaryNode("ack", ack))
+        guard node.attributes.string("type") == "retry" else {
+            let ids = Set([id] + (node.child("list")?.children("item").compactMap { $0.attributes.string("id") } ?? []))
+            companion.outbox.removeAll { ids.contains($0.id) }
+            return
+        }
+        guard let index = companion.outbox.firstIndex(where: { $0.id == id }) else { return }
+        var queued = companion.outbox[index]
+        queued.retries += 1
+        guard queued.retries < 5, let resend = queued.resend, let node = resend(queued.retries) else {
+            companion.outbox.remove(at: index)
+            return
+        }
+        queued.node = node
+        companion.outbox[index] = queued
+        send(node)
+    }
+
+    /// A message ack from this companion without a receipt: it took the stanza but could not use
+    /// it (an error code, or content it does not handle). Only a retry under way keeps it queued.
+    func companionAck(_ node: BinaryNode) {
+        guard let companion, node.attributes.string("class") == "message", let id = node.attributes.string("id") else { return }
+        companion.outbox.removeAll { $0.id == id && $0.retries == 0 }
+    }
+
+    /// After the companion went active: everything still queued for it, oldest first, then the
+    /// offline marker; from now on new stanzas go out at once.
+    func flushOutbox() {
+        guard let companion else { return }
+        for queued in companion.outbox {
+            var node = queued.node
+            node.attributes.append("offline", "1")
+            send(node)
+        }
+        caughtUp = true
+        send(BinaryNode("ib", serverAttributes, children: [BinaryNode("offline", ["count": .string(String(companion.outbox.count))])]))
+    }
+}

@@ -1,0 +1,234 @@
+import Foundation
+import Logging
+import Reactor
+import WAProtocol
+
+/// A message a simulated phone received and decrypted (admin `GET …/inbox`).
+package struct PhoneMessage: Sendable, Equatable, Codable {
+    package let id: String
+    /// The sending device (`user:device@s.whatsapp.net`).
+    package let from: String
+    /// The chat the sender addressed (`to` of the stanza).
+    package let chat: String
+    package let type: String
+    package let body: String
+    /// `pkmsg` or `msg`, and the ciphertext as it arrived (base64), for independent checks.
+    package let encType: String
+    package let ciphertext: String
+    /// Unix seconds.
+    package let timestamp: UInt64
+}
+
+/// What a phone send reached (admin `POST …/messages`).
+package struct PhoneSendResult: Sendable, Equatable, Codable {
+    package let id: String
+    /// Companion devices the message was queued for.
+    package let devices: Int
+}
+
+/// A phone's Signal keys for independent decryption in tests (admin `GET …/signal`): hex of the
+/// private keys.
+package struct PhoneSignalKeys: Sendable, Equatable, Codable {
+    package struct Key: Sendable, Equatable, Codable {
+        package let id: UInt32
+        package let privateKey: String
+        package let publicKey: String
+    }
+
+    package let registrationId: UInt32
+    package let identityPrivateKey: String
+    package let identityPublicKey: String
+    package let signedPreKey: Key
+    package let signedPreKeySignature: String
+    package let preKeys: [Key]
+}
+
+/// A stanza queued for a companion until it confirms it (reactor thread only). `resend` rebuilds
+/// it under a fresh Signal session when the companion asks for a retry.
+struct QueuedStanza {
+    let id: String
+    var node: BinaryNode
+    var resend: ((Int) -> BinaryNode?)?
+    var retries = 0
+}
+
+extension SimulatorCore {
+    /// Queues `node` for `companion` and sends it at once if the companion is online and caught up.
+    func deliver(_ stanza: QueuedStanza, to companion: Companion) {
+        companion.outbox.append(stanza)
+        if let connection = companion.connection, connection.caughtUp { connection.send(stanza.node) }
+    }
+
+    /// A companion's uploaded bundle, handing out one of its one-time prekeys.
+    func takeBundle(of companion: Companion) -> PreKeyBundle? {
+        let keys = companion.keys
+        guard let skey = keys.signedPreKey, keys.identity.count == 32, keys.registrationID.count == 4 else { return nil }
+        let oneTime = keys.preKeys.isEmpty ? nil : companion.keys.preKeys.removeFirst()
+        return PreKeyBundle(
+            registrationID: keys.registrationID.reduce(0) { $0 << 8 | UInt32($1) }, deviceID: UInt32(companion.device),
+            preKeyID: oneTime.map { $0.id.reduce(0) { $0 << 8 | UInt32($1) } }, preKey: oneTime?.value,
+            signedPreKeyID: skey.id.reduce(0) { $0 << 8 | UInt32($1) }, signedPreKey: skey.value,
+            signedPreKeySignature: skey.signature, identityKey: keys.identity)
+    }
+
+    /// What an admin send asks a phone to send (`kind` text by default).
+    struct PhoneContent: Decodable {
+        let to: String
+        let kind: String?
+        let text: String?
+        let id: String?
+        /// The message a reaction, revoke, edit or reply is about.
+        let targetId: String?
+        /// Whether that message was sent by this phone (default: by the recipient's side).
+        let targetFromMe: Bool?
+        let emoji: String?
+        let latitude: Double?
+        let longitude: Double?
+        let name: String?
+        let number: String?
+    }
+
+    /// An admin send: the JSON body of `POST /admin/phones/:phone/messages`.
+    func sendFromPhone(_ phone: String, json: [UInt8]) throws(SimulatorError) -> PhoneSendResult {
+        let body: PhoneContent
+        do { body = try JSONDecoder().decode(PhoneContent.self, from: Data(json)) } catch {
+            throw .badRequest("invalid JSON body for this route")
+        }
+        return try sendFromPhone(phone, to: body.to, content: try content(body, from: phone), id: body.id)
+    }
+
+    func content(_ body: PhoneContent, from phone: String) throws(SimulatorError) -> Waproto_Message {
+        let chat = JID(user: body.to, server: JID.Server.user).description
+        let quote = body.targetId.map { target in
+            MessageCodec.Quote(
+                id: target, participant: JID(user: body.targetFromMe == true ? phone : body.to, server: JID.Server.user).description,
+                message: MessageCodec.text(""))
+        }
+        switch body.kind ?? "text" {
+        case "text":
+            guard let text = body.text, !text.isEmpty else { throw .badRequest("text must not be empty") }
+            return MessageCodec.text(text, quote: quote, mentions: [])
+        case "reaction":
+            guard let target = body.targetId else { throw .badRequest("a reaction needs targetId") }
+            return MessageCodec.reaction(
+                to: target, chat: chat, fromMe: body.targetFromMe ?? false, participant: nil, emoji: body.emoji ?? "")
+        case "revoke", "edit":
+            guard let target = body.targetId else { throw .badRequest("\(body.kind ?? "") needs targetId") }
+            var key = Waproto_MessageKey()
+            key.remoteJid = chat
+            key.fromMe = true
+            key.id = target
+            var protocolMessage = Waproto_ProtocolMessage()
+            protocolMessage.key = key
+            protocolMessage.type = body.kind == "revoke" ? .revoke : .messageEdit
+            if body.kind == "edit" {
+                guard let text = body.text, !text.isEmpty else { throw .badRequest("an edit needs text") }
+                protocolMessage.editedMessage = MessageCodec.text(text)
+            }
+            var message = Waproto_Message()
+            message.protocolMessage = protocolMessage
+            return message
+        case "location":
+            guard let latitude = body.latitude, let longitude = body.longitude else { throw .badRequest("latitude and longitude") }
+            return MessageCodec.location(latitude: latitude, longitude: longitude, name: body.name, address: nil, quote: quote)
+        case "contact":
+            guard let name = body.name, let number = body.number else { throw .badRequest("a contact needs name and number") }
+            return MessageCodec.contact(name: name, number: number, quote: quote)
+        default:
+            throw .badRequest("kind must be text, reaction, revoke, edit, location or contact")
+        }
+    }
+
+    /// The phone `phone` sends `content` to the account `to`: every companion of `to` gets it, and
+    /// every companion of the sender gets the device-sent copy (as if typed on the phone).
+    func sendFromPhone(_ phone: String, to target: String, content: Waproto_Message, id: String?) throws(SimulatorError) -> PhoneSendResult {
+        let sender = try account(phone)
+        guard let recipient = accounts[target] else { throw .notFound("no phone \(target)") }
+        let messageID = id ?? ((try? MessageCodec.newMessageID(ownUser: phone)) ?? UUID().uuidString)
+        let copy = MessageCodec.deviceSent(content, destination: recipient.jid.description)
+        var reached = 0
+        let targets = recipient.companions.values.map { ($0, content, false) } + sender.companions.values.map { ($0, copy, true) }
+        for (companion, message, ownCopy) in targets.sorted(by: { $0.0.device < $1.0.device }) {
+            let owner = ownCopy ? sender : recipient
+            let time = unixNow()
+            let build: (Int) -> BinaryNode? = { [weak self, weak companion] count in
+                guard let self, let companion else { return nil }
+                return self.phoneStanza(
+                    from: sender, owner: owner, companion: companion, message: message, id: messageID, time: time,
+                    recipient: ownCopy ? recipient.jid : nil, count: count)
+            }
+            guard let node = build(0) else { continue }
+            deliver(QueuedStanza(id: messageID, node: node, resend: build), to: companion)
+            reached += 1
+        }
+        return PhoneSendResult(id: messageID, devices: reached)
+    }
+
+    /// One companion's copy of a phone's message, encrypted under the phone's session with it
+    /// (a new one after a retry receipt, `count` > 0).
+    private func phoneStanza(
+        from sender: Account, owner: Account, companion: Companion, message: Waproto_Message, id: String, time: UInt64,
+        recipient: JID?, count: Int
+    ) -> BinaryNode? {
+        do {
+            let signal = try sender.signal()
+            let address = SignalAddress(name: owner.phone, deviceID: UInt32(companion.device))
+            if count > 0 { signal.forgetSession(with: address) }
+            if !signal.hasSession(with: address) {
+                guard let bundle = takeBundle(of: companion) else { return nil }
+                try signal.startSession(with: address, bundle: bundle)
+            }
+            let encrypted = try signal.encrypt(try MessageCodec.padded(message), for: address)
+            var enc: NodeAttributes = ["v": "2", "type": .string(encrypted.encType)]
+            if count > 0 { enc.append("count", .string(String(count))) }
+            var attributes: NodeAttributes = [
+                "from": .jid(sender.jid), "id": .string(id), "t": .string(String(time)),
+                "type": .string(MessageCodec.stanzaType(of: message)),
+                "notify": .string(sender.pushName),
+            ]
+            if let recipient { attributes.append("recipient", .jid(recipient)) }
+            return BinaryNode("message", attributes, children: [BinaryNode("enc", enc, bytes: encrypted.serialized)])
+        } catch {
+            logger.error("phone could not encrypt", metadata: ["phone": "\(sender.phone)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// A primary phone decrypts a companion's message addressed to it and keeps it in its inbox.
+    func phoneReceives(_ phone: Account, enc: BinaryNode, from sender: JID, chat: JID, id: String) -> Bool {
+        guard let bytes = enc.contentBytes, let encType = enc.attributes.string("type") else { return false }
+        do {
+            let padded = try phone.signal().decrypt(
+                encType: encType, bytes, from: SignalAddress(name: sender.user, deviceID: UInt32(sender.device)))
+            let summary = MessageCodec.summary(of: try MessageCodec.decode(padded: padded))
+            phone.inbox.append(
+                PhoneMessage(
+                    id: id, from: sender.description, chat: summary.deviceSentTo ?? chat.description, type: summary.type,
+                    body: summary.body, encType: encType, ciphertext: Data(bytes).base64EncodedString(), timestamp: unixNow()))
+            return true
+        } catch {
+            logger.info("phone could not decrypt", metadata: ["phone": "\(phone.phone)", "id": "\(id)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    func inbox(of phone: String) throws(SimulatorError) -> [PhoneMessage] {
+        try account(phone).inbox
+    }
+
+    func signalKeys(of phone: String) throws(SimulatorError) -> PhoneSignalKeys {
+        let signal: PhoneSignal
+        do { signal = try account(phone).signal() } catch let error as SimulatorError { throw error } catch {
+            throw SimulatorError(500, "key generation failed")
+        }
+        func key(_ id: UInt32, _ pair: SignalKeyPair) -> PhoneSignalKeys.Key {
+            PhoneSignalKeys.Key(id: id, privateKey: Crypto.hex(pair.privateKey), publicKey: Crypto.hex(pair.publicKey))
+        }
+        return PhoneSignalKeys(
+            registrationId: signal.registrationID, identityPrivateKey: Crypto.hex(signal.identity.privateKey),
+            identityPublicKey: Crypto.hex(signal.identity.publicKey),
+            signedPreKey: key(signal.signedPreKey.id, signal.signedPreKey.keyPair),
+            signedPreKeySignature: Crypto.hex(signal.signedPreKey.signature),
+            preKeys: signal.issuedPreKeys.values.sorted { $0.id < $1.id }.map { key($0.id, $0.keyPair) })
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// Building the non-media content kinds a send carries (reference part 2, section 4.3).
+extension MessageCodec {
+    /// The message a reply quotes: its id, its sender (a wire JID) and its content.
+    package struct Quote: Sendable {
+        package var id: String
+        package var participant: String
+        package var message: Waproto_Message
+
+        package init(id: String, participant: String, message: Waproto_Message) {
+            self.id = id
+            self.participant = participant
+            self.message = message
+        }
+    }
+
+    /// Text, as `extendedTextMessage` when it quotes a message or mentions someone (the mentions
+    /// are wire JIDs), else as the plain `conversation`.
+    package static func text(_ text: String, quote: Quote?, mentions: [String]) -> Waproto_Message {
+        guard quote != nil || !mentions.isEmpty else { return self.text(text) }
+        var extended = Waproto_ExtendedTextMessage()
+        extended.text = text
+        extended.contextInfo = context(quote: quote, mentions: mentions)
+        var message = Waproto_Message()
+        message.extendedTextMessage = extended
+        return message
+    }
+
+    package static func location(
+        latitude: Double, longitude: Double, name: String?, address: String?, quote: Quote?
+    ) -> Waproto_Message {
+        var location = Waproto_LocationMessage()
+        location.degreesLatitude = latitude
+        location.degreesLongitude = longitude
+        if let name { location.name = name }
+        if let address { location.address = address }
+        if let quote { location.contextInfo = context(quote: quote, mentions: []) }
+        var message = Waproto_Message()
+        message.locationMessage = location
+        return message
+    }
+
+    /// A contact card: a vCard 3.0 with the number as `waid`, as WhatsApp clients write it.
+    package static func contact(name: String, number: String, quote: Quote?) -> Waproto_Message {
+        let digits = number.filter { $0.isASCII && $0.isNumber }
+        var card = Waproto_ContactMessage()
+        card.displayName = name
+        card.vcard = "BEGIN:VCARD\nVERSION:3.0\nFN:\(name)\nTEL;type=CELL;type=VOICE;waid=\(digits):+\(digits)\nEND:VCARD"
+        if let quote { card.contextInfo = context(quote: quote, mentions: []) }
+        var message = Waproto_Message()
+        message.contactMessage = card
+        return message
+    }
+
+    /// A reaction to the message `key` names; an empty emoji removes ours.
+    package static func reaction(
+        to id: String, chat: String, fromMe: Bool, participant: String?, emoji: String, now: Date = Date()
+    ) -> Waproto_Message {
+        var key = Waproto_MessageKey()
+        key.remoteJid = chat
+        key.fromMe = fromMe
+        key.id = id
+        if let participant { key.participant = participant }
+        var reaction = Waproto_ReactionMessage()
+        reaction.key = key
+        reaction.text = emoji
+        reaction.senderTimestampMs = Int64(now.timeIntervalSince1970 * 1000)
+        var message = Waproto_Message()
+        message.reactionMessage = reaction
+        return message
+    }
+
+    /// The stanza `type` for a content (section 2.2): reactions and polls have their own.
+    package static func stanzaType(of message: Waproto_Message) -> String {
+        if message.hasReactionMessage { return "reaction" }
+        if message.hasPollCreationMessage || message.hasPollCreationMessageV3 { return "poll" }
+        if message.hasImageMessage || message.hasVideoMessage || message.hasAudioMessage || message.hasDocumentMessage
+            || message.hasStickerMessage
+        {
+            return "media"
+        }
+        return "text"
+    }
+
+    private static func context(quote: Quote?, mentions: [String]) -> Waproto_ContextInfo {
+        var context = Waproto_ContextInfo()
+        if let quote {
+            context.stanzaID = quote.id
+            context.participant = quote.participant
+            context.quotedMessage = quote.message
+        }
+        if !mentions.isEmpty { context.mentionedJid = mentions }
+        return context
+    }
+}

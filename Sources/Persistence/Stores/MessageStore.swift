@@ -1,0 +1,185 @@
+import Foundation
+
+/// One row of OpenWA's `messages` table (reference 2.5, "Stored Message row").
+package struct MessageRecord: Sendable, Equatable {
+    package var id: String
+    package var sessionID: String
+    /// WhatsApp's message id; unique per session, which deduplicates redelivered messages.
+    package var waMessageID: String?
+    package var chatID: String
+    package var from: String?
+    package var to: String?
+    package var author: String?
+    package var body: String?
+    package var type: String
+    /// `incoming` or `outgoing`.
+    package var direction: String
+    /// WhatsApp's time, Unix seconds.
+    package var timestamp: Int64?
+    /// A JSON object (media, quoted message, reactions…), as text.
+    package var metadata: String?
+    /// `pending`, `sent`, `delivered`, `read` or `failed`.
+    package var status: String
+    package var createdAt: Date
+
+    package init(
+        id: String = UUID().uuidString.lowercased(), sessionID: String, waMessageID: String?, chatID: String, from: String?,
+        to: String?, author: String? = nil, body: String?, type: String, direction: String, timestamp: Int64?,
+        metadata: String? = nil, status: String, createdAt: Date = Date()
+    ) {
+        self.id = id
+        self.sessionID = sessionID
+        self.waMessageID = waMessageID
+        self.chatID = chatID
+        self.from = from
+        self.to = to
+        self.author = author
+        self.body = body
+        self.type = type
+        self.direction = direction
+        self.timestamp = timestamp
+        self.metadata = metadata
+        self.status = status
+        self.createdAt = createdAt
+    }
+}
+
+/// What the list route filters on (OpenWA's `GET …/messages` query).
+package struct MessageQuery: Sendable, Equatable {
+    package var chatID: String?
+    package var direction: String?
+    package var type: String?
+    package var messageID: String?
+    package var limit: Int
+    package var offset: Int
+
+    package init(
+        chatID: String? = nil, direction: String? = nil, type: String? = nil, messageID: String? = nil, limit: Int = 50,
+        offset: Int = 0
+    ) {
+        self.chatID = chatID
+        self.direction = direction
+        self.type = type
+        self.messageID = messageID
+        self.limit = limit
+        self.offset = offset
+    }
+}
+
+/// The `messages` table of the data database.
+package struct SQLMessageStore: Sendable {
+    package let database: any SQLDatabase
+
+    package init(database: any SQLDatabase) {
+        self.database = database
+    }
+
+    static let columns =
+        #""id", "sessionId", "waMessageId", "chatId", "from", "to", "author", "body", "type", "direction", "timestamp", "metadata", "status", "createdAt""#
+
+    /// Inserts `record` inside `transaction` unless the session already has a row with its
+    /// WhatsApp id; true when the row is new.
+    package static func insert(_ record: MessageRecord, in transaction: any AsyncSQLTransaction) async throws -> Bool {
+        let placeholders = (1...14).map { "$\($0)" }.joined(separator: ", ")
+        let inserted = try await transaction.execute(
+            "INSERT INTO messages (\(columns)) VALUES (\(placeholders)) ON CONFLICT (\"sessionId\", \"waMessageId\") DO NOTHING",
+            values(record))
+        return inserted > 0
+    }
+
+    /// A message deleted for everyone: its content goes, the row stays as `revoked`.
+    @discardableResult
+    package static func revoke(sessionID: String, waMessageID: String, in transaction: any AsyncSQLTransaction) async throws -> Bool {
+        try await transaction.execute(
+            #"UPDATE messages SET "type" = 'revoked', "body" = NULL, "metadata" = NULL WHERE "sessionId" = $1 AND "waMessageId" = $2"#,
+            [.text(sessionID), .text(waMessageID)]) > 0
+    }
+
+    /// A message whose text the sender edited.
+    @discardableResult
+    package static func edit(
+        sessionID: String, waMessageID: String, body: String, in transaction: any AsyncSQLTransaction
+    ) async throws -> Bool {
+        try await transaction.execute(
+            #"UPDATE messages SET "body" = $3 WHERE "sessionId" = $1 AND "waMessageId" = $2 AND "type" <> 'revoked'"#,
+            [.text(sessionID), .text(waMessageID), .text(body)]) > 0
+    }
+
+    /// Moves the status of the session's messages `waMessageIDs` forward to `status` (a late
+    /// receipt never moves it back); returns the ids whose status changed.
+    package func advance(sessionID: String, waMessageIDs: [String], to status: String) async throws -> [String] {
+        guard let rank = Self.statusRank[status], !waMessageIDs.isEmpty else { return [] }
+        let lower = Self.statusRank.filter { $0.value < rank }.map(\.key)
+        guard !lower.isEmpty else { return [] }
+        var binds: [SQLValue] = [.text(status), .text(sessionID)]
+        let idList = waMessageIDs.map { id -> String in
+            binds.append(.text(id))
+            return "$\(binds.count)"
+        }.joined(separator: ", ")
+        let statusList = lower.map { value -> String in
+            binds.append(.text(value))
+            return "$\(binds.count)"
+        }.joined(separator: ", ")
+        let rows = try await database.query(
+            """
+            UPDATE messages SET "status" = $1 WHERE "sessionId" = $2 AND "waMessageId" IN (\(idList))
+            AND "status" IN (\(statusList)) RETURNING "waMessageId"
+            """, binds)
+        return rows.compactMap { $0.string("waMessageId") }
+    }
+
+    /// A page of the session's messages, newest first, with the total that matches.
+    package func list(sessionID: String, query: MessageQuery) async throws -> (messages: [MessageRecord], total: Int) {
+        var conditions = [#""sessionId" = $1"#]
+        var binds: [SQLValue] = [.text(sessionID)]
+        for (column, value) in [("chatId", query.chatID), ("direction", query.direction), ("type", query.type), ("waMessageId", query.messageID)] {
+            guard let value else { continue }
+            binds.append(.text(value))
+            conditions.append("\"\(column)\" = $\(binds.count)")
+        }
+        let filter = conditions.joined(separator: " AND ")
+        let total = try await database.query("SELECT COUNT(*) AS n FROM messages WHERE \(filter)", binds).first?.int("n") ?? 0
+        let page = binds + [.integer(Int64(query.limit)), .integer(Int64(query.offset))]
+        let rows = try await database.query(
+            """
+            SELECT \(Self.columns) FROM messages WHERE \(filter)
+            ORDER BY "createdAt" DESC, "id" DESC LIMIT $\(binds.count + 1) OFFSET $\(binds.count + 2)
+            """, page)
+        return (try rows.map(Self.record), Int(total))
+    }
+
+    /// The session's row for a WhatsApp message id, if stored.
+    package func find(sessionID: String, waMessageID: String) async throws -> MessageRecord? {
+        try await database.query(
+            "SELECT \(Self.columns) FROM messages WHERE \"sessionId\" = $1 AND \"waMessageId\" = $2",
+            [.text(sessionID), .text(waMessageID)]
+        ).first.map(Self.record)
+    }
+
+    /// Deletes every message of a session (session deletion).
+    @discardableResult
+    package func deleteAll(sessionID: String) async throws -> Int {
+        try await database.execute(#"DELETE FROM messages WHERE "sessionId" = $1"#, [.text(sessionID)])
+    }
+
+    /// Delivery states in the only order they may advance.
+    static let statusRank = ["pending": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4]
+
+    private static func values(_ record: MessageRecord) -> [SQLValue] {
+        [
+            .text(record.id), .text(record.sessionID), SQLValue(record.waMessageID), .text(record.chatID), SQLValue(record.from),
+            SQLValue(record.to), SQLValue(record.author), SQLValue(record.body), .text(record.type), .text(record.direction),
+            record.timestamp.map(SQLValue.integer) ?? .null, SQLValue(record.metadata), .text(record.status),
+            SQLValue(record.createdAt),
+        ]
+    }
+
+    private static func record(_ row: SQLRow) throws -> MessageRecord {
+        MessageRecord(
+            id: try row.requiredString("id"), sessionID: try row.requiredString("sessionId"),
+            waMessageID: row.string("waMessageId"), chatID: try row.requiredString("chatId"), from: row.string("from"),
+            to: row.string("to"), author: row.string("author"), body: row.string("body"), type: try row.requiredString("type"),
+            direction: try row.requiredString("direction"), timestamp: row.int("timestamp"), metadata: row.string("metadata"),
+            status: try row.requiredString("status"), createdAt: try row.requiredDate("createdAt"))
+    }
+}

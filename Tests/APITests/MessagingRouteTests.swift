@@ -1,0 +1,147 @@
+import Engines
+import Foundation
+import Persistence
+import Reactor
+import Simulator
+import Testing
+import TestSupport
+
+/// Text messages through REST, the native engine and simulated phones, stored in SQLite or
+/// PostgreSQL and delivered to a real webhook receiver.
+@Suite(.timeLimit(.minutes(2))) struct MessagingRouteTests {
+    static let alice = "15550100001"
+    static let bob = "15550100002"
+
+    private func linked(_ backend: DataBackend) async throws -> (LinkWorld, String, WebhookReceiver) {
+        var settings = WebhookSettings()
+        settings.urlPolicy = WebhookURLPolicy(protect: false)
+        settings.retryDelayMilliseconds = 20
+        let world = try await LinkWorld.start(backend, phones: [Self.alice, Self.bob], webhooks: settings)
+        let id = try await world.createAndStart("alice")
+        try await world.link(id, phone: Self.alice)
+        let receiver = try await WebhookReceiver.start()
+        let hook = try await world.gateway.request(
+            "POST", "/api/sessions/\(id)/webhooks", body: #"{"url":"\#(receiver.url)","events":["message.received","message.sent","message.ack"]}"#)
+        #expect(hook.status == 201, "\(hook.text)")
+        for _ in 0..<500 where (try await world.simulator.companions(of: Self.alice).first?.preKeyCount ?? 0) == 0 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return (world, id, receiver)
+    }
+
+    private func messages(_ world: LinkWorld, _ id: String, _ query: String = "") async throws -> (list: [[String: Any]], total: Int) {
+        let response = try await world.gateway.request("GET", "/api/sessions/\(id)/messages\(query)")
+        #expect(response.status == 200, "\(response.text)")
+        return (response.object["messages"] as? [[String: Any]] ?? [], response.object["total"] as? Int ?? -1)
+    }
+
+    @Test(arguments: DataBackend.available)
+    func receivedMessagesAreStoredListedAndDelivered(_ backend: DataBackend) async throws {
+        let (world, id, receiver) = try await linked(backend)
+        var ids: [String] = []
+        for index in 1...3 {
+            ids.append(try await world.simulator.sendMessage(from: Self.bob, to: Self.alice, text: "from Bob \(index)").id)
+        }
+        let deliveries = try await receiver.wait("three message.received") { $0.filter { $0.event == "message.received" }.count == 3 }
+        let received = deliveries.filter { $0.event == "message.received" }
+        #expect(received.map { $0.data["id"] as? String } == ids)
+        #expect(received.first?.data["body"] as? String == "from Bob 1")
+        #expect(received.first?.data["chatId"] as? String == "\(Self.bob)@c.us")
+        #expect(received.first?.data["fromMe"] as? Bool == false)
+        let (list, total) = try await messages(world, id, "?chatId=\(Self.bob)@c.us")
+        #expect(total == 3)
+        #expect(Set(list.compactMap { $0["waMessageId"] as? String }) == Set(ids))
+        #expect(list.allSatisfy { $0["direction"] as? String == "incoming" && $0["sessionId"] as? String == id })
+        // A phone that sends the same message again (a redelivery) does not store it twice.
+        _ = try await world.simulator.sendMessage(from: Self.bob, to: Self.alice, text: "from Bob 1", id: ids[0])
+        _ = try await world.simulator.sendMessage(from: Self.bob, to: Self.alice, text: "marker")
+        _ = try await receiver.wait("the marker") { $0.contains { $0.data["body"] as? String == "marker" } }
+        #expect(try await messages(world, id).total == 4)
+        #expect(receiver.deliveries.filter { $0.data["id"] as? String == ids[0] }.count == 1)
+        await receiver.stop()
+        await world.stop()
+    }
+
+    @Test(arguments: DataBackend.available)
+    func sendTextReachesThePhoneAndItsStatusAdvances(_ backend: DataBackend) async throws {
+        let (world, id, receiver) = try await linked(backend)
+        let response = try await world.gateway.request(
+            "POST", "/api/sessions/\(id)/messages/send-text", body: #"{"chatId":"\#(Self.bob)@c.us","text":"hello Bob"}"#)
+        #expect(response.status == 201, "\(response.text)")
+        let messageID = try #require(response.object["messageId"] as? String)
+        #expect(response.object["timestamp"] is Int)
+        let inbox = try await world.simulator.inbox(of: Self.bob)
+        #expect(inbox.map(\.body) == ["hello Bob"])
+        #expect(inbox.first?.id == messageID)
+        let events = try await receiver.wait("sent, then acknowledged by the server and the phone") { deliveries in
+            deliveries.contains { $0.event == "message.sent" }
+                && deliveries.contains { $0.event == "message.ack" && $0.data["status"] as? String == "delivered" }
+        }
+        #expect(events.first { $0.event == "message.sent" }?.data["fromMe"] as? Bool == true)
+        let acks = events.filter { $0.event == "message.ack" && $0.data["messageId"] as? String == messageID }
+        // pending -> sent (server ack) -> delivered (the phone's receipt); the status never goes back.
+        #expect(acks.compactMap { $0.data["status"] as? String }.last == "delivered")
+        #expect(Set(acks.compactMap { $0.data["status"] as? String }).isSubset(of: ["sent", "delivered"]))
+        let (list, _) = try await messages(world, id, "?direction=outgoing")
+        #expect(list.count == 1)
+        #expect(list.first?["status"] as? String == "delivered")
+        #expect(list.first?["body"] as? String == "hello Bob")
+        await receiver.stop()
+        await world.stop()
+    }
+
+    @Test(arguments: DataBackend.available)
+    func revokesAndEditsChangeTheStoredRowAndAreDelivered(_ backend: DataBackend) async throws {
+        let (world, id, receiver) = try await linked(backend)
+        let hook = try await world.gateway.request(
+            "POST", "/api/sessions/\(id)/webhooks",
+            body: #"{"url":"\#(receiver.url)","events":["message.revoked","message.edited","message.reaction"]}"#)
+        #expect(hook.status == 201, "\(hook.text)")
+        let edited = try await world.simulator.sendMessage(from: Self.bob, to: Self.alice, text: "typo")
+        let revoked = try await world.simulator.sendMessage(from: Self.bob, to: Self.alice, text: "oops")
+        for body in [
+            #"{"to":"\#(Self.alice)","kind":"edit","targetId":"\#(edited.id)","text":"fixed"}"#,
+            #"{"to":"\#(Self.alice)","kind":"revoke","targetId":"\#(revoked.id)"}"#,
+            #"{"to":"\#(Self.alice)","kind":"reaction","targetId":"\#(edited.id)","emoji":"👍"}"#,
+        ] {
+            _ = try await world.simulator.sendMessage(from: Self.bob, json: Array(body.utf8))
+        }
+        let events = try await receiver.wait("edit, revoke and reaction") { deliveries in
+            Set(deliveries.map(\.event)).isSuperset(of: ["message.edited", "message.revoked", "message.reaction"])
+        }
+        #expect(events.first { $0.event == "message.edited" }?.data["body"] as? String == "fixed")
+        #expect(events.first { $0.event == "message.revoked" }?.data["revokedId"] as? String == revoked.id)
+        #expect(events.first { $0.event == "message.reaction" }?.data["reaction"] as? String == "👍")
+        let rows = try await messages(world, id).list
+        #expect(rows.first { $0["waMessageId"] as? String == edited.id }?["body"] as? String == "fixed")
+        let gone = try #require(rows.first { $0["waMessageId"] as? String == revoked.id })
+        #expect(gone["type"] as? String == "revoked")
+        #expect(gone["body"] is NSNull)
+        #expect(rows.count == 2, "changes are not messages of their own")
+        await receiver.stop()
+        await world.stop()
+    }
+
+    @Test func badRequestsGetClearErrors() async throws {
+        let (world, id, receiver) = try await linked(.sqlite)
+        let unknown = try await world.gateway.request(
+            "POST", "/api/sessions/\(id)/messages/send-text", body: #"{"chatId":"19990000001@c.us","text":"hello?"}"#)
+        #expect(unknown.status == 404, "\(unknown.text)")
+        let group = try await world.gateway.request(
+            "POST", "/api/sessions/\(id)/messages/send-text", body: #"{"chatId":"120363000000000001@g.us","text":"hi all"}"#)
+        #expect(group.status == 501, "\(group.text)")
+        let badChat = try await world.gateway.request(
+            "POST", "/api/sessions/\(id)/messages/send-text", body: #"{"chatId":"abc@c.us","text":"x"}"#)
+        #expect(badChat.status == 400, "\(badChat.text)")
+        let noSession = try await world.gateway.request("GET", "/api/sessions/nope/messages")
+        #expect(noSession.status == 404, "\(noSession.text)")
+        let badQuery = try await world.gateway.request("GET", "/api/sessions/\(id)/messages?direction=sideways")
+        #expect(badQuery.status == 400, "\(badQuery.text)")
+        // Still serving.
+        let ok = try await world.gateway.request(
+            "POST", "/api/sessions/\(id)/messages/send-text", body: #"{"chatId":"\#(Self.bob)","text":"fine"}"#)
+        #expect(ok.status == 201, "\(ok.text)")
+        await receiver.stop()
+        await world.stop()
+    }
+}

@@ -1,0 +1,130 @@
+import Engines
+import Foundation
+import Persistence
+import Reactor
+import Simulator
+import Testing
+import TestSupport
+import WAProtocol
+
+/// Text messages both ways between the native engine and simulated phones that are real Signal
+/// participants, over the real TLS WebSocket and Noise link.
+@Suite(.timeLimit(.minutes(1))) struct NativeMessagingTests {
+    static let bob = "15557654321"
+
+    /// A linked engine for Alice's account whose prekeys are on the server, and Bob's phone.
+    private func linkedWorld() async throws -> (SimulatorWorld, NativeEngine, EventRecorder) {
+        let world = try await SimulatorWorld.start()
+        _ = try await world.simulator.createPhone(Self.bob, pushName: "Bob")
+        let recorder = EventRecorder()
+        let engine = try world.engine(recorder: recorder)
+        try await world.pairAndLogIn(engine, recorder)
+        try await waitUntil { (try await world.simulator.companions(of: SimulatorWorld.phone).first?.preKeyCount ?? 0) > 0 }
+        return (world, engine, recorder)
+    }
+
+    private func pending(_ world: SimulatorWorld) async throws -> Int {
+        try await world.simulator.companions(of: SimulatorWorld.phone).first?.pendingMessages ?? -1
+    }
+
+    @Test func aPhoneMessageIsDecryptedStoredAndConfirmed() async throws {
+        let (world, engine, _) = try await linkedWorld()
+        let sent = try await world.simulator.sendMessage(from: Self.bob, to: SimulatorWorld.phone, text: "hello from Bob")
+        #expect(sent.devices == 1)
+        try await waitUntil { world.messages.messages.count == 1 }
+        let message = try #require(world.messages.messages.first)
+        #expect(message.id == sent.id)
+        #expect(message.body == "hello from Bob")
+        #expect(message.type == "text")
+        #expect(message.chatID == "\(Self.bob)@c.us")
+        #expect(message.from == "\(Self.bob)@c.us")
+        #expect(message.to == "\(SimulatorWorld.phone)@c.us")
+        #expect(!message.fromMe)
+        // The receipt went back only after the message was stored: nothing is queued any more.
+        try await waitUntil { try await pending(world) == 0 }
+        // A second message rides the same session (a plain `msg`).
+        _ = try await world.simulator.sendMessage(from: Self.bob, to: SimulatorWorld.phone, text: "second")
+        try await waitUntil { world.messages.messages.count == 2 }
+        #expect(world.messages.messages.last?.body == "second")
+        await world.shutdown(engine)
+    }
+
+    @Test func aSentTextReachesThePhoneDecryptedAndItsReceiptAdvancesTheStatus() async throws {
+        let (world, engine, _) = try await linkedWorld()
+        let sent = try await engine.sendText(chatID: "\(Self.bob)@c.us", text: "hi Bob")
+        #expect(sent.messageID.hasPrefix("3EB0"))
+        #expect(sent.messageID.count == 22)
+        let inbox = try await world.simulator.inbox(of: Self.bob)
+        let received = try #require(inbox.first)
+        #expect(received.id == sent.messageID)
+        #expect(received.body == "hi Bob")
+        #expect(received.encType == "pkmsg")
+        #expect(received.chat == "\(Self.bob)@s.whatsapp.net")
+        // Alice's own phone got the device-sent copy, filed under Bob's chat.
+        let own = try await world.simulator.inbox(of: SimulatorWorld.phone)
+        #expect(own.first?.body == "hi Bob")
+        #expect(own.first?.chat == "\(Self.bob)@s.whatsapp.net")
+        #expect(world.messages.messages.first { $0.id == sent.messageID }?.fromMe == true)
+        try await waitUntil { world.messages.acks.contains { $0.ids == [sent.messageID] && $0.ack == 2 } }
+        // The second send reuses the sessions: a `msg` now that... still `pkmsg` until Bob answers.
+        let again = try await engine.sendText(chatID: Self.bob + "@c.us", text: "again")
+        try await waitUntil { try await world.simulator.inbox(of: Self.bob).contains { $0.id == again.messageID } }
+        await world.shutdown(engine)
+    }
+
+    @Test func aMessageTypedOnTheOwnPhoneArrivesAsFromMe() async throws {
+        let (world, engine, _) = try await linkedWorld()
+        let sent = try await world.simulator.sendMessage(from: SimulatorWorld.phone, to: Self.bob, text: "typed on the phone")
+        #expect(sent.devices == 1)
+        try await waitUntil { world.messages.messages.count == 1 }
+        let message = try #require(world.messages.messages.first)
+        #expect(message.fromMe)
+        #expect(message.chatID == "\(Self.bob)@c.us")
+        #expect(message.to == "\(Self.bob)@c.us")
+        #expect(message.body == "typed on the phone")
+        await world.shutdown(engine)
+    }
+
+    @Test func messagesSentWhileOfflineArriveInOrderAfterTheNextLogin() async throws {
+        let (world, engine, _) = try await linkedWorld()
+        await engine.stop()
+        var ids: [String] = []
+        for index in 1...5 {
+            ids.append(try await world.simulator.sendMessage(from: Self.bob, to: SimulatorWorld.phone, text: "offline \(index)").id)
+        }
+        #expect(try await pending(world) == 5)
+        try await engine.start()
+        try await waitUntil { world.messages.messages.count == 5 }
+        #expect(world.messages.messages.map(\.id) == ids)
+        try await waitUntil { try await pending(world) == 0 }
+        await world.shutdown(engine)
+    }
+
+    @Test func aLostSessionIsRepairedThroughARetryReceipt() async throws {
+        let (world, engine, _) = try await linkedWorld()
+        _ = try await world.simulator.sendMessage(from: Self.bob, to: SimulatorWorld.phone, text: "first")
+        try await waitUntil { world.messages.messages.count == 1 }
+        // The engine forgets its session with Bob's phone: the next `msg` cannot be decrypted.
+        let keys = try await world.store.load(sessionID: "s1").keys.filter { $0.hasPrefix("signal.session.") }
+        #expect(keys == ["signal.session.\(Self.bob).0"])
+        try await world.store.apply(sessionID: "s1", changes: Dictionary(uniqueKeysWithValues: keys.map { ($0, nil) }))
+        let second = try await world.simulator.sendMessage(from: Self.bob, to: SimulatorWorld.phone, text: "after the loss")
+        // Retry receipt -> the phone starts a new session from a fresh bundle -> decrypted.
+        try await waitUntil { world.messages.messages.count == 2 }
+        #expect(world.messages.messages.last?.id == second.id)
+        #expect(world.messages.messages.last?.body == "after the loss")
+        try await waitUntil { try await pending(world) == 0 }
+        await world.shutdown(engine)
+    }
+
+    @Test func sendingToAnUnknownNumberFailsClearly() async throws {
+        let (world, engine, _) = try await linkedWorld()
+        await #expect(throws: EngineError.self) { try await engine.sendText(chatID: "19990000000@c.us", text: "anyone?") }
+        await #expect(throws: EngineError.self) { try await engine.sendText(chatID: "not-a-number@c.us", text: "x") }
+        await #expect(throws: EngineError.self) { try await engine.sendText(chatID: "123-456@g.us", text: "x") }
+        // The link is still fine.
+        let sent = try await engine.sendText(chatID: "\(Self.bob)@c.us", text: "still here")
+        #expect(!sent.messageID.isEmpty)
+        await world.shutdown(engine)
+    }
+}

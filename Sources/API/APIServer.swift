@@ -242,6 +242,7 @@ package final class APIServer: HTTPResponder, Sendable {
             case .invalid: status = 400
             case .unavailable: status = 503
             case .notSupported: status = 501
+            case .tooLarge: status = 413
             }
             return APIError(status: status, message: .string(error.message)).response(validationDetail: validationDetail)
         }

@@ -12,6 +12,8 @@ package struct EngineError: Error, Sendable, CustomStringConvertible {
         case unavailable
         /// The active engine cannot do this (501).
         case notSupported
+        /// A payload (media) is over its configured cap (413).
+        case tooLarge
     }
 
     package let kind: Kind
@@ -27,6 +29,7 @@ package struct EngineError: Error, Sendable, CustomStringConvertible {
     package static func invalid(_ message: String) -> EngineError { EngineError(.invalid, message) }
     package static func unavailable(_ message: String) -> EngineError { EngineError(.unavailable, message) }
     package static func notSupported(_ message: String) -> EngineError { EngineError(.notSupported, message) }
+    package static func tooLarge(_ message: String) -> EngineError { EngineError(.tooLarge, message) }
 
     package var description: String { message }
 }

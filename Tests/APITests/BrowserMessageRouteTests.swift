@@ -33,7 +33,7 @@ struct BrowserMessageRouteTests {
         #expect((sent.object["timestamp"] as? Double ?? 0) > 0)
         let quoted = try await gateway.request(
             "POST", "/api/sessions/\(id)/messages/send-text", body: #"{"chatId":"15550001111","text":"x","quotedMessageId":"abc"}"#)
-        #expect(quoted.status == 501)
+        #expect(quoted.status == 404, "a quote of an unknown message is refused, never sent unquoted: \(quoted.text)")
 
         _ = try await engine.evaluate("__fake.incoming('inbound over REST')")
         try await seen.wait { $0.name == "message.received" && $0.data["body"]?.stringValue == "inbound over REST" }
@@ -56,7 +56,7 @@ struct BrowserRESTWorld {
     let factory: RecordingEngineFactory
     let profiles: String
 
-    static func start() async throws -> BrowserRESTWorld {
+    static func start(media: MediaDownloader.Settings = MediaDownloader.Settings()) async throws -> BrowserRESTWorld {
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../EnginesTests/Fixtures/fake-wa-web.html")
         let html = Array(try Data(contentsOf: fixture))
@@ -65,12 +65,25 @@ struct BrowserRESTWorld {
             executable: executable, profilesDirectory: profiles, pinnedHTML: html, blockOtherRequests: true,
             commandTimeoutMilliseconds: 5_000, loadTimeoutMilliseconds: 15_000)
         let box = Mutex<RecordingEngineFactory?>(nil)
+        var limits = TestLimits()
+        limits.media = media
         let gateway = try await TestGateway.start(engines: { handle in
             let factory = RecordingEngineFactory(BrowserEngineFactory(configuration: configuration, reactor: handle, logger: quietLogger))
             box.withLock { $0 = factory }
             return factory
-        })
+        }, limits: limits)
         return BrowserRESTWorld(gateway: gateway, factory: try #require(box.withLock { $0 }), profiles: profiles)
+    }
+
+    /// Creates a session, starts it, links it through the fixture page and waits for `ready`.
+    func readySession() async throws -> (id: String, engine: BrowserEngine) {
+        let id = try #require(try await gateway.request("POST", "/api/sessions", body: #"{"name":"browser"}"#).object["id"] as? String)
+        #expect(try await gateway.request("POST", "/api/sessions/\(id)/start").status == 200)
+        _ = try await waitForStatus(id, "qr_ready")
+        let engine = try #require(factory.engine(for: id))
+        _ = try await engine.evaluate("__fake.pair()")
+        _ = try await waitForStatus(id, "ready")
+        return (id, engine)
     }
 
     func waitForStatus(_ id: String, _ status: String) async throws -> [String: Any] {

@@ -122,6 +122,37 @@ import TestSupport
         await world.stop()
     }
 
+    @Test func anIdempotencyKeyMakesARetriedSendReturnTheFirstResult() async throws {
+        let (world, id, receiver) = try await linked(.sqlite)
+        let path = "/api/sessions/\(id)/messages/send-text"
+        let body = #"{"chatId":"\#(Self.bob)@c.us","text":"exactly once"}"#
+        let first = try await world.gateway.request("POST", path, headers: [("Idempotency-Key", "order-42")], body: body)
+        #expect(first.status == 201, "\(first.text)")
+        #expect(first.header("idempotent-replayed") == nil)
+        let retry = try await world.gateway.request("POST", path, headers: [("Idempotency-Key", "order-42")], body: body)
+        #expect(retry.status == 201, "\(retry.text)")
+        #expect(retry.header("idempotent-replayed") == "true")
+        #expect(retry.object["messageId"] as? String == first.object["messageId"] as? String)
+        #expect(try await world.simulator.inbox(of: Self.bob).count == 1, "sent once")
+        let reused = try await world.gateway.request(
+            "POST", path, headers: [("Idempotency-Key", "order-42")], body: #"{"chatId":"\#(Self.bob)@c.us","text":"other"}"#)
+        #expect(reused.status == 422, "\(reused.text)")
+        #expect(reused.object["code"] as? String == "IDEMPOTENCY_KEY_REUSED")
+        let invalid = try await world.gateway.request("POST", path, headers: [("Idempotency-Key", "has space")], body: body)
+        #expect(invalid.status == 400)
+        #expect(invalid.object["code"] as? String == "IDEMPOTENCY_KEY_INVALID")
+        // A send refused before anything went out frees its key.
+        let refused = try await world.gateway.request(
+            "POST", path, headers: [("Idempotency-Key", "k2")], body: #"{"chatId":"19990000009@c.us","text":"x"}"#)
+        #expect(refused.status == 404)
+        let again = try await world.gateway.request(
+            "POST", path, headers: [("Idempotency-Key", "k2")], body: #"{"chatId":"19990000009@c.us","text":"x"}"#)
+        #expect(again.status == 404, "not a replay: the key was released")
+        #expect(again.header("idempotent-replayed") == nil)
+        await receiver.stop()
+        await world.stop()
+    }
+
     @Test func badRequestsGetClearErrors() async throws {
         let (world, id, receiver) = try await linked(.sqlite)
         let unknown = try await world.gateway.request(

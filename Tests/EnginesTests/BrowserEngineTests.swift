@@ -133,6 +133,28 @@ struct BrowserEngineTests {
         await world.shutdown(first, second)
     }
 
+    @Test func qrCapEndsTheStartAndANewStartShowsQRsAgain() async throws {
+        var world = try BrowserWorld.start()
+        world.configuration.qrMaxRetries = 2
+        let recorder = EventRecorder()
+        let engine = world.engine(recorder: recorder)
+        try await engine.start()
+        let (_, first) = try await recorder.qr()
+        let group = try #require(await engine.processGroup())
+        _ = try await engine.evaluate("__fake.rotateQr()")
+        _ = try await recorder.qr(from: first + 1)
+        // The QR past the cap closes the browser, which may come before this call's reply.
+        _ = try? await engine.evaluate("__fake.rotateQr()")
+        let (_, end) = try await recorder.wait { $0 == .disconnected(reason: "Max qrcode retries reached", willReconnect: false) }
+        #expect(recorder.all[..<end].filter { if case .qr = $0 { true } else { false } }.count == 2, "the third QR is never shown")
+        #expect(await engine.processGroup() == nil)
+        await expectGone(group)
+
+        try await engine.start()
+        _ = try await recorder.qr(from: end)
+        await world.shutdown(engine)
+    }
+
     @Test func reactorShutdownTakesTheBrowserDown() async throws {
         let world = try BrowserWorld.start()
         let recorder = EventRecorder()

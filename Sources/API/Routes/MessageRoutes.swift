@@ -2,8 +2,8 @@ import Engines
 import Foundation
 import Reactor
 
-/// `/api/sessions/:id/messages/*` (reference section 2.5). Only text sends so far; the engine
-/// answers 501 when it cannot send.
+/// `/api/sessions/:id/messages/*` (reference section 2.5): send-text here, the other sends in
+/// `MessageSendRoutes`. The engine answers 501 when it cannot send.
 package enum MessageRoutes {
     static let sendTextFields: Set<String> = ["chatId", "text", "mentions", "linkPreview", "customLinkPreview", "quotedMessageId"]
 
@@ -18,12 +18,17 @@ package enum MessageRoutes {
                 if chat.isEmpty { errors.append("chatId should not be empty") }
                 let text = body["text"]?.stringValue ?? ""
                 if text.isEmpty || text.count > 4_096 { errors.append("text must be between 1 and 4096 characters") }
+                var options = MessageSendDTO(body)
+                let mentions = options.mentions()
+                let quoted = options.optional("quotedMessageId")
+                errors += options.errors
                 if !errors.isEmpty { throw APIError.validation(errors) }
-                for option in ["mentions", "customLinkPreview", "quotedMessageId"] where body[option] != nil && body[option] != .null {
-                    throw APIError.notImplemented("\(option) is not supported by this gateway yet")
+                // A link preview built by the gateway is the native engine's (OpenWA: 501 on wwebjs).
+                if body["customLinkPreview"] != nil && body["customLinkPreview"] != .null {
+                    throw APIError.notImplemented("customLinkPreview is not supported by this gateway yet")
                 }
-                let sent = try await sessions.sendText(id: context.parameter("id"), chatID: normalizedChat(chat), text: text)
-                return .json(["messageId": .string(sent.messageID), "timestamp": .number(Double(sent.timestamp))], status: 201)
+                let message = OutgoingMessage(chatID: normalizedChat(chat), content: .text(text), quotedMessageID: quoted, mentions: mentions)
+                return try await MessageSendRoutes.send(message, context: context, sessions: sessions)
                 }
             })
         ]

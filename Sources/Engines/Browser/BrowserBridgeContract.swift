@@ -18,14 +18,25 @@ package enum BrowserBridgeContract {
         ("WAWebMsgKey", "newId"),
         ("WAWebSendMsgChatAction", "addAndSendMsgToChat"),
         ("WAWebCmd", "Cmd"),
+        ("WAWebGetEphemeralFieldsMsgActionsUtils", "getEphemeralFields"),
+        ("WAWebMsgReply", "canReplyMsg"),
+        ("WAWebSendReactionMsgAction", "sendReactionToMsg"),
+        ("WAWebMediaOpaqueData", "createFromData"),
+        ("WAWebPrepRawMedia", "prepRawMedia"),
+        ("WAWebMediaStorage", "getOrCreateMediaObject"),
+        ("WAWebMmsMediaTypes", "msgToMediaType"),
+        ("WAWebMediaMmsV4Upload", "uploadMedia"),
     ]
 
     /// Members of the models the script calls: `Socket.state/hasSynced/on`, `Conn.ref/on/serialize`,
-    /// `Msg.on`, `Chat.get`.
+    /// `Msg.on/get/getMessagesById`, `Chat.get`. A quoted message must also answer `unsafe()` and
+    /// `msgContextInfo(chat)`, and prepared media `toJSON()`, `set()` and `mediaBlob.url()`;
+    /// those exist only once a message or a file is at hand, so the send tests cover them.
     package static let modelMembers: [(module: String, model: String, member: String)] = [
         ("WAWebSocketModel", "Socket", "state"), ("WAWebSocketModel", "Socket", "hasSynced"), ("WAWebSocketModel", "Socket", "on"),
         ("WAWebConnModel", "Conn", "ref"), ("WAWebConnModel", "Conn", "on"), ("WAWebConnModel", "Conn", "serialize"),
-        ("WAWebCollections", "Msg", "on"), ("WAWebCollections", "Chat", "get"),
+        ("WAWebCollections", "Msg", "on"), ("WAWebCollections", "Msg", "get"), ("WAWebCollections", "Msg", "getMessagesById"),
+        ("WAWebCollections", "Chat", "get"),
     ]
 
     /// A page expression that returns the list of missing `module.member` names (empty when the

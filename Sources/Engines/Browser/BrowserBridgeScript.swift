@@ -1,7 +1,8 @@
 /// The preload script (`Page.addScriptToEvaluateOnNewDocument`): it runs in every new document
 /// before WhatsApp Web's own scripts, waits for WA Web's module system (`window.Debug.VERSION`
 /// and `window.require`), hooks the models it needs, and reports through the one binding
-/// (`__openwaEmit`, one JSON string per event). Commands are `window.__openwa.call(name, args)`.
+/// (`__openwaEmit`, one JSON string per event). Commands are `window.__openwa.call(name, args)`
+/// (the send commands are in `BrowserBridgeScript+Send.swift`).
 ///
 /// Every module and member used here is listed in `BrowserBridgeContract`, which the tests
 /// check against the fixture page; keep the two in step.
@@ -16,10 +17,18 @@ enum BrowserBridgeScript {
       const mod = (name) => window.require(name);
       const bridge = { commands: {} };
       Object.defineProperty(window, '__openwa', { value: bridge, enumerable: false });
+      // A refusal the gateway maps to a status (`notFound` -> 404): returned, not thrown, so its
+      // code survives the trip through Runtime.evaluate.
+      const refusal = (code, message) => Object.assign(new Error(message), { openwaCode: code });
       bridge.call = async (name, args) => {
         const command = bridge.commands[name];
         if (!command) throw new Error('unknown bridge command ' + name);
-        return command(...args);
+        try {
+          return await command(...args);
+        } catch (e) {
+          if (e && e.openwaCode) return { error: { code: e.openwaCode, message: e.message } };
+          throw e;
+        }
       };
       const wid = (w) => (w ? (w._serialized || String(w)) : '');
       const registration = () => Object.assign({},
@@ -69,23 +78,7 @@ enum BrowserBridgeScript {
         onState(Socket.state);
         if (Socket.hasSynced) onSynced();
       };
-      bridge.commands.sendText = async (chatId, text) => {
-        const chatWid = mod('WAWebWidFactory').createWid(chatId);
-        let chat = mod('WAWebCollections').Chat.get(chatWid);
-        if (!chat) {
-          const found = await mod('WAWebFindChatAction').findOrCreateLatestChat(chatWid);
-          chat = found && found.chat;
-        }
-        if (!chat) throw new Error('chat not found: ' + chatId);
-        const me = mod('WAWebUserPrefsMeUser').getMaybeMePnUser();
-        const MsgKey = mod('WAWebMsgKey');
-        const key = new MsgKey({ from: me, to: chat.id, id: await MsgKey.newId(), selfDir: 'out' });
-        const t = Math.floor(Date.now() / 1000);
-        const message = { id: key, ack: 0, body: text, from: me, to: chat.id, local: true, self: 'out', t, isNewMsg: true, type: 'chat' };
-        const [added] = mod('WAWebSendMsgChatAction').addAndSendMsgToChat(chat, message);
-        await added;
-        return { id: key._serialized, timestamp: t };
-      };
+    \#(sendCommands)
       const start = () => {
         if (window.Debug && window.Debug.VERSION && typeof window.require === 'function') {
           try { hook(); } catch (e) { emit('error', { message: String((e && e.stack) || e) }); }

@@ -71,7 +71,7 @@ package final class BrowserEngine: WhatsAppEngine {
     }
 
     package func sendText(chatID: String, text: String) async throws -> SentMessage {
-        try await onReactorValue { link, done in link.sendText(chatID: chatID, text: text) { done($0.mapError { $0 }) } }
+        try await send(OutgoingMessage(chatID: chatID, content: .text(text)))
     }
 
     /// The browser is the link. Its DevTools pipe is quiet while WhatsApp Web idles, so there is
@@ -103,11 +103,11 @@ package final class BrowserEngine: WhatsAppEngine {
         try? await onReactorValue { link, done in done(.success(link.processGroup)) }
     }
 
-    private func onReactor(_ body: @escaping @Sendable (BrowserLink, @escaping @Sendable (Result<Void, any Error>) -> Void) -> Void) async throws {
+    func onReactor(_ body: @escaping @Sendable (BrowserLink, @escaping @Sendable (Result<Void, any Error>) -> Void) -> Void) async throws {
         try await onReactorValue { link, done in body(link, done) }
     }
 
-    private func onReactorValue<T: Sendable>(
+    func onReactorValue<T: Sendable>(
         _ body: @escaping @Sendable (BrowserLink, @escaping @Sendable (Result<T, any Error>) -> Void) -> Void
     ) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in

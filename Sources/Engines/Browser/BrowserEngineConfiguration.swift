@@ -32,6 +32,11 @@ package struct BrowserEngineConfiguration: Sendable {
     package var blockOtherRequests: Bool
     /// Deadline of one DevTools command.
     package var commandTimeoutMilliseconds: Int
+    /// QR codes shown per start before giving up (`BROWSER_QR_MAX_RETRIES`, whatsapp-web.js's
+    /// `qrMaxRetries`); 0 shows them for as long as the session runs.
+    package var qrMaxRetries: Int
+    /// Deadline of a send with media: WhatsApp Web prepares and uploads the file first.
+    package var mediaSendTimeoutMilliseconds: Int
     /// From spawn until WhatsApp Web's module system is up.
     package var loadTimeoutMilliseconds: Int
     /// How long `stop` waits for `Browser.close` before killing the process group.
@@ -46,8 +51,11 @@ package struct BrowserEngineConfiguration: Sendable {
         extraArguments: [String] = [], userAgent: String = BrowserEngineConfiguration.desktopUserAgent,
         url: String = "https://web.whatsapp.com/", pinnedHTML: [UInt8]? = nil, blockOtherRequests: Bool = false,
         commandTimeoutMilliseconds: Int = 30_000, loadTimeoutMilliseconds: Int = 60_000, closeGraceMilliseconds: Int = 2_000,
-        maxReconnectDelayMilliseconds: Int = 300_000, maxMessageBytes: Int = 256 << 20
+        maxReconnectDelayMilliseconds: Int = 300_000, maxMessageBytes: Int = 256 << 20, mediaSendTimeoutMilliseconds: Int = 120_000,
+        qrMaxRetries: Int = 0
     ) {
+        self.qrMaxRetries = qrMaxRetries
+        self.mediaSendTimeoutMilliseconds = mediaSendTimeoutMilliseconds
         self.executable = executable ?? (headlessShell ? Self.headlessShellPath : Self.chromiumPath)
         self.headlessShell = headlessShell
         self.profilesDirectory = profilesDirectory

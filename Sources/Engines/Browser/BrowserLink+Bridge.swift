@@ -15,12 +15,19 @@ extension BrowserLink {
         case "qr":
             guard let qr = data["qr"]?.stringValue else { return }
             phase = .unpaired
+            qrShown += 1
+            // As whatsapp-web.js does: the QR past the cap is not shown, the browser closes and
+            // the session waits for a new start (nobody is scanning; rotating on is pointless).
+            if configuration.qrMaxRetries > 0, qrShown > configuration.qrMaxRetries {
+                return giveUp("Max qrcode retries reached", failed: false)
+            }
             emit(.qr(qr))
         case "state":
             stateChanged(data["state"]?.stringValue ?? "")
         case "ready":
             guard phase != .ready else { return }
             phase = .ready
+            qrShown = 0
             cancel(&loadTimer)
             becameReady()
             emit(.ready(phone: Self.phone(of: data["me"]?.stringValue ?? ""), pushName: data["pushName"]?.stringValue))
@@ -51,7 +58,7 @@ extension BrowserLink {
         case "CONFLICT", "DEPRECATED_VERSION", "PROXYBLOCK", "SMB_TOS_BLOCK", "TOS_BLOCK":
             wantRunning = false
             teardown()
-            profile.unlock()
+            releaseProfile()
             emit(.disconnected(reason: state, willReconnect: false))
         default:
             break
@@ -93,21 +100,34 @@ extension BrowserLink {
         }
     }
 
-    /// Calls a bridge command: `window.__openwa.call(name, args)`.
-    func call(_ name: String, _ arguments: [JSONValue], _ completion: @escaping (Result<JSONValue, EngineError>) -> Void) {
-        let expression = "window.__openwa.call(\(JSONWriter.string(.string(name))), \(JSONWriter.string(.array(arguments))))"
-        evaluate(expression, completion)
-    }
-
-    func sendText(chatID: String, text: String, _ completion: @escaping (Result<SentMessage, EngineError>) -> Void) {
+    /// Calls a bridge command that needs a logged-in page. A refusal the page returns
+    /// (`{error: {code, message}}`) becomes the matching `EngineError` (`notFound` is a 404).
+    func callWhenReady(
+        _ name: String, _ arguments: [JSONValue], timeoutMilliseconds: Int? = nil,
+        _ completion: @escaping (Result<JSONValue, EngineError>) -> Void
+    ) {
         guard phase == .ready else { return completion(.failure(.invalid("Session is not ready"))) }
-        call("sendText", [.string(chatID), .string(text)]) { result in
+        let expression = "window.__openwa.call(\(JSONWriter.string(.string(name))), \(JSONWriter.string(.array(arguments))))"
+        evaluate(expression, timeoutMilliseconds: timeoutMilliseconds) { result in
             completion(
                 result.flatMap { value in
-                    guard let id = value["id"]?.stringValue else { return .failure(.unavailable("WhatsApp Web returned no message id")) }
-                    return .success(SentMessage(messageID: id, timestamp: value["timestamp"]?.intValue ?? 0))
+                    guard let refusal = value["error"] else { return .success(value) }
+                    let message = refusal["message"]?.stringValue ?? "WhatsApp Web refused the command"
+                    return .failure(refusal["code"]?.stringValue == "notFound" ? .notFound(message) : .invalid(message))
                 })
         }
+    }
+
+    /// Hands one piece of a media file (base64) to the page, ahead of the `send` that uses it.
+    func stageMedia(token: String, base64: String, _ completion: @escaping (Result<Void, EngineError>) -> Void) {
+        guard phase == .ready else { return completion(.failure(.invalid("Session is not ready"))) }
+        // Base64 and the token (hex) need no escaping inside a JS string literal.
+        evaluate("window.__openwa.stage('\(token)', '\(base64)')") { completion($0.map { _ in () }) }
+    }
+
+    /// Drops staged pieces of a send that failed before the page took them.
+    func unstageMedia(token: String) {
+        evaluate("window.__openwa.unstage('\(token)')") { _ in }
     }
 
     // MARK: - Values

@@ -39,8 +39,17 @@ final class BrowserLink {
     var stopTimer: TimerID?
     /// Consecutive reconnect attempts since the last 5 minutes of `ready`.
     var attempts = 0
+    /// QR codes shown since this start (for `qrMaxRetries`).
+    var qrShown = 0
     /// Callers of `stop` waiting for the browser to be gone.
     var stopWaiters: [() -> Void] = []
+    /// Killed browsers not reaped yet. Nothing launches on the profile, and it is not released,
+    /// until they are: a new Chromium would find the old one's `SingletonLock` naming a pid that
+    /// still exists (a zombie) and hand the profile over to it instead of starting.
+    var dyingBrowsers = 0
+    private var afterReap: [() -> Void] = []
+    /// Counts `stop` calls, so a start queued behind a dying browser yields to a later stop.
+    private var stops = 0
 
     init(
         sessionID: String, config: SessionEngineConfig, configuration: BrowserEngineConfiguration, handle: ReactorHandle,
@@ -67,6 +76,14 @@ final class BrowserLink {
 
     func start(_ completion: @escaping @Sendable (Result<Void, any Error>) -> Void) {
         guard !wantRunning else { return completion(.success(())) }
+        if dyingBrowsers > 0 {
+            let stops = self.stops
+            return afterReap.append { [weak self] in
+                guard let self else { return completion(.failure(EngineError.unavailable("the browser engine was released"))) }
+                guard self.stops == stops else { return completion(.success(())) }
+                self.start(completion)
+            }
+        }
         do {
             try profile.lock()
         } catch {
@@ -74,11 +91,14 @@ final class BrowserLink {
         }
         wantRunning = true
         attempts = 0
+        qrShown = 0
         do {
             try launch()
         } catch {
+            // The child may be up already (the pipe setup failed after the spawn).
             wantRunning = false
-            profile.unlock()
+            teardown()
+            releaseProfile()
             return completion(.failure(EngineError.unavailable("cannot launch \(configuration.executable): \(error)")))
         }
         completion(.success(()))
@@ -88,12 +108,13 @@ final class BrowserLink {
     /// period, and releases the profile. Completes once no process of the session is left.
     func stop(_ completion: @escaping @Sendable (Result<Void, any Error>) -> Void) {
         wantRunning = false
+        stops += 1
         cancel(&readyResetTimer)
         cancel(&reconnectTimer)
         guard let process, process.isRunning else {
             teardown()
-            profile.unlock()
-            return completion(.success(()))
+            releaseProfile()
+            return afterBrowsersReaped { completion(.success(())) }
         }
         stopWaiters.append { completion(.success(())) }
         guard stopWaiters.count == 1 else { return }
@@ -108,10 +129,33 @@ final class BrowserLink {
     func finishStop() {
         cancel(&stopTimer)
         teardown()
-        profile.unlock()
+        releaseProfile()
         let waiters = stopWaiters
         stopWaiters = []
-        for waiter in waiters { waiter() }
+        afterBrowsersReaped {
+            for waiter in waiters { waiter() }
+        }
+    }
+
+    /// Runs `body` once every killed browser of the session is reaped (at once when none is).
+    func afterBrowsersReaped(_ body: @escaping () -> Void) {
+        if dyingBrowsers == 0 { body() } else { afterReap.append(body) }
+    }
+
+    /// Unlocks the profile once no browser of the session is left, unless a start came first.
+    func releaseProfile() {
+        afterBrowsersReaped { [weak self] in
+            guard let self, !self.wantRunning else { return }
+            self.profile.unlock()
+        }
+    }
+
+    private func browserReaped() {
+        dyingBrowsers -= 1
+        guard dyingBrowsers == 0 else { return }
+        let waiting = afterReap
+        afterReap = []
+        for body in waiting { body() }
     }
 
     // MARK: - Reconnect policy
@@ -148,18 +192,23 @@ final class BrowserLink {
         }
     }
 
+    /// Launches a new browser once the killed one is reaped (see `dyingBrowsers`).
     private func relaunch() {
-        do {
-            try launch()
-        } catch {
-            linkLost("cannot launch \(configuration.executable): \(error)", relaunch: true)
+        teardown()
+        afterBrowsersReaped { [weak self] in
+            guard let self, self.wantRunning, self.process == nil else { return }
+            do {
+                try self.launch()
+            } catch {
+                self.linkLost("cannot launch \(self.configuration.executable): \(error)", relaunch: true)
+            }
         }
     }
 
-    private func giveUp(_ reason: String, failed: Bool) {
+    func giveUp(_ reason: String, failed: Bool) {
         wantRunning = false
         teardown()
-        profile.unlock()
+        releaseProfile()
         emit(.disconnected(reason: reason, willReconnect: false))
         if failed { emit(.failed(reason: reason)) }
     }
@@ -173,23 +222,30 @@ final class BrowserLink {
         }
     }
 
-    /// Closes the pipe, kills the process group and forgets the page. Synchronous: when it
-    /// returns no process of the session runs (SIGKILL of the group, leader reaped).
+    /// Closes the pipe, kills the process group and forgets the page. The group is SIGKILLed at
+    /// once; the leader is reaped when the reactor sees it exit (`dyingBrowsers` until then).
     func teardown() {
         generation += 1
         cancel(&loadTimer)
         cancel(&reconnectTimer)
         connection?.close()
         connection = nil
-        process?.kill()
+        let killed = process
         process = nil
         targetID = nil
         pageSession = nil
         pageCrashed = false
         phase = .idle
+        // Last: a browser already reaped reports so at once, and what waited on it may launch
+        // the next one; this link's state must be clean by then.
+        if let killed {
+            dyingBrowsers += 1
+            killed.kill { [weak self] in self?.browserReaped() }
+        }
     }
 
-    /// The reactor is ending: no Chromium may outlive it.
+    /// The reactor is ending (or the engine was dropped): no Chromium may outlive it. The profile
+    /// is released at once; the killed leader is reaped by the loop, or off it at its end.
     func forceDown() {
         wantRunning = false
         cancel(&stopTimer)

@@ -5,7 +5,8 @@ import Foundation
 /// stderr are kept for the error report when it dies early.
 ///
 /// `kill()` (and the loop's shutdown) sends SIGKILL to the whole group, so no helper process
-/// outlives its session, whatever the gateway does next.
+/// outlives its session, whatever the gateway does next. `kill()` never waits: the leader is
+/// reaped when its pidfd reports the exit, like any other exit.
 package final class ChildProcess: IOHandler {
     /// The child's process id, which is also its process group id.
     package let pid: Int32
@@ -15,6 +16,8 @@ package final class ChildProcess: IOHandler {
     private var stderrReader: PipeReader?
     private var stderrTail = LineTail(limit: 40)
     private var onExit: ((ExitStatus) -> Void)?
+    /// Callers of `kill()` waiting for the leader to be reaped.
+    private var onReaped: [() -> Void] = []
     package private(set) var exitStatus: ExitStatus?
 
     /// Spawns `path`. `descriptors` maps child descriptor numbers to ours (they are left open:
@@ -44,7 +47,7 @@ package final class ChildProcess: IOHandler {
         } catch {
             PipeIO.close(stderrPipe.read)
             Spawn.killGroup(pid)
-            _ = Self.reapBlocking(pid)
+            Self.reapOffTheLoop(pid)
             throw error
         }
         registration = try reactor.register(fd: pidfd, interest: .read, handler: self)
@@ -70,12 +73,23 @@ package final class ChildProcess: IOHandler {
         Spawn.signalGroup(pid, signal)
     }
 
-    /// SIGKILLs the whole group and reaps the child now. `onExit` is not called.
-    package func kill() {
+    /// SIGKILLs the whole group. `onExit` is not called. The leader is reaped when its pidfd
+    /// becomes readable (the reactor keeps this object registered until then, so the caller may
+    /// drop it at once), and `onReaped` runs then, on the reactor thread; at once when the child
+    /// is already reaped. Until then the leader may linger as a zombie.
+    package func kill(onReaped: (() -> Void)? = nil) {
         onExit = nil
-        Spawn.killGroup(pid)
-        if exitStatus == nil { exitStatus = Self.reapBlocking(pid) }
+        if let onReaped { self.onReaped.append(onReaped) }
+        if exitStatus == nil {
+            Spawn.killGroup(pid)
+            // Its stderr tail is of no use any more; the pipe goes now, not at the reap.
+            stderrReader?.close()
+            stderrReader = nil
+            guard let status = Spawn.reap(pid) else { return }
+            exitStatus = status
+        }
         release()
+        finishReaped()
     }
 
     package func reactorReadable() {
@@ -87,13 +101,33 @@ package final class ChildProcess: IOHandler {
         let callback = onExit
         onExit = nil
         callback?(status)
+        finishReaped()
     }
 
     package func reactorWritable() {}
     package func reactorHangup() { reactorReadable() }
 
+    /// The loop is ending: no later readiness event will reap the leader, so a thread of its
+    /// own waits for it (SIGKILL makes that wait short), and the pidfd is released now.
     package func reactorShutdown() {
-        kill()
+        onExit = nil
+        if exitStatus == nil {
+            Spawn.killGroup(pid)
+            if let status = Spawn.reap(pid) {
+                exitStatus = status
+            } else {
+                Self.reapOffTheLoop(pid)
+                exitStatus = .signalled(Spawn.killSignal)
+            }
+        }
+        release()
+        finishReaped()
+    }
+
+    private func finishReaped() {
+        let waiting = onReaped
+        onReaped = []
+        for callback in waiting { callback() }
     }
 
     private func release() {
@@ -106,13 +140,16 @@ package final class ChildProcess: IOHandler {
         stderrReader = nil
     }
 
-    /// Waits for a child that was just SIGKILLed (milliseconds at most).
-    private static func reapBlocking(_ pid: Int32) -> ExitStatus {
-        for _ in 0..<2_000 {
-            if let status = Spawn.reap(pid) { return status }
-            usleep(1_000)
+    /// Reaps a SIGKILLed child from a short-lived thread, off the reactor (the loop is ending, or
+    /// the pidfd could not be had). Gives up after 10 s: a child stuck in the kernel that long is
+    /// left to init.
+    private static func reapOffTheLoop(_ pid: Int32) {
+        Thread.detachNewThread {
+            for _ in 0..<10_000 {
+                if Spawn.reap(pid) != nil { return }
+                usleep(1_000)
+            }
         }
-        return .signalled(Spawn.killSignal)
     }
 }
 

@@ -23,6 +23,8 @@ struct BrowserEngineSettings: Sendable, Equatable {
     /// `BROWSER_COMMAND_TIMEOUT_MS`, `BROWSER_LOAD_TIMEOUT_MS`.
     var commandTimeoutMilliseconds = 30_000
     var loadTimeoutMilliseconds = 60_000
+    /// `BROWSER_QR_MAX_RETRIES`: QR codes per start before the session gives up (0: no cap).
+    var qrMaxRetries = 0
 
     static func load(_ read: ConfigurationReader) throws -> BrowserEngineSettings {
         var settings = BrowserEngineSettings()
@@ -39,6 +41,7 @@ struct BrowserEngineSettings: Sendable, Equatable {
         }
         settings.commandTimeoutMilliseconds = try read.integer("BROWSER_COMMAND_TIMEOUT_MS", default: 30_000, range: 100...600_000)
         settings.loadTimeoutMilliseconds = try read.integer("BROWSER_LOAD_TIMEOUT_MS", default: 60_000, range: 1_000...600_000)
+        settings.qrMaxRetries = try read.integer("BROWSER_QR_MAX_RETRIES", default: 0, range: 0...10_000)
         return settings
     }
 
@@ -58,6 +61,7 @@ struct BrowserEngineSettings: Sendable, Equatable {
             executable: executable, headlessShell: headlessShell, profilesDirectory: URL(fileURLWithPath: "\(dataDirectory)/browser").standardizedFileURL.path,
             noSandbox: noSandbox, extraArguments: extraArguments, userAgent: userAgent,
             commandTimeoutMilliseconds: commandTimeoutMilliseconds, loadTimeoutMilliseconds: loadTimeoutMilliseconds)
+        configuration.qrMaxRetries = qrMaxRetries
         if let file = pinnedHTMLFile {
             configuration.pinnedHTML = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
         }

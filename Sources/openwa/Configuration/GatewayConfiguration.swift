@@ -60,6 +60,8 @@ struct GatewayConfiguration: Sendable {
     var observability = ObservabilityConfiguration()
     /// `WS_*`: limits of the real-time channel.
     var realtime = RealtimeSettings()
+    /// `MEDIA_DOWNLOAD_*`: media that send routes fetch by URL, and the cap on all send media.
+    var mediaDownload = MediaDownloader.Settings()
 
     var isProduction: Bool { nodeEnvironment == .production }
 
@@ -132,6 +134,7 @@ struct GatewayConfiguration: Sendable {
         configuration.browser = try BrowserEngineSettings.load(read)
         if engine == .browser { try configuration.browser.validate() }
         configuration.realtime = try Self.realtimeSettings(read)
+        configuration.mediaDownload = try Self.mediaDownloadSettings(read, urlPolicy: configuration.webhooks.urlPolicy)
         configuration.redis = try RedisStorageConfiguration.redis(read)
         configuration.storage = try RedisStorageConfiguration.storage(read, dataDirectory: dataDirectory)
         configuration.observability = try ObservabilityConfiguration.load(read)

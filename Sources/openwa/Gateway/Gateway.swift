@@ -116,8 +116,13 @@ final class Gateway: Sendable {
         router.add(
             contentsOf: MetricsRoutes.routes(registry: observability.registry, token: configuration.observability.metricsToken))
         if configuration.observability.metricsToken != nil { observability.loopLag.start(on: reactor) }
-        router.add(contentsOf: MessageRoutes.routes(sessions: sessions, idempotency: SendIdempotency(database: databases.data)))
+        let idempotency = SendIdempotency(database: databases.data)
+        router.add(contentsOf: MessageRoutes.routes(sessions: sessions, idempotency: idempotency))
         router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions))
+        router.add(
+            contentsOf: MessageSendRoutes.routes(
+                sessions: sessions, media: MediaDownloader(reactor: reactor, settings: configuration.mediaDownload),
+                idempotency: idempotency))
         let clientAddresses = ClientAddressResolver(trustedProxies: configuration.trustedProxies)
         let api = APIServer(
             router: router, auth: AuthGuard(keys: keys),

@@ -139,6 +139,10 @@ final class TestGateway: Sendable {
             if limits.metricsToken != nil { loopLag.start(on: reactor) }
             router.add(contentsOf: MessageRoutes.routes(sessions: sessions, idempotency: SendIdempotency(database: data)))
             router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions))
+            router.add(
+                contentsOf: MessageSendRoutes.routes(
+                    sessions: sessions, media: MediaDownloader(reactor: reactor, settings: limits.media),
+                    idempotency: SendIdempotency(database: data)))
             let api = APIServer(
                 router: router, auth: AuthGuard(keys: keys),
                 options: APIServer.Options(

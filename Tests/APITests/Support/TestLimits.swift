@@ -22,6 +22,8 @@ struct TestLimits: Sendable {
     /// Rows written before the retention sweep of startup.
     var auditSeed: [AuditRecord] = []
     var onRetentionSweep: @Sendable (Int) -> Void = { _ in }
+    /// The media cap, download deadline and SSRF policy of the send routes.
+    var media = MediaDownloader.Settings()
 
     func makeLimiter(_ windows: [RateLimitWindow], redis client: RedisClient?) -> RateLimiter {
         let clock = self.clock

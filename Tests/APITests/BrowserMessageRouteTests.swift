@@ -39,6 +39,11 @@ struct BrowserMessageRouteTests {
         try await seen.wait { $0.name == "message.received" && $0.data["body"]?.stringValue == "inbound over REST" }
         try await seen.wait { $0.name == "message.sent" && $0.data["id"]?.stringValue == messageID }
         try await seen.wait { $0.name == "message.ack" && $0.data["status"]?.stringValue == "sent" }
+        // The browser engine's messages are stored too: both directions are listed.
+        let listed = try await gateway.request("GET", "/api/sessions/\(id)/messages")
+        let rows = listed.object["messages"] as? [[String: Any]] ?? []
+        #expect(Set(rows.compactMap { $0["direction"] as? String }) == ["incoming", "outgoing"], "\(listed.text)")
+        #expect(rows.first { $0["waMessageId"] as? String == messageID }?["status"] as? String == "sent")
 
         #expect(try await gateway.request("POST", "/api/sessions/\(id)/stop").status == 200)
         await world.stop()

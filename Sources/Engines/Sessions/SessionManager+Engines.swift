@@ -194,7 +194,19 @@ extension SessionManager {
                 await teardown(id)
                 try await transition(id, to: .failed)
             case .message(let message):
-                publish(message.fromMe ? "message.sent" : "message.received", id, Self.json(message))
+                if let messages {
+                    // Stored with its event in one transaction; a repeat of a known id is dropped. Our
+                    // own messages start `pending`, so the acks that follow each show as a change.
+                    if message.fromMe {
+                        try await messages.sent(sessionID: id, message: message)
+                    } else {
+                        try await messages.ingest(sessionID: id, message: message)
+                    }
+                } else {
+                    publish(message.fromMe ? "message.sent" : "message.received", id, Self.json(message))
+                }
+            case .messageAck(let messageID, let chatID, let ack) where messages != nil:
+                try await messages?.acknowledged(sessionID: id, chatID: chatID, messageIDs: [messageID], ack: ack)
             case .messageAck(let messageID, let chatID, let ack):
                 publish(
                     "message.ack", id,

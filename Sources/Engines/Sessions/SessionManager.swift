@@ -37,12 +37,17 @@ package actor SessionManager {
     /// - Parameters:
     ///   - engines: nil when this build cannot drive the configured engine type (starts get 501).
     ///   - maxConcurrentSessions: 0 = unlimited (`MAX_CONCURRENT_SESSIONS`).
+    /// Where messages an engine reports as events (the browser engine) are stored; the native
+    /// engine commits its own before acknowledging them.
+    let messages: (any MessageSink)?
+
     package init(
         handle: ReactorHandle, store: any SessionStore, authState: any AuthStateStore, engines: (any WhatsAppEngineFactory)?,
         bus: EventBus, audit: (any AuditLogStore)?, maxConcurrentSessions: Int, logger: Logger,
-        now: @escaping @Sendable () -> Date = { Date() }
+        messages: (any MessageSink)? = nil, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.handle = handle
+        self.messages = messages
         self.store = store
         self.authState = authState
         self.engines = engines

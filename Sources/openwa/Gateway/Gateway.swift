@@ -56,7 +56,8 @@ final class Gateway: Sendable {
             let sessions = SessionManager(
                 handle: handle, store: SQLSessionStore(database: databases.data), authState: authState,
                 engines: engines, bus: bus, audit: SQLAuditLogStore(database: databases.main),
-                maxConcurrentSessions: configuration.maxConcurrentSessions, logger: logger)
+                maxConcurrentSessions: configuration.maxConcurrentSessions, logger: logger,
+                messages: ledger)
             let observability = GatewayObservability(
                 configuration: configuration, main: databases.main, workers: workers, handle: handle, logger: logger)
             observability.registerStandardMetrics(

@@ -107,7 +107,8 @@ final class TestGateway: Sendable {
         let sessions = SessionManager(
             handle: handle, store: SQLSessionStore(database: data), authState: sessionAuth, engines: factory,
             bus: events,
-            audit: SQLAuditLogStore(database: main), maxConcurrentSessions: maxConcurrentSessions, logger: quietLogger)
+            audit: SQLAuditLogStore(database: main), maxConcurrentSessions: maxConcurrentSessions, logger: quietLogger,
+            messages: ledger)
         try await webhooks?.start(bus: events)
         let webhooksForRoutes = webhooks
         let audit = AuditService(store: SQLAuditLogStore(database: main), logger: quietLogger)

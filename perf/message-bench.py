@@ -105,6 +105,8 @@ class EventListener:
             except Exception:
                 return
             now = time.perf_counter()
+            if not frame:
+                return
             event = json.loads(frame)
             if event.get("type") == "event":
                 self.arrived[event["payload"]["data"]["id"]] = now

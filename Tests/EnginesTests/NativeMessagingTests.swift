@@ -104,17 +104,23 @@ import WAProtocol
         let (world, engine, _) = try await linkedWorld()
         _ = try await world.simulator.sendMessage(from: Self.bob, to: SimulatorWorld.phone, text: "first")
         try await waitUntil { world.messages.messages.count == 1 }
-        // The engine forgets its session with Bob's phone: the next `msg` cannot be decrypted.
+        // The session with Bob's phone is lost (state restored from an older copy, say): the
+        // next `msg` cannot be decrypted by a fresh engine on that store.
+        await engine.stop()
         let keys = try await world.store.load(sessionID: "s1").keys.filter { $0.hasPrefix("signal.session.") }
         #expect(keys == ["signal.session.\(Self.bob).0"])
         try await world.store.apply(sessionID: "s1", changes: Dictionary(uniqueKeysWithValues: keys.map { ($0, nil) }))
+        let recorder = EventRecorder()
+        let fresh = try world.engine(recorder: recorder)
+        try await fresh.start()
+        _ = try await recorder.readyIndex()
         let second = try await world.simulator.sendMessage(from: Self.bob, to: SimulatorWorld.phone, text: "after the loss")
         // Retry receipt -> the phone starts a new session from a fresh bundle -> decrypted.
         try await waitUntil { world.messages.messages.count == 2 }
         #expect(world.messages.messages.last?.id == second.id)
         #expect(world.messages.messages.last?.body == "after the loss")
         try await waitUntil { try await pending(world) == 0 }
-        await world.shutdown(engine)
+        await world.shutdown(fresh)
     }
 
     @Test func sendingToAnUnknownNumberFailsClearly() async throws {

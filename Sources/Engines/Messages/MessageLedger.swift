@@ -57,6 +57,47 @@ package final class MessageLedger: MessageSink {
         bus.publish(event)
     }
 
+    /// A batch in one transaction: new rows, row changes and all their events' outbox rows;
+    /// redelivered messages are skipped.
+    package func commit(sessionID: String, items: [InboundItem]) async throws {
+        guard !items.isEmpty else { return }
+        let staged = webhooks != nil
+        let webhooks = webhooks
+        let (events, outbox) = try await store.database.withTransaction { transaction -> ([GatewayEvent], [OutboxRow]) in
+            var events: [GatewayEvent] = []
+            for item in items {
+                switch item {
+                case .message(let message):
+                    let row = Self.row(sessionID: sessionID, message: message, status: message.fromMe ? "sent" : "delivered")
+                    guard try await SQLMessageStore.insert(row, in: transaction) else { continue }
+                    events.append(
+                        GatewayEvent(
+                            name: message.fromMe ? "message.sent" : "message.received", sessionID: sessionID,
+                            data: Self.json(message), outboxStaged: staged))
+                case .change(let change):
+                    switch change.kind {
+                    case .revoke: try await SQLMessageStore.revoke(sessionID: sessionID, waMessageID: change.targetID, in: transaction)
+                    case .edit(let body):
+                        try await SQLMessageStore.edit(sessionID: sessionID, waMessageID: change.targetID, body: body, in: transaction)
+                    case .reaction: break
+                    }
+                    events.append(
+                        GatewayEvent(name: Self.eventName(change.kind), sessionID: sessionID, data: Self.json(change), outboxStaged: staged))
+                }
+            }
+            return (events, try await webhooks?.stage(events, in: transaction) ?? [])
+        }
+        if let webhooks, !outbox.isEmpty { await webhooks.committed(outbox) }
+        for event in events { bus.publish(event) }
+    }
+
+    static func row(sessionID: String, message: EngineMessage, status: String) -> MessageRecord {
+        MessageRecord(
+            sessionID: sessionID, waMessageID: message.id, chatID: message.chatID, from: message.from, to: message.to,
+            body: message.body, type: message.type, direction: message.fromMe ? "outgoing" : "incoming",
+            timestamp: Int64(message.timestamp), status: status)
+    }
+
     package func stored(sessionID: String, messageID: String) async throws -> EngineMessage? {
         guard let row = try await store.find(sessionID: sessionID, waMessageID: messageID) else { return nil }
         return EngineMessage(
@@ -103,10 +144,7 @@ package final class MessageLedger: MessageSink {
         let event = GatewayEvent(
             name: message.fromMe ? "message.sent" : "message.received", sessionID: sessionID,
             data: Self.json(message), outboxStaged: webhooks != nil)
-        let row = MessageRecord(
-            sessionID: sessionID, waMessageID: message.id, chatID: message.chatID, from: message.from, to: message.to,
-            body: message.body, type: message.type, direction: message.fromMe ? "outgoing" : "incoming",
-            timestamp: Int64(message.timestamp), status: status)
+        let row = Self.row(sessionID: sessionID, message: message, status: status)
         let webhooks = webhooks
         let (inserted, outbox) = try await store.database.withTransaction { transaction -> (Bool, [OutboxRow]) in
             guard try await SQLMessageStore.insert(row, in: transaction) else { return (false, []) }

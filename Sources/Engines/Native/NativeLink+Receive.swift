@@ -6,10 +6,9 @@ import WAProtocol
 
 /// Incoming `message` and `receipt` stanzas (reference part 2, sections 3.1-3.5).
 ///
-/// A message is decrypted, stored with its event through the `MessageSink`, and only then
-/// acknowledged with a receipt; the Signal state it advanced is written after that. A crash in
-/// between leaves the message unacknowledged, the server delivers it again, the old state decrypts
-/// it again and the store recognises its id: stored once, never lost.
+/// The decrypt-and-store pipeline is in `NativeLink+Inbound.swift`; here are the parts of a
+/// stanza, the receipts and acks we send, status updates for what we sent, and the per-session
+/// queue of Signal jobs.
 extension NativeLink {
     /// How a message stanza names its chat and sender (whatsmeow's `parseMessageSource`).
     struct MessageSource {
@@ -21,80 +20,6 @@ extension NativeLink {
         let chat: JID
         let fromMe: Bool
         let timestamp: Int
-    }
-
-    func handleMessage(_ node: BinaryNode) {
-        let generation = generation
-        enqueueSignalJob { link, done in
-            guard link.generation == generation, link.phase == .ready else { return done() }
-            link.receive(node, done: done)
-        }
-    }
-
-    private func receive(_ node: BinaryNode, done: @escaping () -> Void) {
-        guard let me = credentials?.me, let source = Self.source(of: node, me: me) else {
-            acknowledgeMessage(node, error: "487")
-            return done()
-        }
-        let pairwise = node.children("enc").filter { ["pkmsg", "msg"].contains($0.attributes.string("type") ?? "") }
-        guard let enc = pairwise.first, let bytes = enc.contentBytes, let signal = signalContext() else {
-            // Group sender-key messages and placeholders are not decrypted by this engine yet.
-            logger.debug("message without a pairwise part", metadata: ["message.id": "\(source.id)"])
-            acknowledgeMessage(node, error: nil)
-            return done()
-        }
-        let encType = enc.attributes.string("type") ?? ""
-        let sink = messages
-        let store = authState
-        let sessionID = sessionID
-        let ownChat = JID(user: me.user, server: me.server)
-        runAsync({ () async throws -> Bool in
-            let address = NativeSignal.address(of: source.sender)
-            let (padded, changes) = try await signal.decrypt(encType: encType, bytes, from: address)
-            let summary = MessageCodec.summary(of: try MessageCodec.decode(padded: padded))
-            var chat = source.chat
-            if let destination = summary.deviceSentTo, let parsed = try? JID(parsing: destination) { chat = parsed.bare }
-            if let change = summary.change {
-                let kind: MessageChange.Kind
-                let target: String
-                switch change {
-                case .reaction(let id, let emoji): (kind, target) = (.reaction(emoji: emoji), id)
-                case .revoke(let id): (kind, target) = (.revoke, id)
-                case .edit(let id, let body): (kind, target) = (.edit(body: body), id)
-                }
-                try await sink.apply(
-                    sessionID: sessionID,
-                    change: MessageChange(
-                        kind: kind, id: source.id, targetID: target, chatID: Self.neutral(chat),
-                        senderID: Self.neutral(source.sender.bare), from: Self.neutral(source.sender.bare),
-                        to: Self.neutral(source.fromMe ? chat : ownChat), fromMe: source.fromMe, timestamp: source.timestamp))
-            } else if summary.type != "unknown" {
-                let message = EngineMessage(
-                    id: source.id, chatID: Self.neutral(chat), from: Self.neutral(source.sender.bare),
-                    to: Self.neutral(source.fromMe ? chat : ownChat), body: summary.body, type: summary.type,
-                    timestamp: source.timestamp, fromMe: source.fromMe)
-                try await sink.ingest(sessionID: sessionID, message: message)
-            }
-            try await store.apply(sessionID: sessionID, changes: changes)
-            return true
-        }) { link, result in
-            defer { done() }
-            switch result {
-            case .success:
-                link.sendDeliveryReceipt(node, source: source)
-            case .failure(let error as ProtocolError) where error.signalFailure == .duplicateMessage:
-                // Already handled before a crash or reconnect: confirm it again.
-                link.sendDeliveryReceipt(node, source: source)
-            case .failure(let error as ProtocolError):
-                link.logger.info("message could not be decrypted", metadata: ["message.id": "\(source.id)", "error": "\(error)"])
-                link.sendRetryReceipt(node, source: source)
-                link.acknowledgeMessage(node, error: nil)
-            case .failure(let error):
-                // Not stored (the database is away): no receipt, so the server keeps it and
-                // delivers it again on the next connection.
-                link.logger.error("message not stored", metadata: ["message.id": "\(source.id)", "error": "\(error)"])
-            }
-        }
     }
 
     static func source(of node: BinaryNode, me: JID) -> MessageSource? {
@@ -125,7 +50,7 @@ extension NativeLink {
 
     // MARK: - Receipts and acks we send (section 3.3)
 
-    private func sendDeliveryReceipt(_ node: BinaryNode, source: MessageSource) {
+    func sendDeliveryReceipt(_ node: BinaryNode, source: MessageSource) {
         var attributes: NodeAttributes = ["id": .string(source.id), "to": .jid(source.from)]
         if let participant = source.participant { attributes.append("participant", .jid(participant)) }
         if let recipient = source.recipient { attributes.append("recipient", .jid(recipient)) }
@@ -133,7 +58,7 @@ extension NativeLink {
         send(BinaryNode("receipt", attributes))
     }
 
-    private func sendRetryReceipt(_ node: BinaryNode, source: MessageSource) {
+    func sendRetryReceipt(_ node: BinaryNode, source: MessageSource) {
         guard let credentials else { return }
         let previous = node.children("enc").compactMap { $0.attributes.string("count").flatMap(Int.init) }.max() ?? 0
         var attributes: NodeAttributes = ["id": .string(source.id), "to": .jid(source.from), "type": "retry"]
@@ -225,7 +150,7 @@ extension NativeLink {
     func signalContext() -> NativeSignal? {
         guard let credentials, credentials.me != nil else { return nil }
         return NativeSignal(
-            sessionID: sessionID, store: authState, lane: lane,
+            sessionID: sessionID, store: authState, cache: signalCache, lane: lane,
             local: SessionBuilder.LocalIdentity(identityKeyPair: credentials.identity, registrationID: credentials.registrationID),
             signedPreKey: credentials.signedPreKey)
     }

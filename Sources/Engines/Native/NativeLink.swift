@@ -59,6 +59,11 @@ final class NativeLink: WebSocketDelegate {
     /// Signal jobs waiting for the one running (`enqueueSignalJob`).
     var signalJobs: [(NativeLink, @escaping () -> Void) -> Void] = []
     var signalJobRunning = false
+    /// Message stanzas waiting for the next inbound batch, and whether that batch is queued.
+    var inboundStanzas: [BinaryNode] = []
+    var inboundDrainScheduled = false
+    /// The session's Signal records as last read or written.
+    let signalCache = SignalRecordCache()
     /// Message status changes waiting for the one being stored (`enqueueStatusUpdate`).
     var statusUpdates: [(chat: String?, ids: [String], ack: Int)] = []
     var statusUpdateRunning = false
@@ -188,6 +193,7 @@ final class NativeLink: WebSocketDelegate {
         let store = authState
         let sessionID = sessionID
         credentials = nil
+        signalCache.clear()
         runAsync({ try await store.wipe(sessionID: sessionID) }, then: then)
     }
 
@@ -195,6 +201,7 @@ final class NativeLink: WebSocketDelegate {
     func persist(_ changes: [String: [UInt8]?], then: @escaping (NativeLink) -> Void) {
         let store = authState
         let sessionID = sessionID
+        signalCache.forget(changes.keys)
         runAsync({ try await store.apply(sessionID: sessionID, changes: changes) }) { link, result in
             switch result {
             case .success: then(link)

@@ -105,13 +105,11 @@ struct LinkRef: @unchecked Sendable {
                     done()
                     return continuation.resume(throwing: EngineError.unavailable("the device is not paired"))
                 }
-                let store = link.authState
-                let sessionID = link.sessionID
                 link.runAsync({ () async throws -> [(JID, CiphertextMessage)] in
                     let missing = try await signal.missingSessions(plaintexts.map(\.address))
                     let bundles = missing.isEmpty ? [:] : try await ref.bundles(for: missing.compactMap { byAddress[$0] })
                     let (messages, changes) = try await signal.encrypt(plaintexts, bundles: bundles)
-                    try await store.apply(sessionID: sessionID, changes: changes)
+                    try await signal.write(changes)
                     return messages.compactMap { address, message in byAddress[address].map { ($0, message) } }
                 }) { _, result in
                     done()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Persistence
 import Reactor
 import WAProtocol
@@ -12,6 +13,7 @@ import WAProtocol
 struct NativeSignal: Sendable {
     let sessionID: String
     let store: any AuthStateStore
+    let cache: SignalRecordCache
     let lane: WorkerLane
     let local: SessionBuilder.LocalIdentity
     let signedPreKey: SignedPreKeyRecord
@@ -30,13 +32,39 @@ struct NativeSignal: Sendable {
         SignalAddress(name: jid.server == JID.Server.lid ? "\(jid.user)_1" : jid.user, deviceID: UInt32(jid.device))
     }
 
+    /// A record by store key: pending changes first, then the cache, then the store.
+    func load(_ key: String, pending: Changes = [:]) async throws -> [UInt8]? {
+        if let change = pending[key] { return change }
+        if let cached = cache.lookup(key) { return cached }
+        let value = try await store.value(sessionID: sessionID, key: key)
+        cache.remember(key, value)
+        return value
+    }
+
+    /// Writes `changes` in one batch, then makes the cache agree with them.
+    func write(_ changes: Changes) async throws {
+        guard !changes.isEmpty else { return }
+        do {
+            try await store.apply(sessionID: sessionID, changes: changes)
+        } catch {
+            // The batch may or may not have been written: read those records again next time.
+            cache.forget(changes.keys)
+            throw error
+        }
+        for (key, value) in changes { cache.remember(key, value) }
+    }
+
     // MARK: - Receive
 
     /// Decrypts one `msg` or `pkmsg` from `address`; the plaintext is still padded. The changes
     /// store the advanced session and consume the one-time prekey a `pkmsg` used.
-    func decrypt(encType: String, _ bytes: [UInt8], from address: SignalAddress) async throws -> (padded: [UInt8], changes: Changes) {
-        let stored = try await store.value(sessionID: sessionID, key: Key.session(address))
-        let knownIdentity = try await store.value(sessionID: sessionID, key: Key.identity(address))
+    /// `pending` holds changes of earlier steps not written yet (a batch in progress): they are
+    /// read before the cache and the store.
+    func decrypt(
+        encType: String, _ bytes: [UInt8], from address: SignalAddress, pending: Changes = [:]
+    ) async throws -> (padded: [UInt8], changes: Changes) {
+        let stored = try await load(Key.session(address), pending: pending)
+        let knownIdentity = try await load(Key.identity(address), pending: pending)
         switch encType {
         case "msg":
             guard let stored else { throw ProtocolError.signalNoSession("no session with \(address)") }
@@ -48,7 +76,7 @@ struct NativeSignal: Sendable {
         case "pkmsg":
             let message = try PreKeyWhisperMessage(serialized: bytes)
             let oneTime = try await message.preKeyID.asyncMap { id in
-                try await store.value(sessionID: sessionID, key: Key.preKey(id)).map(PreKeyRecord.init(serialized:))
+                try await load(Key.preKey(id), pending: pending).map(PreKeyRecord.init(serialized:))
             } ?? nil
             let keys = SessionCipher.ResponderKeys(local: local, signedPreKey: signedPreKey, oneTimePreKey: oneTime)
             return try await lane.run {
@@ -74,7 +102,7 @@ struct NativeSignal: Sendable {
     /// The devices among `addresses` we hold no session with (their bundles must be fetched).
     func missingSessions(_ addresses: [SignalAddress]) async throws -> [SignalAddress] {
         var missing: [SignalAddress] = []
-        for address in addresses where try await store.value(sessionID: sessionID, key: Key.session(address)) == nil {
+        for address in addresses where try await load(Key.session(address)) == nil {
             missing.append(address)
         }
         return missing
@@ -87,7 +115,7 @@ struct NativeSignal: Sendable {
     ) async throws -> (messages: [(SignalAddress, CiphertextMessage)], changes: Changes) {
         var stored: [SignalAddress: [UInt8]] = [:]
         for (address, _) in plaintexts where bundles[address] == nil {
-            stored[address] = try await store.value(sessionID: sessionID, key: Key.session(address))
+            stored[address] = try await load(Key.session(address))
         }
         let local = local
         let loaded = stored
@@ -121,5 +149,37 @@ extension Optional {
     fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
         guard let self else { return nil }
         return try await transform(self)
+    }
+}
+
+/// The Signal records of one session as last read or written (reactor and worker threads; its
+/// own lock). The session's Signal steps run one at a time, so a cached record is never stale;
+/// it spares a store read per message. Bounded: past `limit` entries it starts over.
+final class SignalRecordCache: Sendable {
+    private let entries = Mutex<[String: [UInt8]?]>([:])
+    private let limit: Int
+
+    init(limit: Int = 512) {
+        self.limit = limit
+    }
+
+    /// `.some(nil)` when the store is known not to have the key.
+    func lookup(_ key: String) -> [UInt8]?? {
+        entries.withLock { $0[key] }
+    }
+
+    func remember(_ key: String, _ value: [UInt8]?) {
+        entries.withLock { entries in
+            if entries.count >= limit, entries[key] == nil { entries.removeAll(keepingCapacity: true) }
+            entries[key] = .some(value)
+        }
+    }
+
+    func forget(_ keys: some Sequence<String>) {
+        entries.withLock { entries in for key in keys { entries[key] = nil } }
+    }
+
+    func clear() {
+        entries.withLock { $0.removeAll() }
     }
 }

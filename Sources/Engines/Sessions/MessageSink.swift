@@ -17,8 +17,30 @@ package protocol MessageSink: Sendable {
     /// A stored message by its WhatsApp id (replies and reactions need the original).
     func stored(sessionID: String, messageID: String) async throws -> EngineMessage?
 
+    /// A batch of inbound messages and changes, in order; a sink that can commits them in one
+    /// transaction.
+    func commit(sessionID: String, items: [InboundItem]) async throws
+
     /// Sent messages moved forward (WhatsApp's ack: -1 failed, 1 server, 2 device, 3 read, 4 played).
     func acknowledged(sessionID: String, chatID: String?, messageIDs: [String], ack: Int) async throws
+}
+
+/// One decrypted inbound stanza: a message of its own, or a change of an earlier one.
+package enum InboundItem: Sendable, Equatable {
+    case message(EngineMessage)
+    case change(MessageChange)
+}
+
+extension MessageSink {
+    /// One item at a time, for sinks without batches.
+    package func commit(sessionID: String, items: [InboundItem]) async throws {
+        for item in items {
+            switch item {
+            case .message(let message): try await ingest(sessionID: sessionID, message: message)
+            case .change(let change): try await apply(sessionID: sessionID, change: change)
+            }
+        }
+    }
 }
 
 /// What a reaction, revoke or edit does to an earlier message (OpenWA's `message.reaction`,

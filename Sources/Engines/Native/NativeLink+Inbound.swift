@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import Persistence
+import Reactor
+import WAProtocol
+
+/// Incoming `message` stanzas, decrypted and stored in batches (reference part 2, 3.1-3.3).
+///
+/// Stanzas queue up while a batch is under way; the next batch takes up to `inboundBatch` of
+/// them as one Signal job: each is decrypted in order (a later one sees the state the earlier
+/// ones left), every message and change commits with its events in one transaction, the
+/// advanced Signal state is written, and only then do the receipts go out. A crash before the
+/// receipts leaves the messages unconfirmed: the server delivers them again and their ids keep
+/// them single. One transaction per batch instead of two per message is what lets one session
+/// keep up with a burst.
+extension NativeLink {
+    static let inboundBatch = 64
+
+    /// What became of one stanza of a batch.
+    enum InboundOutcome {
+        /// Stored (or already stored, or nothing to store): confirm it.
+        case confirm
+        /// It did not decrypt: ask the sender for it again.
+        case retry(ProtocolError)
+    }
+
+    func handleMessage(_ node: BinaryNode) {
+        inboundStanzas.append(node)
+        scheduleInboundDrain()
+    }
+
+    private func scheduleInboundDrain() {
+        guard !inboundDrainScheduled, !inboundStanzas.isEmpty else { return }
+        inboundDrainScheduled = true
+        let generation = generation
+        enqueueSignalJob { link, done in
+            link.inboundDrainScheduled = false
+            guard link.generation == generation, link.phase == .ready else {
+                // The link ended: the server delivers these again on the next connection.
+                link.inboundStanzas.removeAll()
+                return done()
+            }
+            let batch = Array(link.inboundStanzas.prefix(Self.inboundBatch))
+            link.inboundStanzas.removeFirst(batch.count)
+            link.processInbound(batch) {
+                done()
+                link.scheduleInboundDrain()
+            }
+        }
+    }
+
+    private func processInbound(_ stanzas: [BinaryNode], done: @escaping () -> Void) {
+        guard let me = credentials?.me, let signal = signalContext() else { return done() }
+        var work: [(node: BinaryNode, source: MessageSource, encType: String, bytes: [UInt8])] = []
+        for node in stanzas {
+            guard let source = Self.source(of: node, me: me) else {
+                acknowledgeMessage(node, error: "487")
+                continue
+            }
+            let pairwise = node.children("enc").first { ["pkmsg", "msg"].contains($0.attributes.string("type") ?? "") }
+            guard let enc = pairwise, let bytes = enc.contentBytes else {
+                // Group sender-key messages and placeholders are not decrypted by this engine yet.
+                logger.debug("message without a pairwise part", metadata: ["message.id": "\(source.id)"])
+                acknowledgeMessage(node, error: nil)
+                continue
+            }
+            work.append((node, source, enc.attributes.string("type") ?? "", bytes))
+        }
+        guard !work.isEmpty else { return done() }
+        let sink = messages
+        let sessionID = sessionID
+        let ownChat = JID(user: me.user, server: me.server)
+        let items = work.map { Unchecked(($0.source, $0.encType, $0.bytes)) }
+        runAsync({ () async throws -> [Bool] in
+            var pending: NativeSignal.Changes = [:]
+            var inbound: [InboundItem] = []
+            var decrypted: [Bool] = []
+            for item in items {
+                let (source, encType, bytes) = item.value
+                do {
+                    let (padded, changes) = try await signal.decrypt(
+                        encType: encType, bytes, from: NativeSignal.address(of: source.sender), pending: pending)
+                    pending.merge(changes) { _, new in new }
+                    let summary = MessageCodec.summary(of: try MessageCodec.decode(padded: padded))
+                    if let entry = Self.inboundItem(summary, source: source, ownChat: ownChat) { inbound.append(entry) }
+                    decrypted.append(true)
+                } catch let error as ProtocolError where error.signalFailure == .duplicateMessage {
+                    decrypted.append(true)  // handled before a crash or reconnect: confirm it again
+                } catch is ProtocolError {
+                    decrypted.append(false)
+                }
+            }
+            try await sink.commit(sessionID: sessionID, items: inbound)
+            try await signal.write(pending)
+            return decrypted
+        }) { link, result in
+            defer { done() }
+            switch result {
+            case .success(let decrypted):
+                for (entry, ok) in zip(work, decrypted) {
+                    if ok {
+                        link.sendDeliveryReceipt(entry.node, source: entry.source)
+                    } else {
+                        link.logger.info("message could not be decrypted", metadata: ["message.id": "\(entry.source.id)"])
+                        link.sendRetryReceipt(entry.node, source: entry.source)
+                        link.acknowledgeMessage(entry.node, error: nil)
+                    }
+                }
+            case .failure(let error):
+                // Not stored (the database is away): no receipts, so the server keeps the messages
+                // and delivers them again on the next connection.
+                link.logger.error("messages not stored", metadata: ["messages": "\(work.count)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// A decrypted message as the sink takes it: a message of its own, or a change of an earlier one.
+    static func inboundItem(_ summary: MessageCodec.Summary, source: MessageSource, ownChat: JID) -> InboundItem? {
+        var chat = source.chat
+        if let destination = summary.deviceSentTo, let parsed = try? JID(parsing: destination) { chat = parsed.bare }
+        let sender = neutral(source.sender.bare)
+        let to = neutral(source.fromMe ? chat : ownChat)
+        if let change = summary.change {
+            let kind: MessageChange.Kind
+            let target: String
+            switch change {
+            case .reaction(let id, let emoji): (kind, target) = (.reaction(emoji: emoji), id)
+            case .revoke(let id): (kind, target) = (.revoke, id)
+            case .edit(let id, let body): (kind, target) = (.edit(body: body), id)
+            }
+            return .change(
+                MessageChange(
+                    kind: kind, id: source.id, targetID: target, chatID: neutral(chat), senderID: sender, from: sender, to: to,
+                    fromMe: source.fromMe, timestamp: source.timestamp))
+        }
+        guard summary.type != "unknown" else { return nil }
+        return .message(
+            EngineMessage(
+                id: source.id, chatID: neutral(chat), from: sender, to: to, body: summary.body, type: summary.type,
+                timestamp: source.timestamp, fromMe: source.fromMe))
+    }
+}

@@ -123,6 +123,29 @@ import WAProtocol
         await world.shutdown(fresh)
     }
 
+    @Test func burstsBothWaysAreBatchedWithoutLosingOrder() async throws {
+        let (world, engine, _) = try await linkedWorld()
+        // 40 concurrent sends share encryption batches; every copy decrypts at the phone.
+        let sent = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<40 {
+                group.addTask { try await engine.sendText(chatID: "\(Self.bob)@c.us", text: "burst \(index)").messageID }
+            }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(sent.count == 40)
+        let inbox = try await world.simulator.inbox(of: Self.bob)
+        #expect(Set(inbox.map(\.id)) == sent)
+        // 60 messages from the phone at once arrive in batches, in the order sent.
+        var ids: [String] = []
+        for index in 0..<60 {
+            ids.append(try await world.simulator.sendMessage(from: Self.bob, to: SimulatorWorld.phone, text: "in \(index)").id)
+        }
+        try await waitUntil { world.messages.messages.filter { !$0.fromMe }.count == 60 }
+        #expect(world.messages.messages.filter { !$0.fromMe }.map(\.id) == ids)
+        try await waitUntil { try await pending(world) == 0 }
+        await world.shutdown(engine)
+    }
+
     @Test func sendingToAnUnknownNumberFailsClearly() async throws {
         let (world, engine, _) = try await linkedWorld()
         await #expect(throws: EngineError.self) { try await engine.sendText(chatID: "19990000000@c.us", text: "anyone?") }

@@ -29,7 +29,12 @@ package final class MessageLedger: MessageSink {
 
     package func acknowledged(sessionID: String, chatID: String?, messageIDs: [String], ack: Int) async throws {
         let status = Self.status(ack: ack)
-        let advanced = try await store.advance(sessionID: sessionID, waMessageIDs: messageIDs, to: status)
+        var advanced: [String] = []
+        // In slices: both databases cap the binds of one statement.
+        for start in stride(from: 0, to: messageIDs.count, by: 500) {
+            let slice = Array(messageIDs[start..<min(messageIDs.count, start + 500)])
+            advanced += try await store.advance(sessionID: sessionID, waMessageIDs: slice, to: status)
+        }
         for id in advanced {
             let data: JSONValue = [
                 "id": .string(id), "messageId": .string(id), "status": .string(status), "ack": .number(Double(ack)),

@@ -114,12 +114,25 @@ extension NativeLink {
     private func runNextStatusUpdate() {
         guard !statusUpdateRunning, !statusUpdates.isEmpty else { return }
         statusUpdateRunning = true
-        let (chat, ids, ack) = statusUpdates.removeFirst()
+        // Everything queued goes in one pass, consecutive updates to the same state and chat
+        // merged into one statement: a burst of acks costs a few writes, not one each.
+        var runs: [(chat: String?, ids: [String], ack: Int)] = []
+        for update in statusUpdates {
+            if let last = runs.last, last.ack == update.ack, last.chat == update.chat {
+                runs[runs.count - 1].ids += update.ids
+            } else {
+                runs.append(update)
+            }
+        }
+        statusUpdates.removeAll()
         let sink = messages
         let sessionID = sessionID
-        runAsync({ try await sink.acknowledged(sessionID: sessionID, chatID: chat, messageIDs: ids, ack: ack) }) { link, result in
+        let merged = runs
+        runAsync({ () async throws -> Void in
+            for run in merged { try await sink.acknowledged(sessionID: sessionID, chatID: run.chat, messageIDs: run.ids, ack: run.ack) }
+        }) { link, result in
             if case .failure(let error) = result {
-                link.logger.error("message status not applied", metadata: ["message.ids": "\(ids)", "error": "\(error)"])
+                link.logger.error("message status not applied", metadata: ["error": "\(error)"])
             }
             link.statusUpdateRunning = false
             link.runNextStatusUpdate()

@@ -62,6 +62,9 @@ final class NativeLink: WebSocketDelegate {
     /// Message stanzas waiting for the next inbound batch, and whether that batch is queued.
     var inboundStanzas: [BinaryNode] = []
     var inboundDrainScheduled = false
+    /// Sends waiting for the next outbound encryption batch, and whether that batch is queued.
+    var outboundEncrypts: [EncryptRequest] = []
+    var outboundDrainScheduled = false
     /// The session's Signal records as last read or written.
     let signalCache = SignalRecordCache()
     /// Message status changes waiting for the one being stored (`enqueueStatusUpdate`).

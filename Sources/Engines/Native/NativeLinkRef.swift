@@ -94,28 +94,13 @@ struct LinkRef: @unchecked Sendable {
         return users.flatMap { lists[$0.bare.description] ?? [] }
     }
 
-    /// Encrypts one plaintext per device as one Signal job of the link, fetching the bundles of
-    /// devices without a session first and storing every changed record before returning.
+    /// Encrypts one plaintext per device, fetching the bundles of devices without a session
+    /// first and storing every changed record before returning. Requests that arrive while a
+    /// Signal job runs wait and then go together as one job (`NativeLink+Outbound.swift`).
     func encrypt(_ plaintexts: [(address: SignalAddress, padded: [UInt8])], devices: [JID]) async throws -> [(JID, CiphertextMessage)] {
-        let byAddress = Dictionary(devices.map { (NativeSignal.address(of: $0), $0) }, uniquingKeysWith: { first, _ in first })
-        let ref = self
-        return try await withLink { link, continuation in
-            link.enqueueSignalJob { link, done in
-                guard let signal = link.signalContext() else {
-                    done()
-                    return continuation.resume(throwing: EngineError.unavailable("the device is not paired"))
-                }
-                link.runAsync({ () async throws -> [(JID, CiphertextMessage)] in
-                    let missing = try await signal.missingSessions(plaintexts.map(\.address))
-                    let bundles = missing.isEmpty ? [:] : try await ref.bundles(for: missing.compactMap { byAddress[$0] })
-                    let (messages, changes) = try await signal.encrypt(plaintexts, bundles: bundles)
-                    try await signal.write(changes)
-                    return messages.compactMap { address, message in byAddress[address].map { ($0, message) } }
-                }) { _, result in
-                    done()
-                    continuation.resume(with: result)
-                }
-            }
+        try await withLink { link, continuation in
+            link.enqueueEncrypt(
+                EncryptRequest(plaintexts: plaintexts, devices: devices, ref: self) { continuation.resume(with: $0) })
         }
     }
 

@@ -108,14 +108,16 @@ struct NativeSignal: Sendable {
         return missing
     }
 
-    /// Encrypts one padded plaintext per device, starting sessions from `bundles` where there were
-    /// none. A device whose encryption fails is left out (the message still goes to the others).
+    /// Encrypts one padded plaintext per device, starting a session from `bundles` for a device
+    /// that has none (in `pending` or the store). A device whose encryption fails is left out (the
+    /// message still goes to the others).
     func encrypt(
-        _ plaintexts: [(address: SignalAddress, padded: [UInt8])], bundles: [SignalAddress: PreKeyBundle]
+        _ plaintexts: [(address: SignalAddress, padded: [UInt8])], bundles: [SignalAddress: PreKeyBundle],
+        pending: Changes = [:]
     ) async throws -> (messages: [(SignalAddress, CiphertextMessage)], changes: Changes) {
         var stored: [SignalAddress: [UInt8]] = [:]
-        for (address, _) in plaintexts where bundles[address] == nil {
-            stored[address] = try await load(Key.session(address))
+        for (address, _) in plaintexts {
+            stored[address] = try await load(Key.session(address), pending: pending)
         }
         let local = local
         let loaded = stored
@@ -125,12 +127,12 @@ struct NativeSignal: Sendable {
             for (address, padded) in plaintexts {
                 do {
                     var record: WAProtocol.SessionRecord
-                    if let bundle = bundles[address] {
+                    if let bytes = loaded[address] {
+                        record = try WAProtocol.SessionRecord(serialized: bytes)
+                    } else if let bundle = bundles[address] {
                         record = WAProtocol.SessionRecord()
                         record.promote(try SessionBuilder.initiate(with: bundle, local: local))
                         changes[Key.identity(address)] = bundle.identityKey
-                    } else if let bytes = loaded[address] {
-                        record = try WAProtocol.SessionRecord(serialized: bytes)
                     } else {
                         continue
                     }

@@ -97,9 +97,7 @@ struct SendJob: Sendable {
                         children: [BinaryNode("enc", ["v": "2", "type": .string(message.encType)], bytes: message.serialized)])
                 })
         ]
-        if encrypted.contains(where: { $0.1.encType == "pkmsg" }),
-            let identity = try await store.value(sessionID: sessionID, key: NativeCredentials.Key.signedIdentity)
-        {
+        if encrypted.contains(where: { $0.1.encType == "pkmsg" }), let identity = try await link.signedIdentity() {
             children.append(BinaryNode("device-identity", bytes: identity))
         }
         let stanza = BinaryNode(

@@ -65,6 +65,8 @@ final class NativeLink: WebSocketDelegate {
     /// Sends waiting for the next outbound encryption batch, and whether that batch is queued.
     var outboundEncrypts: [EncryptRequest] = []
     var outboundDrainScheduled = false
+    /// Our signed device identity as stored at pairing (nil = not read yet).
+    var signedIdentityBytes: [UInt8]??
     /// The session's Signal records as last read or written.
     let signalCache = SignalRecordCache()
     /// Message status changes waiting for the one being stored (`enqueueStatusUpdate`).
@@ -196,6 +198,7 @@ final class NativeLink: WebSocketDelegate {
         let store = authState
         let sessionID = sessionID
         credentials = nil
+        signedIdentityBytes = nil
         signalCache.clear()
         runAsync({ try await store.wipe(sessionID: sessionID) }, then: then)
     }

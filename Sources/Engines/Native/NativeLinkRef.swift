@@ -39,6 +39,21 @@ struct LinkRef: @unchecked Sendable {
         }
     }
 
+    /// Our `ADVSignedDeviceIdentity` for `<device-identity>`, read once per link.
+    func signedIdentity() async throws -> [UInt8]? {
+        let cached: [UInt8]?? = try await withLink { link, continuation in continuation.resume(returning: link.signedIdentityBytes) }
+        if let cached { return cached }
+        let (store, sessionID): (any AuthStateStore, String) = try await withLink { link, continuation in
+            continuation.resume(returning: (link.authState, link.sessionID))
+        }
+        let value = try await store.value(sessionID: sessionID, key: NativeCredentials.Key.signedIdentity)
+        try await withLink { (link, continuation: CheckedContinuation<Void, any Error>) in
+            link.signedIdentityBytes = .some(value)
+            continuation.resume()
+        }
+        return value
+    }
+
     /// Sends a `message` stanza and waits for the server's ack of its id.
     func sendMessageStanza(_ node: BinaryNode, id: String) async throws -> BinaryNode {
         try await withLink { link, continuation in

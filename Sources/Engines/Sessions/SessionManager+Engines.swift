@@ -99,6 +99,8 @@ extension SessionManager {
 
     /// Sends any content through the session's engine (501 when the engine cannot).
     package func send(id: String, _ message: OutgoingMessage) async throws -> SentMessage {
+        // The hot path: a live, ready session sends without reading its row.
+        if let live = live[id], let engine = live.engine, live.status == .ready { return try await engine.send(message) }
         let session = try await get(id: id)
         guard let engine = live[id]?.engine else { throw EngineError.invalid("Session is not started") }
         guard session.status == .ready else { throw EngineError.invalid("Session is not ready") }

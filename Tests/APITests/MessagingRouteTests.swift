@@ -153,6 +153,22 @@ import TestSupport
         await world.stop()
     }
 
+    @Test func numbersAreCheckedAgainstWhatsApp() async throws {
+        let (world, id, receiver) = try await linked(.sqlite)
+        let known = try await world.gateway.request("GET", "/api/sessions/\(id)/contacts/check/+\(Self.bob)")
+        #expect(known.status == 200, "\(known.text)")
+        #expect(known.object["exists"] as? Bool == true)
+        #expect(known.object["whatsappId"] as? String == "\(Self.bob)@c.us")
+        #expect(known.object["number"] as? String == Self.bob)
+        let unknown = try await world.gateway.request("GET", "/api/sessions/\(id)/contacts/check/19990000002")
+        #expect(unknown.object["exists"] as? Bool == false)
+        #expect(unknown.object["whatsappId"] is NSNull)
+        #expect(try await world.gateway.request("GET", "/api/sessions/\(id)/contacts/check/12ab").status == 400)
+        #expect(try await world.gateway.request("GET", "/api/sessions/nope/contacts/check/15550100002").status == 404)
+        await receiver.stop()
+        await world.stop()
+    }
+
     @Test func badRequestsGetClearErrors() async throws {
         let (world, id, receiver) = try await linked(.sqlite)
         let unknown = try await world.gateway.request(

@@ -102,6 +102,14 @@ package final class NativeEngine: WhatsAppEngine {
         }
     }
 
+    package func checkNumber(_ number: String) async throws -> String? {
+        let ref: LinkRef = try await reactor.submit { [link] reactor in
+            link.value.attach(reactor)
+            return LinkRef(link.value)
+        }
+        return try await ref.checkNumber(number)
+    }
+
     private func onReactor(_ body: @escaping @Sendable (NativeLink, @escaping @Sendable (Result<Void, any Error>) -> Void) -> Void) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let posted = reactor.post { [link] reactor in

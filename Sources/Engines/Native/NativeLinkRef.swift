@@ -39,6 +39,26 @@ struct LinkRef: @unchecked Sendable {
         }
     }
 
+    /// "Is this number on WhatsApp" (usync `<contact/>`, interactive context): the account's id
+    /// in OpenWA's form, or nil.
+    func checkNumber(_ number: String) async throws -> String? {
+        let query = BinaryNode(
+            "iq", ["to": .jid(.whatsAppServer), "type": "get", "xmlns": "usync"],
+            children: [
+                BinaryNode(
+                    "usync", ["sid": .string(UUID().uuidString), "mode": "query", "last": "true", "index": "0", "context": "interactive"],
+                    children: [
+                        BinaryNode("query", children: [BinaryNode("contact")]),
+                        BinaryNode("list", children: [BinaryNode("user", children: [BinaryNode("contact", bytes: Array("+\(number)".utf8))])]),
+                    ])
+            ])
+        let reply = try await request(query)
+        for user in reply.child("usync")?.child("list")?.children("user") ?? [] where user.child("contact")?.attributes.string("type") == "in" {
+            if let jid = user.attributes.jid("jid") { return NativeLink.neutral(jid.bare) }
+        }
+        return nil
+    }
+
     /// Our `ADVSignedDeviceIdentity` for `<device-identity>`, read once per link.
     func signedIdentity() async throws -> [UInt8]? {
         let cached: [UInt8]?? = try await withLink { link, continuation in continuation.resume(returning: link.signedIdentityBytes) }

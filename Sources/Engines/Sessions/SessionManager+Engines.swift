@@ -97,6 +97,13 @@ extension SessionManager {
         return try await engine.sendText(chatID: chatID, text: text)
     }
 
+    /// Whether a number is on WhatsApp, asked through the session's engine (501 when it cannot).
+    package func checkNumber(id: String, number: String) async throws -> String? {
+        if let live = live[id], let engine = live.engine, live.status == .ready { return try await engine.checkNumber(number) }
+        _ = try await get(id: id)
+        throw EngineError.invalid("Session is not ready")
+    }
+
     /// Sends any content through the session's engine (501 when the engine cannot).
     package func send(id: String, _ message: OutgoingMessage) async throws -> SentMessage {
         // The hot path: a live, ready session sends without reading its row.

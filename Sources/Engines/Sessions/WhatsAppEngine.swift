@@ -103,12 +103,19 @@ package protocol WhatsAppEngine: Sendable {
     func sendText(chatID: String, text: String) async throws -> SentMessage
     /// Sends any content (text, media, location, contact card, reaction) to `message.chatID`.
     func send(_ message: OutgoingMessage) async throws -> SentMessage
+    /// Whether `number` (digits, international form) has a WhatsApp account: its id
+    /// (`<number>@c.us`), or nil.
+    func checkNumber(_ number: String) async throws -> String?
 }
 
 extension WhatsAppEngine {
     /// Engines without message sending answer 501.
     package func sendText(chatID: String, text: String) async throws -> SentMessage {
         throw EngineError.notSupported("Sending messages is not supported by this engine")
+    }
+
+    package func checkNumber(_ number: String) async throws -> String? {
+        throw EngineError.notSupported("Checking numbers is not supported by this engine")
     }
 
     /// Plain text goes through `sendText`; every other content answers 501 until the engine has it.

@@ -111,6 +111,7 @@ extension SimulatorConnection {
     /// Device lists for the users asked about (part 2 §1.11), without key-index lists.
     func answerUsync(_ node: BinaryNode) {
         guard let usync = node.child("usync") else { return error(node, code: 400, text: "bad-request") }
+        if usync.child("query")?.child("contact") != nil { return answerContactQuery(node, usync) }
         let users: [BinaryNode] = (usync.child("list")?.children("user") ?? []).compactMap { user in
             guard let jid = user.attributes.jid("jid") else { return nil }
             let account = core.accounts[jid.user] ?? core.accounts.values.first { $0.lidUser == jid.user }
@@ -134,7 +135,24 @@ extension SimulatorConnection {
         if attributes["sid"] == nil { attributes.append("sid", .string(node.attributes.string("id") ?? "")) }
         result(node, [BinaryNode("usync", attributes, children: [BinaryNode("list", children: users)])])
     }
+
+    /// "Is this number on WhatsApp" (usync `<contact/>`): `type="in"` for an account the
+    /// simulator has, `out` otherwise.
+    private func answerContactQuery(_ node: BinaryNode, _ usync: BinaryNode) {
+        let users: [BinaryNode] = (usync.child("list")?.children("user") ?? []).compactMap { user in
+            guard let contact = user.child("contact")?.contentBytes else { return nil }
+            let digits = String(decoding: contact, as: UTF8.self).filter { $0.isASCII && $0.isNumber }
+            let known = core.accounts[digits] != nil
+            return BinaryNode(
+                "user", ["jid": .jid(JID(user: digits, server: JID.Server.user))],
+                children: [BinaryNode("contact", ["type": known ? "in" : "out"])])
+        }
+        var attributes = usync.attributes
+        if attributes["sid"] == nil { attributes.append("sid", .string(node.attributes.string("id") ?? "")) }
+        result(node, [BinaryNode("usync", attributes, children: [BinaryNode("list", children: users)])])
+    }
 }
+
 
 extension UInt32 {
     /// Four bytes, most significant first.

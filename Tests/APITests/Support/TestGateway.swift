@@ -140,6 +140,7 @@ final class TestGateway: Sendable {
             if limits.metricsToken != nil { loopLag.start(on: reactor) }
             router.add(contentsOf: MessageRoutes.routes(sessions: sessions, idempotency: SendIdempotency(database: data)))
             router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions))
+            router.add(contentsOf: ContactRoutes.routes(sessions: sessions))
             router.add(
                 contentsOf: MessageSendRoutes.routes(
                     sessions: sessions, media: MediaDownloader(reactor: reactor, settings: limits.media),

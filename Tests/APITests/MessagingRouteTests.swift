@@ -153,6 +153,48 @@ import TestSupport
         await world.stop()
     }
 
+    @Test(arguments: DataBackend.available)
+    func chatsAreListedAndMarkedRead(_ backend: DataBackend) async throws {
+        let (world, id, receiver) = try await linked(backend)
+        var ids: [String] = []
+        for index in 1...3 { ids.append(try await world.simulator.sendMessage(from: Self.bob, to: Self.alice, text: "unread \(index)").id) }
+        _ = try await receiver.wait("three messages") { $0.filter { $0.event == "message.received" }.count == 3 }
+        let sent = try await world.gateway.request(
+            "POST", "/api/sessions/\(id)/messages/send-text", body: #"{"chatId":"15550100003@c.us","text":"to nobody"}"#)
+        #expect(sent.status == 404, "not on WhatsApp: no chat either")
+        var chats = try await world.gateway.request("GET", "/api/sessions/\(id)/chats").text
+        var list = try #require(try JSONSerialization.jsonObject(with: Data(chats.utf8)) as? [[String: Any]])
+        #expect(list.count == 1)
+        #expect(list.first?["id"] as? String == "\(Self.bob)@c.us")
+        #expect(list.first?["unreadCount"] as? Int == 3)
+        #expect(list.first?["lastMessage"] as? String == "unread 3")
+        #expect(list.first?["kind"] as? String == "individual")
+        // Read the first one only, then the rest.
+        let one = try await world.gateway.request(
+            "POST", "/api/sessions/\(id)/chats/read", body: #"{"chatId":"\#(Self.bob)@c.us","messageIds":["\#(ids[0])"]}"#)
+        #expect(one.object["success"] as? Bool == true, "\(one.text)")
+        let rest = try await world.gateway.request("POST", "/api/sessions/\(id)/chats/read", body: #"{"chatId":"\#(Self.bob)@c.us"}"#)
+        #expect(rest.object["success"] as? Bool == true)
+        let again = try await world.gateway.request("POST", "/api/sessions/\(id)/chats/read", body: #"{"chatId":"\#(Self.bob)@c.us"}"#)
+        #expect(again.object["success"] as? Bool == false, "nothing left unread")
+        // Bob's phone got read receipts for exactly its three messages.
+        var receipts: [PhoneReceipt] = []
+        for _ in 0..<200 {
+            receipts = try await world.simulator.receipts(of: Self.bob)
+            if receipts.flatMap(\.ids).count == 3 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(receipts.map(\.ids) == [[ids[0]], [ids[1], ids[2]]])
+        #expect(receipts.allSatisfy { $0.type == "read" })
+        chats = try await world.gateway.request("GET", "/api/sessions/\(id)/chats").text
+        list = try #require(try JSONSerialization.jsonObject(with: Data(chats.utf8)) as? [[String: Any]])
+        #expect(list.first?["unreadCount"] as? Int == 0)
+        let bad = try await world.gateway.request("POST", "/api/sessions/\(id)/chats/read", body: #"{"chatId":"bob"}"#)
+        #expect(bad.status == 400)
+        await receiver.stop()
+        await world.stop()
+    }
+
     @Test func numbersAreCheckedAgainstWhatsApp() async throws {
         let (world, id, receiver) = try await linked(.sqlite)
         let known = try await world.gateway.request("GET", "/api/sessions/\(id)/contacts/check/+\(Self.bob)")

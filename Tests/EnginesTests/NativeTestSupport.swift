@@ -87,3 +87,9 @@ extension RecordingMessageSink {
 
     var changes: [MessageChange] { changeLog.withLock { $0 } }
 }
+
+extension RecordingMessageSink {
+    func markRead(sessionID: String, chatID: String, messageIDs: [String]?) async throws -> [String] {
+        messages.filter { !$0.fromMe && $0.chatID == chatID && (messageIDs?.contains($0.id) ?? true) }.map(\.id)
+    }
+}

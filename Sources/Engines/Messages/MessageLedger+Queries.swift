@@ -29,6 +29,23 @@ extension MessageLedger {
         return ["messages": .array(page.messages.map(Self.json)), "total": .number(Double(page.total))]
     }
 
+    /// OpenWA's `ChatSummary[]` from the stored messages, most recent first.
+    package func chats(sessionID: String, limit: Int, offset: Int) async throws -> JSONValue {
+        let chats = try await store.chats(sessionID: sessionID, limit: limit, offset: offset)
+        return .array(
+            chats.map { chat in
+                let isGroup = chat.chatID.hasSuffix("@g.us")
+                let kind = isGroup ? "group" : chat.chatID == "status@broadcast" ? "status" : "individual"
+                return [
+                    "id": .string(chat.chatID), "name": .null, "isGroup": .bool(isGroup), "kind": .string(kind),
+                    "unreadCount": .number(Double(chat.unread)),
+                    "timestamp": chat.last.timestamp.map { .number(Double($0)) } ?? .null,
+                    "lastMessage": chat.last.body.map(JSONValue.string) ?? .null, "lastMessageType": .string(chat.last.type),
+                    "archived": false, "pinned": false, "muted": false,
+                ]
+            })
+    }
+
     /// Forgets a deleted session's messages.
     package func deleteAll(sessionID: String) async throws {
         try await store.deleteAll(sessionID: sessionID)

@@ -103,6 +103,10 @@ package final class MessageLedger: MessageSink {
             timestamp: Int64(message.timestamp), status: status)
     }
 
+    package func markRead(sessionID: String, chatID: String, messageIDs: [String]?) async throws -> [String] {
+        try await store.markRead(sessionID: sessionID, chatID: chatID, waMessageIDs: messageIDs)
+    }
+
     package func stored(sessionID: String, messageID: String) async throws -> EngineMessage? {
         guard let row = try await store.find(sessionID: sessionID, waMessageID: messageID) else { return nil }
         return EngineMessage(

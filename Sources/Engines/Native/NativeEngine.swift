@@ -110,6 +110,15 @@ package final class NativeEngine: WhatsAppEngine {
         return try await ref.checkNumber(number)
     }
 
+    package func markRead(chatID: String, messageIDs: [String]) async throws {
+        let chat = try NativeLink.recipient(of: chatID)
+        try await onReactor { link, done in
+            guard link.phase == .ready else { return done(.failure(EngineError.unavailable("the connection to WhatsApp closed"))) }
+            link.sendReadReceipt(chat: chat, ids: messageIDs)
+            done(.success(()))
+        }
+    }
+
     private func onReactor(_ body: @escaping @Sendable (NativeLink, @escaping @Sendable (Result<Void, any Error>) -> Void) -> Void) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let posted = reactor.post { [link] reactor in

@@ -78,6 +78,19 @@ extension NativeLink {
                 ]))
     }
 
+    /// `<receipt type="read">` for messages of one chat (section 3.3): the first id as `id`, the
+    /// others listed.
+    func sendReadReceipt(chat: JID, ids: [String]) {
+        for start in stride(from: 0, to: ids.count, by: 100) {
+            let slice = Array(ids[start..<min(ids.count, start + 100)])
+            let attributes: NodeAttributes = [
+                "id": .string(slice[0]), "to": .jid(chat), "type": "read", "t": .string(String(Int(Date().timeIntervalSince1970))),
+            ]
+            let list = slice.count > 1 ? [BinaryNode("list", children: slice.dropFirst().map { BinaryNode("item", ["id": .string($0)]) })] : []
+            send(BinaryNode("receipt", attributes, children: list))
+        }
+    }
+
     func acknowledgeMessage(_ node: BinaryNode, error: String?) {
         guard let id = node.attributes.string("id") else { return }
         var attributes: NodeAttributes = [

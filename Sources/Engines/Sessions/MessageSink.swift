@@ -21,6 +21,9 @@ package protocol MessageSink: Sendable {
     /// transaction.
     func commit(sessionID: String, items: [InboundItem]) async throws
 
+    /// Marks incoming messages of a chat read (all, or `messageIDs`); the ids that were unread.
+    func markRead(sessionID: String, chatID: String, messageIDs: [String]?) async throws -> [String]
+
     /// Sent messages moved forward (WhatsApp's ack: -1 failed, 1 server, 2 device, 3 read, 4 played).
     func acknowledged(sessionID: String, chatID: String?, messageIDs: [String], ack: Int) async throws
 }

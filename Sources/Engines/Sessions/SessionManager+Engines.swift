@@ -97,6 +97,20 @@ extension SessionManager {
         return try await engine.sendText(chatID: chatID, text: text)
     }
 
+    /// Marks a chat's incoming messages read (all unread ones, or `messageIDs`): the stored rows
+    /// and a read receipt to the sender. False when nothing was unread.
+    package func markRead(id: String, chatID: String, messageIDs: [String]?) async throws -> Bool {
+        guard let live = live[id], let engine = live.engine, live.status == .ready else {
+            _ = try await get(id: id)
+            throw EngineError.invalid("Session is not ready")
+        }
+        guard let messages else { throw EngineError.notSupported("No message store") }
+        let newlyRead = try await messages.markRead(sessionID: id, chatID: chatID, messageIDs: messageIDs)
+        guard !newlyRead.isEmpty else { return false }
+        try await engine.markRead(chatID: chatID, messageIDs: newlyRead)
+        return true
+    }
+
     /// Whether a number is on WhatsApp, asked through the session's engine (501 when it cannot).
     package func checkNumber(id: String, number: String) async throws -> String? {
         if let live = live[id], let engine = live.engine, live.status == .ready { return try await engine.checkNumber(number) }

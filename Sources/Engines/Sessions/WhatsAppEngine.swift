@@ -106,6 +106,8 @@ package protocol WhatsAppEngine: Sendable {
     /// Whether `number` (digits, international form) has a WhatsApp account: its id
     /// (`<number>@c.us`), or nil.
     func checkNumber(_ number: String) async throws -> String?
+    /// Tells the sender that we read `messageIDs` (incoming messages of `chatID`).
+    func markRead(chatID: String, messageIDs: [String]) async throws
 }
 
 extension WhatsAppEngine {
@@ -116,6 +118,10 @@ extension WhatsAppEngine {
 
     package func checkNumber(_ number: String) async throws -> String? {
         throw EngineError.notSupported("Checking numbers is not supported by this engine")
+    }
+
+    package func markRead(chatID: String, messageIDs: [String]) async throws {
+        throw EngineError.notSupported("Read receipts are not supported by this engine")
     }
 
     /// Plain text goes through `sendText`; every other content answers 501 until the engine has it.

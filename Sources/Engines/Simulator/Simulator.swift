@@ -178,6 +178,11 @@ package final class Simulator: Sendable {
         try await call { core, done in done(Result { () throws(SimulatorError) in try core.inbox(of: phone) }) }
     }
 
+    /// Read and played receipts the phone got for what it sent, oldest first.
+    package func receipts(of phone: String) async throws -> [PhoneReceipt] {
+        try await call { core, done in done(Result { () throws(SimulatorError) in try core.receipts(of: phone) }) }
+    }
+
     /// The phone's Signal private keys, for independent decryption in tests.
     package func signalKeys(of phone: String) async throws -> PhoneSignalKeys {
         try await call { core, done in done(Result { () throws(SimulatorError) in try core.signalKeys(of: phone) }) }

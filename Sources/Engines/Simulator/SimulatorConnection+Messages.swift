@@ -66,8 +66,15 @@ extension SimulatorConnection {
         if let type = node.attributes.string("type") { ack.append("type", .string(type)) }
         send(BinaryNode("ack", ack))
         guard node.attributes.string("type") == "retry" else {
-            let ids = Set([id] + (node.child("list")?.children("item").compactMap { $0.attributes.string("id") } ?? []))
+            let listed = [id] + (node.child("list")?.children("item").compactMap { $0.attributes.string("id") } ?? [])
+            let ids = Set(listed)
             companion.outbox.removeAll { ids.contains($0.id) }
+            // A read or played receipt goes to the phone that sent those messages.
+            if let type = node.attributes.string("type"), ["read", "played"].contains(type),
+                let to = node.attributes.jid("to"), let sender = core.accounts[to.user], let account
+            {
+                sender.receipts.append(PhoneReceipt(from: account.jid(device: companion.device).description, type: type, ids: listed))
+            }
             return
         }
         guard let index = companion.outbox.firstIndex(where: { $0.id == id }) else { return }

@@ -19,6 +19,14 @@ package struct PhoneMessage: Sendable, Equatable, Codable {
     package let timestamp: UInt64
 }
 
+/// A read or played receipt a phone got for messages it sent (admin `GET …/receipts`).
+package struct PhoneReceipt: Sendable, Equatable, Codable {
+    /// The device that sent the receipt.
+    package let from: String
+    package let type: String
+    package let ids: [String]
+}
+
 /// What a phone send reached (admin `POST …/messages`).
 package struct PhoneSendResult: Sendable, Equatable, Codable {
     package let id: String
@@ -214,6 +222,10 @@ extension SimulatorCore {
 
     func inbox(of phone: String) throws(SimulatorError) -> [PhoneMessage] {
         try account(phone).inbox
+    }
+
+    func receipts(of phone: String) throws(SimulatorError) -> [PhoneReceipt] {
+        try account(phone).receipts
     }
 
     func signalKeys(of phone: String) throws(SimulatorError) -> PhoneSignalKeys {

@@ -135,6 +135,8 @@ final class Account {
     let createdAt: UInt64
     /// What companions sent this phone, decrypted, oldest first.
     var inbox: [PhoneMessage] = []
+    /// Read and played receipts for what this phone sent, oldest first.
+    var receipts: [PhoneReceipt] = []
     /// The phone's Signal participant, made on first use (10,000 idle phones need none).
     private var signalState: PhoneSignal?
 

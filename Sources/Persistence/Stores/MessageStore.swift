@@ -148,6 +148,57 @@ package struct SQLMessageStore: Sendable {
         return (try rows.map(Self.record), Int(total))
     }
 
+    /// One chat of the session as its stored messages show it.
+    package struct ChatSummary: Sendable, Equatable {
+        package var chatID: String
+        package var unread: Int
+        package var last: MessageRecord
+    }
+
+    /// The session's chats, most recent first: each with its newest message and how many incoming
+    /// messages are not read yet.
+    package func chats(sessionID: String, limit: Int, offset: Int) async throws -> [ChatSummary] {
+        let rows = try await database.query(
+            """
+            SELECT "chatId", MAX("createdAt") AS "lastAt",
+                SUM(CASE WHEN "direction" = 'incoming' AND "status" <> 'read' AND "type" <> 'revoked' THEN 1 ELSE 0 END) AS "unread"
+            FROM messages WHERE "sessionId" = $1 GROUP BY "chatId" ORDER BY "lastAt" DESC, "chatId" LIMIT $2 OFFSET $3
+            """,
+            [.text(sessionID), .integer(Int64(limit)), .integer(Int64(offset))])
+        var chats: [ChatSummary] = []
+        for row in rows {
+            let chatID = try row.requiredString("chatId")
+            let last = try await database.query(
+                """
+                SELECT \(Self.columns) FROM messages WHERE "sessionId" = $1 AND "chatId" = $2
+                ORDER BY "createdAt" DESC, "id" DESC LIMIT 1
+                """, [.text(sessionID), .text(chatID)])
+            guard let newest = try last.first.map(Self.record) else { continue }
+            chats.append(ChatSummary(chatID: chatID, unread: Int(row.int("unread") ?? 0), last: newest))
+        }
+        return chats
+    }
+
+    /// Marks incoming messages of a chat read (all, or the given ids); returns the ids that were
+    /// not read before.
+    package func markRead(sessionID: String, chatID: String, waMessageIDs: [String]?) async throws -> [String] {
+        var binds: [SQLValue] = [.text(sessionID), .text(chatID)]
+        var filter = ""
+        if let ids = waMessageIDs {
+            guard !ids.isEmpty else { return [] }
+            filter = " AND \"waMessageId\" IN (" + ids.map { id -> String in
+                binds.append(.text(id))
+                return "$\(binds.count)"
+            }.joined(separator: ", ") + ")"
+        }
+        let rows = try await database.query(
+            """
+            UPDATE messages SET "status" = 'read' WHERE "sessionId" = $1 AND "chatId" = $2 AND "direction" = 'incoming'
+            AND "status" <> 'read'\(filter) RETURNING "waMessageId"
+            """, binds)
+        return rows.compactMap { $0.string("waMessageId") }
+    }
+
     /// The session's row for a WhatsApp message id, if stored.
     package func find(sessionID: String, waMessageID: String) async throws -> MessageRecord? {
         try await database.query(

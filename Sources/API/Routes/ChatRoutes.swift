@@ -1,0 +1,45 @@
+import Engines
+import Foundation
+import Reactor
+
+/// `/api/sessions/:id/chats` (reference 2.4): the chats the stored messages show, and marking
+/// one read. The other chat actions answer 404 until the engines keep chat state.
+package enum ChatRoutes {
+    static let readFields: Set<String> = ["chatId", "messageIds"]
+
+    package static func routes(sessions: SessionManager, messages: MessageLedger) -> [Route] {
+        [
+            Route(
+                "GET", "/api/sessions/:id/chats", access: .key(minimum: .viewer, sessionParameter: "id"),
+                handler: .task { context in
+                    let id = context.parameter("id")
+                    _ = try await sessions.get(id: id)
+                    let page = try Pagination(context.query, defaultLimit: 100, maxLimit: 1_000)
+                    return .json(try await messages.chats(sessionID: id, limit: page.limit, offset: page.offset))
+                }),
+            Route(
+                "POST", "/api/sessions/:id/chats/read", access: .key(minimum: .operator, sessionParameter: "id"),
+                handler: .task { context in
+                    let body = try context.jsonObject(allowing: readFields)
+                    var errors: [String] = []
+                    let chat = body["chatId"]?.stringValue ?? ""
+                    if !chat.isEmpty, chat.range(of: #"^[^\s@]+@[^\s@]+$"#, options: .regularExpression) == nil {
+                        errors.append("chatId must be a WhatsApp id such as 15551234567@c.us")
+                    } else if chat.isEmpty {
+                        errors.append("chatId should not be empty")
+                    }
+                    var ids: [String]?
+                    if let list = body["messageIds"], list != .null {
+                        let strings = list.arrayValue?.compactMap(\.stringValue) ?? []
+                        if strings.isEmpty || strings.count > 100 || strings.count != list.arrayValue?.count {
+                            errors.append("messageIds must contain 1 to 100 message ids")
+                        }
+                        ids = strings
+                    }
+                    if !errors.isEmpty { throw APIError.validation(errors) }
+                    let done = try await sessions.markRead(id: context.parameter("id"), chatID: chat, messageIDs: ids)
+                    return .json(["success": .bool(done)])
+                }),
+        ]
+    }
+}

@@ -191,6 +191,22 @@ import TestSupport
         #expect(list.first?["unreadCount"] as? Int == 0)
         let bad = try await world.gateway.request("POST", "/api/sessions/\(id)/chats/read", body: #"{"chatId":"bob"}"#)
         #expect(bad.status == 400)
+        // Typing, then recording, then paused, as Bob's phone sees it.
+        for state in ["typing", "recording", "paused"] {
+            let typing = try await world.gateway.request(
+                "POST", "/api/sessions/\(id)/chats/typing", body: #"{"chatId":"\#(Self.bob)@c.us","state":"\#(state)"}"#)
+            #expect(typing.object["success"] as? Bool == true, "\(typing.text)")
+        }
+        var states: [PhoneChatState] = []
+        for _ in 0..<200 {
+            states = try await world.simulator.chatStates(of: Self.bob)
+            if states.count == 3 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(states.map(\.state) == ["composing", "recording", "paused"])
+        let badState = try await world.gateway.request(
+            "POST", "/api/sessions/\(id)/chats/typing", body: #"{"chatId":"\#(Self.bob)@c.us","state":"dancing"}"#)
+        #expect(badState.status == 400)
         await receiver.stop()
         await world.stop()
     }

@@ -6,6 +6,7 @@ import Reactor
 /// one read. The other chat actions answer 404 until the engines keep chat state.
 package enum ChatRoutes {
     static let readFields: Set<String> = ["chatId", "messageIds"]
+    static let typingFields: Set<String> = ["chatId", "state"]
 
     package static func routes(sessions: SessionManager, messages: MessageLedger) -> [Route] {
         [
@@ -39,6 +40,23 @@ package enum ChatRoutes {
                     if !errors.isEmpty { throw APIError.validation(errors) }
                     let done = try await sessions.markRead(id: context.parameter("id"), chatID: chat, messageIDs: ids)
                     return .json(["success": .bool(done)])
+                }),
+            Route(
+                "POST", "/api/sessions/:id/chats/typing", access: .key(minimum: .operator, sessionParameter: "id"),
+                handler: .task { context in
+                    let body = try context.jsonObject(allowing: typingFields)
+                    var errors: [String] = []
+                    let chat = body["chatId"]?.stringValue ?? ""
+                    if chat.range(of: #"^[^\s@]+@[^\s@]+$"#, options: .regularExpression) == nil {
+                        errors.append("chatId must be a WhatsApp id such as 15551234567@c.us")
+                    }
+                    let state = body["state"]?.stringValue ?? ""
+                    if !["typing", "recording", "paused"].contains(state) {
+                        errors.append("state must be one of the following values: typing, recording, paused")
+                    }
+                    if !errors.isEmpty { throw APIError.validation(errors) }
+                    try await sessions.sendChatState(id: context.parameter("id"), chatID: chat, state: state)
+                    return .json(["success": true])
                 }),
         ]
     }

@@ -119,6 +119,22 @@ package final class NativeEngine: WhatsAppEngine {
         }
     }
 
+    /// `<chatstate to><composing/></chatstate>` (`media="audio"` while recording) or `<paused/>`.
+    package func sendChatState(chatID: String, state: String) async throws {
+        let chat = try NativeLink.recipient(of: chatID)
+        let child: BinaryNode
+        switch state {
+        case "typing": child = BinaryNode("composing")
+        case "recording": child = BinaryNode("composing", ["media": "audio"])
+        default: child = BinaryNode("paused")
+        }
+        try await onReactor { link, done in
+            guard link.phase == .ready else { return done(.failure(EngineError.unavailable("the connection to WhatsApp closed"))) }
+            link.send(BinaryNode("chatstate", ["to": .jid(chat)], children: [child]))
+            done(.success(()))
+        }
+    }
+
     private func onReactor(_ body: @escaping @Sendable (NativeLink, @escaping @Sendable (Result<Void, any Error>) -> Void) -> Void) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let posted = reactor.post { [link] reactor in

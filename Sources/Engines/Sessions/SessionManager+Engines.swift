@@ -111,6 +111,15 @@ extension SessionManager {
         return true
     }
 
+    /// Typing, recording or paused in a chat (OpenWA's `chats/typing`).
+    package func sendChatState(id: String, chatID: String, state: String) async throws {
+        guard let live = live[id], let engine = live.engine, live.status == .ready else {
+            _ = try await get(id: id)
+            throw EngineError.invalid("Session is not ready")
+        }
+        try await engine.sendChatState(chatID: chatID, state: state)
+    }
+
     /// Whether a number is on WhatsApp, asked through the session's engine (501 when it cannot).
     package func checkNumber(id: String, number: String) async throws -> String? {
         if let live = live[id], let engine = live.engine, live.status == .ready { return try await engine.checkNumber(number) }

@@ -108,6 +108,8 @@ package protocol WhatsAppEngine: Sendable {
     func checkNumber(_ number: String) async throws -> String?
     /// Tells the sender that we read `messageIDs` (incoming messages of `chatID`).
     func markRead(chatID: String, messageIDs: [String]) async throws
+    /// Shows "typing…" (`typing`), "recording audio…" (`recording`) or stops it (`paused`).
+    func sendChatState(chatID: String, state: String) async throws
 }
 
 extension WhatsAppEngine {
@@ -122,6 +124,10 @@ extension WhatsAppEngine {
 
     package func markRead(chatID: String, messageIDs: [String]) async throws {
         throw EngineError.notSupported("Read receipts are not supported by this engine")
+    }
+
+    package func sendChatState(chatID: String, state: String) async throws {
+        throw EngineError.notSupported("Typing states are not supported by this engine")
     }
 
     /// Plain text goes through `sendText`; every other content answers 501 until the engine has it.

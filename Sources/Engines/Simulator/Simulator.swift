@@ -178,6 +178,11 @@ package final class Simulator: Sendable {
         try await call { core, done in done(Result { () throws(SimulatorError) in try core.inbox(of: phone) }) }
     }
 
+    /// Typing states contacts' devices showed the phone, oldest first.
+    package func chatStates(of phone: String) async throws -> [PhoneChatState] {
+        try await call { core, done in done(Result { () throws(SimulatorError) in try core.chatStates(of: phone) }) }
+    }
+
     /// Read and played receipts the phone got for what it sent, oldest first.
     package func receipts(of phone: String) async throws -> [PhoneReceipt] {
         try await call { core, done in done(Result { () throws(SimulatorError) in try core.receipts(of: phone) }) }

@@ -58,6 +58,8 @@ final class SimulatorAdmin: HTTPResponder {
                 sink.send(Self.encoded(201, try core.sendFromPhone(route[1], json: request.body)))
             case ("GET", 3, "phones") where route[2] == "inbox":
                 sink.send(Self.encoded(200, try core.inbox(of: route[1])))
+            case ("GET", 3, "phones") where route[2] == "chatstates":
+                sink.send(Self.encoded(200, try core.chatStates(of: route[1])))
             case ("GET", 3, "phones") where route[2] == "receipts":
                 sink.send(Self.encoded(200, try core.receipts(of: route[1])))
             case ("GET", 3, "phones") where route[2] == "signal":

@@ -48,6 +48,15 @@ extension SimulatorConnection {
         }
     }
 
+    /// A companion's typing state reaches the other account's phone (kept for the admin API).
+    func recordChatState(_ node: BinaryNode) {
+        guard let account, let companion, let to = node.attributes.jid("to"), let target = core.accounts[to.user],
+            let state = node.children.first
+        else { return }
+        let name = state.tag == "composing" && state.attributes.string("media") == "audio" ? "recording" : state.tag
+        target.chatStates.append(PhoneChatState(from: account.jid(device: companion.device).description, state: name))
+    }
+
     private func nackMessage(_ node: BinaryNode, error code: String) {
         var attributes = serverAttributes
         attributes.append("class", "message")

@@ -363,6 +363,7 @@ final class SimulatorConnection: WebSocketDelegate {
         guard node.tag == "iq" else {
             switch node.tag {
             case "message": routeMessage(node)
+            case "chatstate": recordChatState(node)
             case "receipt": companionReceipt(node)
             case "ack": companionAck(node)
             default: break  // presence, ib, notification replies: nothing to answer

@@ -27,6 +27,13 @@ package struct PhoneReceipt: Sendable, Equatable, Codable {
     package let ids: [String]
 }
 
+/// A typing state a phone saw from a contact's device (admin `GET …/chatstates`).
+package struct PhoneChatState: Sendable, Equatable, Codable {
+    package let from: String
+    /// `composing`, `recording` or `paused`.
+    package let state: String
+}
+
 /// What a phone send reached (admin `POST …/messages`).
 package struct PhoneSendResult: Sendable, Equatable, Codable {
     package let id: String
@@ -226,6 +233,10 @@ extension SimulatorCore {
 
     func receipts(of phone: String) throws(SimulatorError) -> [PhoneReceipt] {
         try account(phone).receipts
+    }
+
+    func chatStates(of phone: String) throws(SimulatorError) -> [PhoneChatState] {
+        try account(phone).chatStates
     }
 
     func signalKeys(of phone: String) throws(SimulatorError) -> PhoneSignalKeys {

@@ -23,7 +23,7 @@ package struct MessageRecord: Sendable, Equatable {
     package var createdAt: Date
 
     package init(
-        id: String = UUID().uuidString.lowercased(), sessionID: String, waMessageID: String?, chatID: String, from: String?,
+        id: String = TimeOrderedID.next(), sessionID: String, waMessageID: String?, chatID: String, from: String?,
         to: String?, author: String? = nil, body: String?, type: String, direction: String, timestamp: Int64?,
         metadata: String? = nil, status: String, createdAt: Date = Date()
     ) {

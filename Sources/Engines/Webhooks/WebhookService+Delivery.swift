@@ -3,37 +3,134 @@ import Logging
 import Persistence
 import Reactor
 
-/// Delivery: lanes, attempts, backoff, dead letters, and batched "delivered" marks.
+/// Delivery: one dispatcher per webhook over its lanes, attempts, backoff, dead letters, and
+/// batched "delivered" marks.
+///
+/// The common case (a first attempt that succeeds) never leaves the reactor thread and never
+/// creates a task: `pump` hands a lane's head to the HTTP client, whose completion runs on the
+/// reactor, which is this actor's executor, and moves the lane on. Anything else (a failed
+/// attempt, backoff, a disabled webhook, an SSRF verdict to look up) goes to `deliver`, an async
+/// path that keeps the lane busy until the row is delivered or dead-lettered.
 extension WebhookService {
     func enqueue(_ row: OutboxRow) {
-        let key = Self.laneKey(row)
-        let entry = (row: row, since: ContinuousClock.now)
-        if lanes[key] != nil {
-            lanes[key]!.append(entry)
+        let destination: DeliveryDestination
+        if let existing = destinations[row.webhookId] {
+            destination = existing
         } else {
+            destination = DeliveryDestination()
+            destinations[row.webhookId] = destination
+        }
+        let entry = (row: row, since: ContinuousClock.now)
+        if destination.lanes[row.orderKey] == nil {
             var lane = DeliveryLane()
-            lane.append(entry)
-            lanes[key] = lane
-            Task { await self.runLane(key) }
+            lane.rows.append(entry)
+            destination.lanes[row.orderKey] = lane
+            destination.ready.append(row.orderKey)
+        } else {
+            destination.lanes[row.orderKey]!.rows.append(entry)
+        }
+        pump(destination)
+    }
+
+    /// Starts the heads of ready lanes while fewer than the per-destination limit are in flight.
+    private func pump(_ destination: DeliveryDestination) {
+        let limit = max(1, settings.destinationConcurrency)
+        while destination.inFlight < limit, let key = destination.ready.popFirst() {
+            guard let head = destination.lanes[key]?.rows.first else {
+                destination.lanes[key] = nil
+                continue
+            }
+            destination.lanes[key]!.busy = true
+            start(head.row, since: head.since, destination)
         }
     }
 
-    /// Delivers a lane's rows one at a time, in order; the lane ends when it is empty.
-    private func runLane(_ key: String) async {
-        while let entry = lanes[key]?.first {
-            if await deliver(entry.row), let deliveryObserver { deliveryObserver(ContinuousClock.now - entry.since) }
-            lanes[key]?.removeFirst()
-            if lanes[key]?.isEmpty == true { lanes[key] = nil }
+    private func start(_ row: OutboxRow, since: ContinuousClock.Instant, _ destination: DeliveryDestination) {
+        guard let hook = webhooks[row.webhookId], hook.record.active, row.body.utf8.count <= settings.maxPayloadBytes,
+            cachedVerdict(hook.target) == true
+        else {
+            Task {
+                let delivered = await self.deliver(row, after: nil)
+                self.finishSlow(row, since: since, delivered: delivered)
+            }
+            return
+        }
+        destination.inFlight += 1
+        send(row.body, event: row.event, idempotencyKey: row.idempotencyKey, deliveryId: row.deliveryId, retry: row.attempts, hook: hook) {
+            outcome in
+            // The HTTP client completes on the reactor thread, which is this actor's executor.
+            self.assumeIsolated { service in service.finishFast(row, since: since, outcome) }
         }
     }
 
-    /// Attempts `row` until it is delivered or out of attempts. Each attempt re-reads the webhook:
-    /// a deleted one drops the row, a disabled one dead-letters it, a changed URL or secret applies.
-    /// True when the row was delivered.
-    private func deliver(_ row: OutboxRow) async -> Bool {
-        var attempts = row.attempts
+    private func finishFast(_ row: OutboxRow, since: ContinuousClock.Instant, _ outcome: AttemptOutcome) {
+        // Gone when the webhook was deleted (with its rows) or the service shut down.
+        guard let destination = destinations[row.webhookId] else { return }
+        destination.inFlight -= 1
+        if outcome.delivered {
+            recordDelivered(row)
+            deliveryObserver?(ContinuousClock.now - since)
+            advance(row.orderKey, destination)
+        } else {
+            // The lane stays busy (out of `ready`) while the slow path retries its head.
+            Task {
+                let delivered = await self.deliver(row, after: outcome)
+                self.finishSlow(row, since: since, delivered: delivered)
+            }
+        }
+        pump(destination)
+    }
+
+    private func finishSlow(_ row: OutboxRow, since: ContinuousClock.Instant, delivered: Bool) {
+        guard let destination = destinations[row.webhookId] else { return }
+        if delivered { deliveryObserver?(ContinuousClock.now - since) }
+        advance(row.orderKey, destination)
+        pump(destination)
+    }
+
+    /// The lane's head is done (delivered, dead or dropped): the next row becomes ready.
+    private func advance(_ key: String, _ destination: DeliveryDestination) {
+        guard destination.lanes[key] != nil else { return }
+        destination.lanes[key]!.rows.popFirst()
+        if destination.lanes[key]!.rows.isEmpty {
+            destination.lanes[key] = nil
+        } else {
+            destination.lanes[key]!.busy = false
+            destination.ready.append(key)
+        }
+    }
+
+    private func recordDelivered(_ row: OutboxRow) {
+        deliveredCount += 1
+        deliveredIds.append(row.id)
+        touchedWebhooks.insert(row.webhookId)
+        if !flushing {
+            flushing = true
+            Task { await self.flushDelivered() }
+        }
+    }
+
+    /// Attempts `row` until it is delivered or out of attempts, after `first` failed if given.
+    /// Each attempt re-reads the webhook: a deleted one drops the row, a disabled one
+    /// dead-letters it, a changed URL or secret applies. True when the row was delivered.
+    private func deliver(_ row: OutboxRow, after first: AttemptOutcome?) async -> Bool {
+        var attempts = row.attempts + (first == nil ? 0 : 1)
+        var failed = first
         while true {
             guard let hook = webhooks[row.webhookId] else { return false }  // deleted with its rows
+            if let outcome = failed {
+                failed = nil
+                let allowed = max(1, hook.record.retryCount)
+                let error = outcome.error ?? "HTTP \(outcome.statusCode ?? 0)"
+                if attempts >= allowed || outcome.permanent {
+                    await fail(row, attempts: attempts, statusCode: outcome.statusCode, error: error, dead: true)
+                    return false
+                }
+                await fail(row, attempts: attempts, statusCode: outcome.statusCode, error: error, dead: false)
+                let base = Double(settings.retryDelayMilliseconds) * pow(2, Double(attempts - 1))
+                try? await Task.sleep(for: .milliseconds(Int(base * Double.random(in: 0.75...1.25))))
+                continue
+            }
             guard hook.record.active else {
                 await fail(row, attempts: attempts, statusCode: nil, error: "webhook is disabled", dead: true)
                 return false
@@ -42,28 +139,14 @@ extension WebhookService {
                 await fail(row, attempts: attempts, statusCode: nil, error: "payload over WEBHOOK_MAX_PAYLOAD_BYTES", dead: true)
                 return false
             }
-            let outcome = await attempt(row.body, event: row.event, idempotencyKey: row.idempotencyKey,
-                                        deliveryId: row.deliveryId, retry: attempts, hook: hook)
+            let outcome = await attempt(
+                row.body, event: row.event, idempotencyKey: row.idempotencyKey, deliveryId: row.deliveryId, retry: attempts, hook: hook)
             attempts += 1
             if outcome.delivered {
-                deliveredCount += 1
-                deliveredIds.append(row.id)
-                touchedWebhooks.insert(row.webhookId)
-                if !flushing {
-                    flushing = true
-                    Task { await self.flushDelivered() }
-                }
+                recordDelivered(row)
                 return true
             }
-            let allowed = max(1, hook.record.retryCount)
-            let error = outcome.error ?? "HTTP \(outcome.statusCode ?? 0)"
-            if attempts >= allowed || outcome.permanent {
-                await fail(row, attempts: attempts, statusCode: outcome.statusCode, error: error, dead: true)
-                return false
-            }
-            await fail(row, attempts: attempts, statusCode: outcome.statusCode, error: error, dead: false)
-            let base = Double(settings.retryDelayMilliseconds) * pow(2, Double(attempts - 1))
-            try? await Task.sleep(for: .milliseconds(Int(base * Double.random(in: 0.75...1.25))))
+            failed = outcome
         }
     }
 
@@ -86,13 +169,27 @@ extension WebhookService {
         var permanent = false
     }
 
-    /// One POST of `body` with OpenWA's headers and signature.
+    /// One POST of `body` with OpenWA's headers and signature, after the SSRF check.
     func attempt(
         _ body: String, event: String, idempotencyKey: String, deliveryId: String, retry: Int, hook: LiveWebhook
     ) async -> AttemptOutcome {
         if let refusal = await ssrfRefusal(hook.target) { return AttemptOutcome(delivered: false, error: refusal, permanent: true) }
+        return await withCheckedContinuation { continuation in
+            send(body, event: event, idempotencyKey: idempotencyKey, deliveryId: deliveryId, retry: retry, hook: hook) {
+                continuation.resume(returning: $0)
+            }
+        }
+    }
+
+    /// One POST of `body` with OpenWA's headers and signature; `completion` runs on the reactor
+    /// thread. The SSRF verdict is the caller's business.
+    private func send(
+        _ body: String, event: String, idempotencyKey: String, deliveryId: String, retry: Int, hook: LiveWebhook,
+        completion: @escaping (AttemptOutcome) -> Void
+    ) {
         let bytes = Array(body.utf8)
         var headers = HTTPHeaders()
+        headers.reserveCapacity(hook.headers.count + 7)
         for (name, value) in hook.headers { headers.add(name, value) }
         headers.add("Content-Type", "application/json")
         headers.add("User-Agent", "OpenWA-Webhook/1.0.0")
@@ -106,16 +203,23 @@ extension WebhookService {
         let request = HTTPClientRequest(
             method: "POST", host: hook.target.host, port: hook.target.port, target: hook.target.target, headers: headers,
             body: bytes, isSecure: hook.target.isSecure)
-        let client = http
-        let timeout = settings.timeoutMilliseconds
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPClientResponse, ReactorError>, Never>) in
-            // This actor's executor is the reactor, so this runs on the reactor thread.
-            client.value.execute(request, timeoutMilliseconds: timeout) { continuation.resume(returning: $0) }
+        // This actor's executor is the reactor, so this runs on the reactor thread.
+        http.value.execute(request, timeoutMilliseconds: settings.timeoutMilliseconds) { result in
+            switch result {
+            case .success(let response):
+                completion(AttemptOutcome(delivered: (200..<300).contains(response.status), statusCode: response.status))
+            case .failure(let error):
+                completion(AttemptOutcome(delivered: false, error: "\(error)"))
+            }
         }
-        switch result {
-        case .success(let response): return AttemptOutcome(delivered: (200..<300).contains(response.status), statusCode: response.status)
-        case .failure(let error): return AttemptOutcome(delivered: false, error: "\(error)")
-        }
+    }
+
+    /// True when `target` may be called right now without a lookup: protection is off, or a
+    /// fresh verdict allows it. Nil when a verdict must be fetched (the slow path does it).
+    private func cachedVerdict(_ target: WebhookURLPolicy.Target) -> Bool? {
+        guard settings.urlPolicy.protect else { return true }
+        guard let verdict = hostVerdicts[target.host], verdict.until > now() else { return nil }
+        return verdict.allowed
     }
 
     /// Nil when the destination may be called; the refusal otherwise (cached for a minute).
@@ -155,19 +259,5 @@ extension WebhookService {
     package func pendingCount() async throws -> Int { try await outbox.pendingCount() }
 
     /// Rows queued in memory across lanes.
-    package var queuedCount: Int { lanes.values.reduce(0) { $0 + $1.count } }
-}
-
-/// The body OpenWA posts (reference 5.2), in its key order.
-package enum WebhookEnvelope {
-    package static func body(
-        event: String, timestamp: Date, sessionId: String, idempotencyKey: String, deliveryId: String, data: JSONValue
-    ) -> String {
-        JSONWriter.string(
-            .object([
-                ("event", .string(event)), ("timestamp", .string(ISOTimestamp.format(timestamp))),
-                ("sessionId", .string(sessionId)), ("idempotencyKey", .string(idempotencyKey)),
-                ("deliveryId", .string(deliveryId)), ("data", data),
-            ]))
-    }
+    package var queuedCount: Int { destinations.values.reduce(0) { $0 + $1.queuedCount } }
 }

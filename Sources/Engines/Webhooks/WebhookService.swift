@@ -53,10 +53,14 @@ package actor WebhookService {
     let workers: WorkerPool
 
     /// Webhooks by id, and the ids of each session's webhooks.
-    var webhooks: [String: LiveWebhook] = [:]
+    var webhooks: [String: LiveWebhook] = [:] {
+        didSet { webhooksBySession = nil }
+    }
+    /// `webhooks` by session, oldest first; nil until needed after a change.
+    var webhooksBySession: [String: [LiveWebhook]]?
     var lastSeq: Int64 = 0
-    /// Delivery lanes (webhook + order key) with their queued rows; a lane runs one row at a time.
-    var lanes: [String: DeliveryLane] = [:]
+    /// Each webhook's dispatcher: its lanes (one per order key) and its requests in flight.
+    var destinations: [String: DeliveryDestination] = [:]
     /// Told the commit-to-delivery time of each delivered row (metrics, benchmarks).
     var deliveryObserver: (@Sendable (Duration) -> Void)?
     /// Delivered row ids not yet marked in the outbox, and the webhooks they touched.
@@ -99,13 +103,22 @@ package actor WebhookService {
     package func start(bus: EventBus) async throws {
         for record in try await store.all() { webhooks[record.id] = try? Self.live(record) }
         lastSeq = try await outbox.maxSeq()
+        // Rows staged and committed before the start are queued already.
+        var queued = Set<String>()
+        for destination in destinations.values {
+            for lane in destination.lanes.values { lane.rows.forEach { queued.insert($0.row.id) } }
+        }
         var recovered = 0
+        var after = Int64.min
         while true {
-            let page = try await outbox.pending(limit: 5_000)
-            let fresh = page.filter { row in !(lanes[Self.laneKey(row)]?.contains(id: row.id) ?? false) }
-            for row in fresh { enqueue(row) }
-            recovered += fresh.count
-            if fresh.count < 5_000 { break }
+            // Paged by seq: rows delivered meanwhile leave the pending set, so an offset would skip.
+            let page = try await outbox.pending(afterSeq: after, limit: 5_000)
+            for row in page where !queued.contains(row.id) {
+                enqueue(row)
+                recovered += 1
+            }
+            guard page.count == 5_000, let last = page.last else { break }
+            after = last.seq
         }
         if recovered > 0 { logger.info("webhook outbox recovered", metadata: ["pending": "\(recovered)"]) }
         _ = try? await outbox.purge(deliveredBefore: now().addingTimeInterval(-Double(settings.outboxRetentionDays) * 86_400))
@@ -120,7 +133,7 @@ package actor WebhookService {
     /// Stops delivering: the HTTP client closes; pending rows stay in the outbox for next time.
     package func shutdown() {
         http.value.close()
-        lanes.removeAll()
+        destinations.removeAll()
     }
 
     // MARK: - Events into the outbox
@@ -174,24 +187,37 @@ package actor WebhookService {
 
     /// Outbox rows for `event`, one per active webhook of its session that wants it.
     package func outboxRows(for event: GatewayEvent) -> [OutboxRow] {
+        let hooks = sessionHooks(event.sessionID).filter { hook in
+            hook.record.active && WebhookCatalogue.matches(hook.events, event.name) && (hook.filters?.admits(event) ?? true)
+        }
+        guard !hooks.isEmpty else { return [] }
         let key = WebhookCatalogue.idempotencyKey(event)
         let orderKey = WebhookCatalogue.orderKey(event)
         let stamp = now()
-        return webhooks.values
-            .filter { $0.record.sessionId == event.sessionID && $0.record.active }
-            .filter { WebhookCatalogue.matches($0.events, event.name) && ($0.filters?.admits(event) ?? true) }
-            .sorted { $0.record.createdAt < $1.record.createdAt }
-            .map { hook in
-                let deliveryId = "dlv_" + UUID().uuidString.lowercased()
-                let idempotency = "\(key)_\(hook.record.id)"
-                let body = WebhookEnvelope.body(
-                    event: event.name, timestamp: event.timestamp, sessionId: event.sessionID, idempotencyKey: idempotency,
-                    deliveryId: deliveryId, data: event.data)
-                return OutboxRow(
-                    id: UUID().uuidString.lowercased(), seq: nextSeq(), webhookId: hook.record.id, sessionId: event.sessionID,
-                    event: event.name, url: hook.record.url, orderKey: orderKey, idempotencyKey: idempotency,
-                    deliveryId: deliveryId, body: body, createdAt: stamp, updatedAt: stamp)
-            }
+        let timestamp = ISOTimestamp.format(event.timestamp)
+        let data = JSONWriter.bytes(event.data)
+        let ids = RandomUUID.make(hooks.count * 2)
+        return hooks.enumerated().map { index, hook in
+            let deliveryId = "dlv_" + ids[2 * index + 1]
+            let idempotency = key + "_" + hook.record.id
+            let body = WebhookEnvelope.body(
+                event: event.name, timestamp: timestamp, sessionId: event.sessionID, idempotencyKey: idempotency,
+                deliveryId: deliveryId, data: data)
+            return OutboxRow(
+                id: ids[2 * index], seq: nextSeq(), webhookId: hook.record.id, sessionId: event.sessionID, event: event.name,
+                url: hook.record.url, orderKey: orderKey, idempotencyKey: idempotency, deliveryId: deliveryId, body: body,
+                createdAt: stamp, updatedAt: stamp)
+        }
+    }
+
+    /// A session's webhooks, oldest first, from an index rebuilt after any change to `webhooks`.
+    private func sessionHooks(_ sessionId: String) -> [LiveWebhook] {
+        if let index = webhooksBySession { return index[sessionId] ?? [] }
+        var index: [String: [LiveWebhook]] = [:]
+        for hook in webhooks.values { index[hook.record.sessionId, default: []].append(hook) }
+        for session in index.keys { index[session]!.sort { $0.record.createdAt < $1.record.createdAt } }
+        webhooksBySession = index
+        return index[sessionId] ?? []
     }
 
     /// For callers that write an event's source data and its outbox rows in one transaction:
@@ -215,29 +241,4 @@ package actor WebhookService {
         lastSeq = max(lastSeq + 1, Int64(now().timeIntervalSince1970 * 1_000_000))
         return lastSeq
     }
-
-    static func laneKey(_ row: OutboxRow) -> String { row.webhookId + "|" + row.orderKey }
-}
-
-/// One lane's queue: rows in order, taken from the front by index (no shifting of the rest).
-struct DeliveryLane {
-    private var entries: [(row: OutboxRow, since: ContinuousClock.Instant)] = []
-    private var head = 0
-
-    var first: (row: OutboxRow, since: ContinuousClock.Instant)? { head < entries.count ? entries[head] : nil }
-    var isEmpty: Bool { head >= entries.count }
-    var count: Int { entries.count - head }
-
-    mutating func append(_ entry: (row: OutboxRow, since: ContinuousClock.Instant)) { entries.append(entry) }
-
-    mutating func removeFirst() {
-        head += 1
-        // Compact now and then so a long-lived lane does not keep what it delivered.
-        if head > 1_024, head * 2 > entries.count {
-            entries.removeFirst(head)
-            head = 0
-        }
-    }
-
-    func contains(id: String) -> Bool { entries[head...].contains { $0.row.id == id } }
 }

@@ -91,11 +91,11 @@ package final class SQLWebhookOutboxStore: Sendable {
         }
     }
 
-    /// Pending rows in write order (what a restart must still deliver).
-    package func pending(limit: Int) async throws -> [OutboxRow] {
+    /// Pending rows in write order after `seq` (what a restart must still deliver), a page at a time.
+    package func pending(afterSeq seq: Int64, limit: Int) async throws -> [OutboxRow] {
         try await database.query(
-            "SELECT \(Self.columns) FROM webhook_outbox WHERE \"status\" = 'pending' ORDER BY \"seq\" LIMIT $1",
-            [.integer(Int64(limit))]
+            "SELECT \(Self.columns) FROM webhook_outbox WHERE \"status\" = 'pending' AND \"seq\" > $1 ORDER BY \"seq\" LIMIT $2",
+            [.integer(seq), .integer(Int64(limit))]
         ).map(Self.row)
     }
 

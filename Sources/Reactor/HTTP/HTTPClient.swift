@@ -27,11 +27,35 @@ package final class HTTPClient {
         let completion: (Result<HTTPClientResponse, ReactorError>) -> Void
     }
 
+    /// Requests waiting for a connection to an origin, in order, taken from the front by index.
+    private struct WaiterQueue {
+        private var items: [Waiter] = []
+        private var head = 0
+
+        var remaining: ArraySlice<Waiter> { items[head...] }
+
+        mutating func append(_ waiter: Waiter) { items.append(waiter) }
+
+        mutating func popFirst() -> Waiter? {
+            guard head < items.count else { return nil }
+            let waiter = items[head]
+            head += 1
+            if head == items.count {
+                items.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head > 64, head * 2 > items.count {
+                items.removeFirst(head)
+                head = 0
+            }
+            return waiter
+        }
+    }
+
     private unowned let reactor: Reactor
     package let configuration: Configuration
     private var idle: [Origin: [HTTPClientConnection]] = [:]
     private var busy: [Origin: Int] = [:]
-    private var waiting: [Origin: [Waiter]] = [:]
+    private var waiting: [Origin: WaiterQueue] = [:]
     private var closed = false
     /// Every open connection, idle or busy, so shutdown can close them all.
     private var live: [ObjectIdentifier: HTTPClientConnection] = [:]
@@ -65,7 +89,7 @@ package final class HTTPClient {
             busy[origin, default: 0] += 1
             open(waiter, origin: origin)
         } else {
-            waiting[origin, default: []].append(waiter)
+            waiting[origin, default: WaiterQueue()].append(waiter)
         }
     }
 
@@ -77,7 +101,7 @@ package final class HTTPClient {
         closed = true
         for pool in idle.values { for connection in pool { connection.close() } }
         idle.removeAll()
-        for queue in waiting.values { for waiter in queue { waiter.completion(.failure(.closed)) } }
+        for queue in waiting.values { for waiter in queue.remaining { waiter.completion(.failure(.closed)) } }
         waiting.removeAll()
     }
 
@@ -163,9 +187,7 @@ package final class HTTPClient {
     /// A request on `origin` finished: hand its slot to the next waiter.
     private func release(_ origin: Origin) {
         busy[origin, default: 1] -= 1
-        guard var queue = waiting[origin], !queue.isEmpty else { return }
-        let next = queue.removeFirst()
-        waiting[origin] = queue.isEmpty ? nil : queue
+        guard let next = waiting[origin]?.popFirst() else { return }
         if next.deadline <= reactor.now { return next.completion(.failure(.timedOut("HTTP request"))) }
         execute(next.request, timeoutMilliseconds: reactor.now.milliseconds(until: next.deadline), completion: next.completion)
     }

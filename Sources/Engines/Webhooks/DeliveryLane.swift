@@ -30,9 +30,21 @@ struct FIFOQueue<Element> {
     func forEach(_ body: (Element) -> Void) { entries[head...].forEach(body) }
 }
 
+/// A row waiting in a lane, with when it was queued (the start of its commit-to-delivery time).
+/// A class so that passing it through the dispatcher and into completions is one retain.
+final class QueuedDelivery: Sendable {
+    let row: OutboxRow
+    let since: ContinuousClock.Instant
+
+    init(_ row: OutboxRow) {
+        self.row = row
+        self.since = .now
+    }
+}
+
 /// One lane's rows (one webhook, one order key), in order; only its head is ever being sent.
 struct DeliveryLane {
-    var rows = FIFOQueue<(row: OutboxRow, since: ContinuousClock.Instant)>()
+    var rows = FIFOQueue<QueuedDelivery>()
     /// The head is being sent, retried or waited on; the lane is not in its destination's `ready`.
     var busy = false
 }

@@ -20,7 +20,7 @@ extension WebhookService {
             destination = DeliveryDestination()
             destinations[row.webhookId] = destination
         }
-        let entry = (row: row, since: ContinuousClock.now)
+        let entry = QueuedDelivery(row)
         if destination.lanes[row.orderKey] == nil {
             var lane = DeliveryLane()
             lane.rows.append(entry)
@@ -41,17 +41,18 @@ extension WebhookService {
                 continue
             }
             destination.lanes[key]!.busy = true
-            start(head.row, since: head.since, destination)
+            start(head, destination)
         }
     }
 
-    private func start(_ row: OutboxRow, since: ContinuousClock.Instant, _ destination: DeliveryDestination) {
+    private func start(_ entry: QueuedDelivery, _ destination: DeliveryDestination) {
+        let row = entry.row
         guard let hook = webhooks[row.webhookId], hook.record.active, row.body.utf8.count <= settings.maxPayloadBytes,
             cachedVerdict(hook.target) == true
         else {
             Task {
-                let delivered = await self.deliver(row, after: nil)
-                self.finishSlow(row, since: since, delivered: delivered)
+                let delivered = await self.deliver(entry.row, after: nil)
+                self.finishSlow(entry, delivered: delivered)
             }
             return
         }
@@ -59,32 +60,33 @@ extension WebhookService {
         send(row.body, event: row.event, idempotencyKey: row.idempotencyKey, deliveryId: row.deliveryId, retry: row.attempts, hook: hook) {
             outcome in
             // The HTTP client completes on the reactor thread, which is this actor's executor.
-            self.assumeIsolated { service in service.finishFast(row, since: since, outcome) }
+            self.assumeIsolated { service in service.finishFast(entry, outcome) }
         }
     }
 
-    private func finishFast(_ row: OutboxRow, since: ContinuousClock.Instant, _ outcome: AttemptOutcome) {
+    private func finishFast(_ entry: QueuedDelivery, _ outcome: AttemptOutcome) {
+        let row = entry.row
         // Gone when the webhook was deleted (with its rows) or the service shut down.
         guard let destination = destinations[row.webhookId] else { return }
         destination.inFlight -= 1
         if outcome.delivered {
             recordDelivered(row)
-            deliveryObserver?(ContinuousClock.now - since)
+            deliveryObserver?(ContinuousClock.now - entry.since)
             advance(row.orderKey, destination)
         } else {
             // The lane stays busy (out of `ready`) while the slow path retries its head.
             Task {
-                let delivered = await self.deliver(row, after: outcome)
-                self.finishSlow(row, since: since, delivered: delivered)
+                let delivered = await self.deliver(entry.row, after: outcome)
+                self.finishSlow(entry, delivered: delivered)
             }
         }
         pump(destination)
     }
 
-    private func finishSlow(_ row: OutboxRow, since: ContinuousClock.Instant, delivered: Bool) {
-        guard let destination = destinations[row.webhookId] else { return }
-        if delivered { deliveryObserver?(ContinuousClock.now - since) }
-        advance(row.orderKey, destination)
+    private func finishSlow(_ entry: QueuedDelivery, delivered: Bool) {
+        guard let destination = destinations[entry.row.webhookId] else { return }
+        if delivered { deliveryObserver?(ContinuousClock.now - entry.since) }
+        advance(entry.row.orderKey, destination)
         pump(destination)
     }
 
@@ -233,17 +235,25 @@ extension WebhookService {
     }
 
     /// Marks delivered rows in batches; on a database error the ids are kept and retried.
+    ///
+    /// A small batch waits a few milliseconds first, so that at a steady rate one statement marks
+    /// many rows instead of one each (one writer, so every commit counts). A crash in that window
+    /// only means those rows go out again after the restart, with the same idempotency key.
     private func flushDelivered() async {
-        while !deliveredIds.isEmpty {
+        if deliveredIds.count < 256 { try? await Task.sleep(for: .milliseconds(10)) }
+        while !deliveredIds.isEmpty, !stopped {
             let batch = Array(deliveredIds.prefix(2_000))
             let touched = touchedWebhooks
             do {
                 try await outbox.markDelivered(batch, attempts: [:], at: now())
-                deliveredIds.removeFirst(batch.count)
+                deliveredIds.removeFirst(min(batch.count, deliveredIds.count))  // shutdown may have taken them
                 touchedWebhooks.subtract(touched)
+                let stamp = now()
                 for id in touched {
-                    guard var hook = webhooks[id] else { continue }
-                    hook.record.lastTriggeredAt = now()
+                    // `lastTriggeredAt` is written at most once a second per webhook.
+                    guard var hook = webhooks[id], (hook.record.lastTriggeredAt.map { stamp.timeIntervalSince($0) >= 1 } ?? true)
+                    else { continue }
+                    hook.record.lastTriggeredAt = stamp
                     webhooks[id] = hook
                     _ = try? await store.update(hook.record)
                 }

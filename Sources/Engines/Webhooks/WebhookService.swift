@@ -67,6 +67,8 @@ package actor WebhookService {
     var deliveredIds: [String] = []
     var touchedWebhooks: Set<String> = []
     var flushing = false
+    /// Set by `shutdown()`: nothing more is sent or marked.
+    var stopped = false
     /// SSRF verdicts per host, re-checked after a minute (DNS answers change).
     var hostVerdicts: [String: (allowed: Bool, error: String?, until: Date)] = [:]
     /// Counters for tests and metrics.
@@ -130,10 +132,15 @@ package actor WebhookService {
         if backlog { kickIngest() }
     }
 
-    /// Stops delivering: the HTTP client closes; pending rows stay in the outbox for next time.
-    package func shutdown() {
+    /// Stops delivering: the HTTP client closes; pending rows stay in the outbox for next time,
+    /// and rows already delivered are marked so that they do not go out again.
+    package func shutdown() async {
+        stopped = true
         http.value.close()
         destinations.removeAll()
+        let delivered = deliveredIds
+        deliveredIds.removeAll()
+        if !delivered.isEmpty { try? await outbox.markDelivered(delivered, attempts: [:], at: now()) }
     }
 
     // MARK: - Events into the outbox

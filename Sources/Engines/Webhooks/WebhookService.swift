@@ -179,7 +179,16 @@ package actor WebhookService {
                 return taken
             }
             guard !batch.isEmpty else { return }
-            let rows = batch.flatMap { outboxRows(for: $0) }
+            let rows: [OutboxRow]
+            if batch.count < 64 {
+                rows = batch.flatMap { outboxRows(for: $0) }
+            } else {
+                // A burst: the bodies (JSON, ids, signatures' input) are built off the reactor,
+                // which meanwhile keeps delivering; only the choice of webhooks and seqs is made here.
+                let plans = batch.map { event in (event, matchingHooks(event)) }
+                let seq = reserveSeqs(plans.reduce(0) { $0 + $1.1.count })
+                rows = await Self.buildRows(plans, firstSeq: seq, stamp: now())
+            }
             do {
                 try await outbox.insert(rows)
             } catch {
@@ -194,13 +203,34 @@ package actor WebhookService {
 
     /// Outbox rows for `event`, one per active webhook of its session that wants it.
     package func outboxRows(for event: GatewayEvent) -> [OutboxRow] {
-        let hooks = sessionHooks(event.sessionID).filter { hook in
+        let hooks = matchingHooks(event)
+        guard !hooks.isEmpty else { return [] }
+        var seq = reserveSeqs(hooks.count)
+        return Self.rows(for: event, hooks: hooks, seq: &seq, stamp: now())
+    }
+
+    /// The active webhooks of the event's session that want it, oldest first.
+    func matchingHooks(_ event: GatewayEvent) -> [LiveWebhook] {
+        sessionHooks(event.sessionID).filter { hook in
             hook.record.active && WebhookCatalogue.matches(hook.events, event.name) && (hook.filters?.admits(event) ?? true)
         }
-        guard !hooks.isEmpty else { return [] }
+    }
+
+    /// Rows for many events, built on the global executor (off the reactor), seqs from `firstSeq` on.
+    private nonisolated static func buildRows(
+        _ plans: [(GatewayEvent, [LiveWebhook])], firstSeq: Int64, stamp: Date
+    ) async -> [OutboxRow] {
+        var seq = firstSeq
+        var built: [OutboxRow] = []
+        built.reserveCapacity(plans.reduce(0) { $0 + $1.1.count })
+        for (event, hooks) in plans where !hooks.isEmpty { built += rows(for: event, hooks: hooks, seq: &seq, stamp: stamp) }
+        return built
+    }
+
+    /// One row per hook for `event`; the event's data is serialized once for all of them.
+    private nonisolated static func rows(for event: GatewayEvent, hooks: [LiveWebhook], seq: inout Int64, stamp: Date) -> [OutboxRow] {
         let key = WebhookCatalogue.idempotencyKey(event)
         let orderKey = WebhookCatalogue.orderKey(event)
-        let stamp = now()
         let timestamp = ISOTimestamp.format(event.timestamp)
         let data = JSONWriter.bytes(event.data)
         let ids = RandomUUID.make(hooks.count * 2)
@@ -210,8 +240,9 @@ package actor WebhookService {
             let body = WebhookEnvelope.body(
                 event: event.name, timestamp: timestamp, sessionId: event.sessionID, idempotencyKey: idempotency,
                 deliveryId: deliveryId, data: data)
+            defer { seq += 1 }
             return OutboxRow(
-                id: ids[2 * index], seq: nextSeq(), webhookId: hook.record.id, sessionId: event.sessionID, event: event.name,
+                id: ids[2 * index], seq: seq, webhookId: hook.record.id, sessionId: event.sessionID, event: event.name,
                 url: hook.record.url, orderKey: orderKey, idempotencyKey: idempotency, deliveryId: deliveryId, body: body,
                 createdAt: stamp, updatedAt: stamp)
         }
@@ -244,8 +275,12 @@ package actor WebhookService {
         deliveryObserver = observer
     }
 
-    func nextSeq() -> Int64 {
-        lastSeq = max(lastSeq + 1, Int64(now().timeIntervalSince1970 * 1_000_000))
-        return lastSeq
+    func nextSeq() -> Int64 { reserveSeqs(1) }
+
+    /// Reserves `count` consecutive seqs after every one handed out so far; returns the first.
+    func reserveSeqs(_ count: Int) -> Int64 {
+        let first = max(lastSeq + 1, Int64(now().timeIntervalSince1970 * 1_000_000))
+        lastSeq = first + Int64(max(0, count - 1))
+        return first
     }
 }

@@ -233,7 +233,7 @@ package actor WebhookService {
         let orderKey = WebhookCatalogue.orderKey(event)
         let timestamp = ISOTimestamp.format(event.timestamp)
         let data = JSONWriter.bytes(event.data)
-        let ids = RandomUUID.make(hooks.count * 2)
+        let ids = RandomUUID.makePairs(hooks.count, at: stamp)
         return hooks.enumerated().map { index, hook in
             let deliveryId = "dlv_" + ids[2 * index + 1]
             let idempotency = key + "_" + hook.record.id

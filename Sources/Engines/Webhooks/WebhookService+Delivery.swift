@@ -48,7 +48,7 @@ extension WebhookService {
     private func start(_ entry: QueuedDelivery, _ destination: DeliveryDestination) {
         let row = entry.row
         guard let hook = webhooks[row.webhookId], hook.record.active, row.body.utf8.count <= settings.maxPayloadBytes,
-            cachedVerdict(hook.target) == true
+            let verdict = cachedVerdict(hook.target), verdict.allowed
         else {
             Task {
                 let delivered = await self.deliver(entry.row, after: nil)
@@ -57,8 +57,10 @@ extension WebhookService {
             return
         }
         destination.inFlight += 1
-        send(row.body, event: row.event, idempotencyKey: row.idempotencyKey, deliveryId: row.deliveryId, retry: row.attempts, hook: hook) {
-            outcome in
+        send(
+            row.body, event: row.event, idempotencyKey: row.idempotencyKey, deliveryId: row.deliveryId, retry: row.attempts,
+            hook: hook, address: verdict.address
+        ) { outcome in
             // The HTTP client completes on the reactor thread, which is this actor's executor.
             self.assumeIsolated { service in service.finishFast(entry, outcome) }
         }
@@ -175,19 +177,21 @@ extension WebhookService {
     func attempt(
         _ body: String, event: String, idempotencyKey: String, deliveryId: String, retry: Int, hook: LiveWebhook
     ) async -> AttemptOutcome {
-        if let refusal = await ssrfRefusal(hook.target) { return AttemptOutcome(delivered: false, error: refusal, permanent: true) }
+        let verdict = await ssrfVerdict(hook.target)
+        if let refusal = verdict.refusal { return AttemptOutcome(delivered: false, error: refusal, permanent: true) }
         return await withCheckedContinuation { continuation in
-            send(body, event: event, idempotencyKey: idempotencyKey, deliveryId: deliveryId, retry: retry, hook: hook) {
-                continuation.resume(returning: $0)
-            }
+            send(
+                body, event: event, idempotencyKey: idempotencyKey, deliveryId: deliveryId, retry: retry, hook: hook,
+                address: verdict.address
+            ) { continuation.resume(returning: $0) }
         }
     }
 
-    /// One POST of `body` with OpenWA's headers and signature; `completion` runs on the reactor
-    /// thread. The SSRF verdict is the caller's business.
+    /// One POST of `body` with OpenWA's headers and signature, to `address` when the SSRF check
+    /// pinned one; `completion` runs on the reactor thread. The SSRF verdict is the caller's business.
     private func send(
         _ body: String, event: String, idempotencyKey: String, deliveryId: String, retry: Int, hook: LiveWebhook,
-        completion: @escaping (AttemptOutcome) -> Void
+        address: String?, completion: @escaping (AttemptOutcome) -> Void
     ) {
         let bytes = Array(body.utf8)
         var headers = HTTPHeaders()
@@ -202,9 +206,10 @@ extension WebhookService {
         if let secret = hook.record.secret, !secret.isEmpty {
             headers.add("X-OpenWA-Signature", "sha256=" + Crypto.hex(Crypto.hmacSHA256(key: Array(secret.utf8), bytes)))
         }
-        let request = HTTPClientRequest(
+        var request = HTTPClientRequest(
             method: "POST", host: hook.target.host, port: hook.target.port, target: hook.target.target, headers: headers,
             body: bytes, isSecure: hook.target.isSecure)
+        request.connectAddress = address
         // This actor's executor is the reactor, so this runs on the reactor thread.
         http.value.execute(request, timeoutMilliseconds: settings.timeoutMilliseconds) { result in
             switch result {
@@ -216,22 +221,30 @@ extension WebhookService {
         }
     }
 
-    /// True when `target` may be called right now without a lookup: protection is off, or a
-    /// fresh verdict allows it. Nil when a verdict must be fetched (the slow path does it).
-    private func cachedVerdict(_ target: WebhookURLPolicy.Target) -> Bool? {
-        guard settings.urlPolicy.protect else { return true }
+    /// The verdict on `target` when one is at hand: protection is off (allowed, resolve as
+    /// usual), or a fresh check allowed or refused it (allowed ones connect to the first address
+    /// that passed). Nil when a check must run first (the slow path does it).
+    private func cachedVerdict(_ target: WebhookURLPolicy.Target) -> (allowed: Bool, address: String?)? {
+        guard settings.urlPolicy.protect else { return (true, nil) }
         guard let verdict = hostVerdicts[target.host], verdict.until > now() else { return nil }
-        return verdict.allowed
+        return (verdict.allowed, verdict.addresses.first)
     }
 
-    /// Nil when the destination may be called; the refusal otherwise (cached for a minute).
-    private func ssrfRefusal(_ target: WebhookURLPolicy.Target) async -> String? {
-        guard settings.urlPolicy.protect else { return nil }
-        if let verdict = hostVerdicts[target.host], verdict.until > now() { return verdict.allowed ? nil : verdict.error }
+    /// Checks `target` (a verdict is cached for a minute): the refusal, or the address to connect
+    /// to (nil: resolve the name as usual, for protection off or an allow-listed host).
+    private func ssrfVerdict(_ target: WebhookURLPolicy.Target) async -> (refusal: String?, address: String?) {
+        if let cached = cachedVerdict(target) {
+            return cached.allowed ? (nil, cached.address) : (hostVerdicts[target.host]?.error ?? "refused", nil)
+        }
         var refusal: String?
-        do throws(EngineError) { try await settings.urlPolicy.check(target, workers: workers) } catch { refusal = error.message }
-        hostVerdicts[target.host] = (refusal == nil, refusal, now().addingTimeInterval(60))
-        return refusal
+        var addresses: [String] = []
+        do throws(EngineError) {
+            addresses = try await settings.urlPolicy.check(target, workers: workers)
+        } catch {
+            refusal = error.message
+        }
+        hostVerdicts[target.host] = (refusal == nil, refusal, addresses, now().addingTimeInterval(60))
+        return (refusal, addresses.first)
     }
 
     /// Marks delivered rows in batches; on a database error the ids are kept and retried.

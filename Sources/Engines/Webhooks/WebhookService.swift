@@ -69,8 +69,9 @@ package actor WebhookService {
     var flushing = false
     /// Set by `shutdown()`: nothing more is sent or marked.
     var stopped = false
-    /// SSRF verdicts per host, re-checked after a minute (DNS answers change).
-    var hostVerdicts: [String: (allowed: Bool, error: String?, until: Date)] = [:]
+    /// SSRF verdicts per host, with the addresses that passed (deliveries connect to the first
+    /// of them, never to a fresh DNS answer), re-checked after a minute (DNS answers change).
+    var hostVerdicts: [String: (allowed: Bool, error: String?, addresses: [String], until: Date)] = [:]
     /// Counters for tests and metrics.
     package internal(set) var deliveredCount = 0
     package internal(set) var deadCount = 0

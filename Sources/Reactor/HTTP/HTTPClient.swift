@@ -19,6 +19,8 @@ package final class HTTPClient {
         let host: String
         let port: Int
         let isSecure: Bool
+        /// Where to connect when pinned (`HTTPClientRequest.connectAddress`); else `host` is resolved.
+        let address: String?
     }
 
     private struct Waiter {
@@ -79,7 +81,7 @@ package final class HTTPClient {
     ) {
         guard !closed else { return completion(.failure(.closed)) }
         let deadline = reactor.now.adding(milliseconds: timeoutMilliseconds ?? configuration.requestTimeoutMilliseconds)
-        let origin = Origin(host: request.host, port: request.port, isSecure: request.isSecure)
+        let origin = Origin(host: request.host, port: request.port, isSecure: request.isSecure, address: request.connectAddress)
         let waiter = Waiter(request: request, deadline: deadline, completion: completion)
         if var pool = idle[origin], let connection = pool.popLast() {
             idle[origin] = pool
@@ -127,7 +129,9 @@ package final class HTTPClient {
         _ origin: Origin, timeoutMilliseconds: Int, completion: @escaping (Result<any ByteStream, ReactorError>) -> Void
     ) {
         guard origin.isSecure else {
-            return TCPConnector.connect(reactor: reactor, host: origin.host, port: origin.port, timeoutMilliseconds: timeoutMilliseconds) {
+            return TCPConnector.connect(
+                reactor: reactor, host: origin.address ?? origin.host, port: origin.port, timeoutMilliseconds: timeoutMilliseconds
+            ) {
                 completion($0.map { $0 as any ByteStream })
             }
         }
@@ -138,7 +142,8 @@ package final class HTTPClient {
             return completion(.failure(error as? ReactorError ?? .tls("trust store")))
         }
         TLSConnector.connect(
-            reactor: reactor, host: origin.host, port: origin.port, context: context, timeoutMilliseconds: timeoutMilliseconds
+            reactor: reactor, host: origin.address ?? origin.host, port: origin.port, context: context, serverName: origin.host,
+            timeoutMilliseconds: timeoutMilliseconds
         ) { completion($0.map { $0 as any ByteStream }) }
     }
 

@@ -9,6 +9,10 @@ package struct HTTPClientRequest: Sendable {
     package var body: [UInt8]
     /// Sent over TLS (an `https` URL).
     package var isSecure: Bool
+    /// A numeric address to connect to instead of resolving `host` (which still names the
+    /// `Host` header, SNI and the certificate check): the address a caller has already vetted,
+    /// so that a second DNS answer cannot send the request elsewhere.
+    package var connectAddress: String?
 
     package init(
         method: String, host: String, port: Int, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],

@@ -1,6 +1,8 @@
 import Engines
 import Foundation
+import Persistence
 import Reactor
+import Synchronization
 import Testing
 import TestSupport
 
@@ -53,5 +55,65 @@ import TestSupport
         #expect(receiver.deliveries.isEmpty, "the loopback receiver must never be reached")
         await gateway.stop()
         await receiver.stop()
+    }
+
+    @Test func anExpiredVerdictIsRenewedByOneLookupAndARefusalThenHolds() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openwa-verdict-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let workers = WorkerPool(size: 2)
+        let handle = try ReactorThread.start(workers: workers, logger: quietLogger)
+        let database = try await SQLiteDatabase.open(path: directory.appendingPathComponent("data.sqlite").path, name: "data", pool: workers)
+        try await Migrator.migrate(database, DataSchema.migrations)
+        let receiver = try await WebhookReceiver.start()
+        // The manual clock and the "DNS": how many lookups, and what they answer.
+        let clock = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+        let dns = Mutex((lookups: 0, answer: "127.0.0.1"))
+        var settings = WebhookSettings()
+        settings.retryDelayMilliseconds = 10
+        settings.urlPolicy = WebhookURLPolicy(protect: true, allowedHosts: ["127.0.0.1"]) { _, _ in
+            dns.withLock { state in
+                state.lookups += 1
+                return [state.answer]
+            }
+        }
+        let service = try await WebhookService(
+            handle: handle, workers: workers, database: database, settings: settings, logger: quietLogger,
+            now: { clock.withLock { $0 } })
+        let bus = EventBus()
+        try await service.start(bus: bus)
+        var draft = WebhookDraft()
+        draft.url = "http://hooks.verdict.invalid:\(receiver.port)/hook"
+        draft.retryCount = 1
+        _ = try await service.create(sessionId: "s1", draft)
+        func publish(_ number: Int) { bus.publish(WebhookDeliveryTests.message("s1", chat: "c\(number)@c.us", number: number)) }
+
+        publish(0)
+        try await receiver.wait("the first delivery") { $0.count == 1 }
+        let afterFirst = dns.withLock { $0.lookups }  // creation's check and the first delivery's
+
+        clock.withLock { $0 += 61 }
+        for number in 1...20 { publish(number) }
+        try await receiver.wait("twenty deliveries on the expired verdict") { $0.count == 21 }
+        for _ in 0..<200 where dns.withLock({ $0.lookups }) == afterFirst { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(dns.withLock { $0.lookups } == afterFirst + 1, "one background lookup renews the verdict")
+
+        // The name now points inside: once a renewal has seen it, deliveries are refused.
+        dns.withLock { $0.answer = "10.0.0.7" }
+        clock.withLock { $0 += 61 }
+        publish(21)  // may still go out on the old verdict (to the address that was checked)
+        for _ in 0..<200 where dns.withLock({ $0.lookups }) == afterFirst + 1 { try await Task.sleep(for: .milliseconds(5)) }
+        try await Task.sleep(for: .milliseconds(50))
+        let (before, deadBefore) = (receiver.deliveries.count, await service.deadCount)
+        publish(22)
+        for _ in 0..<400 where await service.deadCount == deadBefore { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(await service.deadCount == deadBefore + 1)
+        #expect(receiver.deliveries.count == before)
+
+        await service.shutdown()
+        await receiver.stop()
+        await database.close()
+        handle.stop()
+        await handle.waitUntilStopped()
     }
 }

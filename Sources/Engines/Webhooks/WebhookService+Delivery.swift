@@ -222,18 +222,29 @@ extension WebhookService {
     }
 
     /// The verdict on `target` when one is at hand: protection is off (allowed, resolve as
-    /// usual), or a fresh check allowed or refused it (allowed ones connect to the first address
-    /// that passed). Nil when a check must run first (the slow path does it).
+    /// usual), or a check allowed or refused it (allowed ones connect to the first address that
+    /// passed). Nil when a check must run first (the slow path does it). An expired verdict is
+    /// still used while one background check renews it, so that every lane of a busy webhook
+    /// does not stop for its own lookup once a minute; the address stays the one checked.
     private func cachedVerdict(_ target: WebhookURLPolicy.Target) -> (allowed: Bool, address: String?)? {
         guard settings.urlPolicy.protect else { return (true, nil) }
-        guard let verdict = hostVerdicts[target.host], verdict.until > now() else { return nil }
+        guard let verdict = hostVerdicts[target.host] else { return nil }
+        if verdict.until <= now() {
+            guard verdict.allowed else { return nil }
+            if renewingHosts.insert(target.host).inserted {
+                Task {
+                    _ = await self.ssrfVerdict(target, renew: true)
+                    self.renewingHosts.remove(target.host)
+                }
+            }
+        }
         return (verdict.allowed, verdict.addresses.first)
     }
 
     /// Checks `target` (a verdict is cached for a minute): the refusal, or the address to connect
     /// to (nil: resolve the name as usual, for protection off or an allow-listed host).
-    private func ssrfVerdict(_ target: WebhookURLPolicy.Target) async -> (refusal: String?, address: String?) {
-        if let cached = cachedVerdict(target) {
+    private func ssrfVerdict(_ target: WebhookURLPolicy.Target, renew: Bool = false) async -> (refusal: String?, address: String?) {
+        if !renew, let cached = cachedVerdict(target) {
             return cached.allowed ? (nil, cached.address) : (hostVerdicts[target.host]?.error ?? "refused", nil)
         }
         var refusal: String?

@@ -72,6 +72,8 @@ package actor WebhookService {
     /// SSRF verdicts per host, with the addresses that passed (deliveries connect to the first
     /// of them, never to a fresh DNS answer), re-checked after a minute (DNS answers change).
     var hostVerdicts: [String: (allowed: Bool, error: String?, addresses: [String], until: Date)] = [:]
+    /// Hosts whose expired verdict is being checked again in the background.
+    var renewingHosts: Set<String> = []
     /// Counters for tests and metrics.
     package internal(set) var deliveredCount = 0
     package internal(set) var deadCount = 0

@@ -95,18 +95,17 @@ import TestSupport
         clock.withLock { $0 += 61 }
         for number in 1...20 { publish(number) }
         try await receiver.wait("twenty deliveries on the expired verdict") { $0.count == 21 }
-        for _ in 0..<200 where dns.withLock({ $0.lookups }) == afterFirst { try await Task.sleep(for: .milliseconds(5)) }
+        try await Self.waitForRenewal(service, lookups: afterFirst + 1) { dns.withLock { $0.lookups } }
         #expect(dns.withLock { $0.lookups } == afterFirst + 1, "one background lookup renews the verdict")
 
         // The name now points inside: once a renewal has seen it, deliveries are refused.
         dns.withLock { $0.answer = "10.0.0.7" }
         clock.withLock { $0 += 61 }
         publish(21)  // may still go out on the old verdict (to the address that was checked)
-        for _ in 0..<200 where dns.withLock({ $0.lookups }) == afterFirst + 1 { try await Task.sleep(for: .milliseconds(5)) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await Self.waitForRenewal(service, lookups: afterFirst + 2) { dns.withLock { $0.lookups } }
         let (before, deadBefore) = (receiver.deliveries.count, await service.deadCount)
         publish(22)
-        for _ in 0..<400 where await service.deadCount == deadBefore { try await Task.sleep(for: .milliseconds(5)) }
+        for _ in 0..<2_000 where await service.deadCount == deadBefore { try await Task.sleep(for: .milliseconds(5)) }
         #expect(await service.deadCount == deadBefore + 1)
         #expect(receiver.deliveries.count == before)
 
@@ -115,5 +114,13 @@ import TestSupport
         await database.close()
         handle.stop()
         await handle.waitUntilStopped()
+    }
+
+    /// Waits until the resolver has answered `lookups` times and no renewal is still running.
+    static func waitForRenewal(_ service: WebhookService, lookups: Int, seen: () -> Int) async throws {
+        for _ in 0..<2_000 {
+            if seen() >= lookups, await service.renewingVerdictCount == 0 { return }
+            try await Task.sleep(for: .milliseconds(5))
+        }
     }
 }

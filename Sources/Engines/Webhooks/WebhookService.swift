@@ -74,6 +74,8 @@ package actor WebhookService {
     var hostVerdicts: [String: (allowed: Bool, error: String?, addresses: [String], until: Date)] = [:]
     /// Hosts whose expired verdict is being checked again in the background.
     var renewingHosts: Set<String> = []
+    /// Verdict renewals in flight, for tests.
+    package var renewingVerdictCount: Int { renewingHosts.count }
     /// Counters for tests and metrics.
     package internal(set) var deliveredCount = 0
     package internal(set) var deadCount = 0

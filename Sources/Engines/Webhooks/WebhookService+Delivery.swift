@@ -13,6 +13,7 @@ import Reactor
 /// path that keeps the lane busy until the row is delivered or dead-lettered.
 extension WebhookService {
     func enqueue(_ row: OutboxRow) {
+        guard !stopped else { return }  // it stays pending in the outbox for the next start
         let destination: DeliveryDestination
         if let existing = destinations[row.webhookId] {
             destination = existing
@@ -121,6 +122,8 @@ extension WebhookService {
         var attempts = row.attempts + (first == nil ? 0 : 1)
         var failed = first
         while true {
+            // After shutdown the row stays as it is in the outbox (pending) for the next start.
+            guard !stopped else { return false }
             guard let hook = webhooks[row.webhookId] else { return false }  // deleted with its rows
             if let outcome = failed {
                 failed = nil

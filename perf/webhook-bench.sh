@@ -9,6 +9,10 @@
 #
 # Usage: perf/webhook-bench.sh [events=50000] [rate=1000] [seconds=10]
 # Goals: >= 20,000 deliveries/s sustained; p99 < 5 ms at 1,000 events/s.
+#
+# BASELINE_BENCH=/path/to/webhook-bench (a release build of another commit, e.g. from a
+# `git worktree`) runs that binary too, against the same receiver in the same run, as a second
+# anchor for regressions; its rows are printed as `base-sqlite` and `base-postgres`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,15 +53,22 @@ LUA
 anchor=$(wrk -t1 -c16 -d5s -s "$work/post.lua" "http://127.0.0.1:$port/hook" | awk '/^Requests\/sec:/ {printf "%d", $2}')
 echo "receiver capacity (wrk, 16 connections): $anchor POST/s"
 
+drivers=(sqlite postgres)
+if [ -n "${BASELINE_BENCH:-}" ]; then
+  psql "$OPENWA_PG_URL" -qc 'CREATE SCHEMA IF NOT EXISTS base' >/dev/null
+  "$BASELINE_BENCH" sqlite "$work/base.sqlite" "$port" "$events" "$rate" "$seconds" | tee "$work/base-sqlite.txt"
+  "$BASELINE_BENCH" postgres "base" "$port" "$events" "$rate" "$seconds" | tee "$work/base-postgres.txt"
+  drivers=(base-sqlite base-postgres sqlite postgres)
+fi
 ./.build/release/webhook-bench sqlite "$work/hooks.sqlite" "$port" "$events" "$rate" "$seconds" | tee "$work/sqlite.txt"
 ./.build/release/webhook-bench postgres "public" "$port" "$events" "$rate" "$seconds" | tee "$work/postgres.txt"
 
 echo
-printf '%-10s %14s %8s %10s %10s\n' driver deliveries/s ratio p50_ms p99_ms
-for driver in sqlite postgres; do
+printf '%-14s %14s %8s %10s %10s\n' driver deliveries/s ratio p50_ms p99_ms
+for driver in "${drivers[@]}"; do
   rps=$(sed -n 's/.*phase=burst.*per_second=\([0-9]*\).*/\1/p' "$work/$driver.txt")
   p50=$(sed -n 's/.*phase=steady.*p50_ms=\([0-9.]*\).*/\1/p' "$work/$driver.txt")
   p99=$(sed -n 's/.*phase=steady.*p99_ms=\([0-9.]*\).*/\1/p' "$work/$driver.txt")
   ratio=$(awk -v a="$rps" -v b="$anchor" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
-  printf '%-10s %14s %8s %10s %10s\n' "$driver" "$rps" "$ratio" "$p50" "$p99"
+  printf '%-14s %14s %8s %10s %10s\n' "$driver" "$rps" "$ratio" "$p50" "$p99"
 done

@@ -87,6 +87,7 @@ extension WebhookService {
     package func delete(sessionId: String, id: String) async throws {
         _ = try find(sessionId: sessionId, id: id)
         webhooks[id] = nil
+        destinations[id] = nil
         try await store.delete(id: id)
         try await outbox.deleteAll(webhookId: id)
     }

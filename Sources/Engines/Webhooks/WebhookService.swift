@@ -53,18 +53,29 @@ package actor WebhookService {
     let workers: WorkerPool
 
     /// Webhooks by id, and the ids of each session's webhooks.
-    var webhooks: [String: LiveWebhook] = [:]
+    var webhooks: [String: LiveWebhook] = [:] {
+        didSet { webhooksBySession = nil }
+    }
+    /// `webhooks` by session, oldest first; nil until needed after a change.
+    var webhooksBySession: [String: [LiveWebhook]]?
     var lastSeq: Int64 = 0
-    /// Delivery lanes (webhook + order key) with their queued rows; a lane runs one row at a time.
-    var lanes: [String: DeliveryLane] = [:]
+    /// Each webhook's dispatcher: its lanes (one per order key) and its requests in flight.
+    var destinations: [String: DeliveryDestination] = [:]
     /// Told the commit-to-delivery time of each delivered row (metrics, benchmarks).
     var deliveryObserver: (@Sendable (Duration) -> Void)?
     /// Delivered row ids not yet marked in the outbox, and the webhooks they touched.
     var deliveredIds: [String] = []
     var touchedWebhooks: Set<String> = []
     var flushing = false
-    /// SSRF verdicts per host, re-checked after a minute (DNS answers change).
-    var hostVerdicts: [String: (allowed: Bool, error: String?, until: Date)] = [:]
+    /// Set by `shutdown()`: nothing more is sent or marked.
+    var stopped = false
+    /// SSRF verdicts per host, with the addresses that passed (deliveries connect to the first
+    /// of them, never to a fresh DNS answer), re-checked after a minute (DNS answers change).
+    var hostVerdicts: [String: (allowed: Bool, error: String?, addresses: [String], until: Date)] = [:]
+    /// Hosts whose expired verdict is being checked again in the background.
+    var renewingHosts: Set<String> = []
+    /// Verdict renewals in flight, for tests.
+    package var renewingVerdictCount: Int { renewingHosts.count }
     /// Counters for tests and metrics.
     package internal(set) var deliveredCount = 0
     package internal(set) var deadCount = 0
@@ -99,13 +110,22 @@ package actor WebhookService {
     package func start(bus: EventBus) async throws {
         for record in try await store.all() { webhooks[record.id] = try? Self.live(record) }
         lastSeq = try await outbox.maxSeq()
+        // Rows staged and committed before the start are queued already.
+        var queued = Set<String>()
+        for destination in destinations.values {
+            for lane in destination.lanes.values { lane.rows.forEach { queued.insert($0.row.id) } }
+        }
         var recovered = 0
+        var after = Int64.min
         while true {
-            let page = try await outbox.pending(limit: 5_000)
-            let fresh = page.filter { row in !(lanes[Self.laneKey(row)]?.contains(id: row.id) ?? false) }
-            for row in fresh { enqueue(row) }
-            recovered += fresh.count
-            if fresh.count < 5_000 { break }
+            // Paged by seq: rows delivered meanwhile leave the pending set, so an offset would skip.
+            let page = try await outbox.pending(afterSeq: after, limit: 5_000)
+            for row in page where !queued.contains(row.id) {
+                enqueue(row)
+                recovered += 1
+            }
+            guard page.count == 5_000, let last = page.last else { break }
+            after = last.seq
         }
         if recovered > 0 { logger.info("webhook outbox recovered", metadata: ["pending": "\(recovered)"]) }
         _ = try? await outbox.purge(deliveredBefore: now().addingTimeInterval(-Double(settings.outboxRetentionDays) * 86_400))
@@ -117,10 +137,15 @@ package actor WebhookService {
         if backlog { kickIngest() }
     }
 
-    /// Stops delivering: the HTTP client closes; pending rows stay in the outbox for next time.
-    package func shutdown() {
+    /// Stops delivering: the HTTP client closes; pending rows stay in the outbox for next time,
+    /// and rows already delivered are marked so that they do not go out again.
+    package func shutdown() async {
+        stopped = true
         http.value.close()
-        lanes.removeAll()
+        destinations.removeAll()
+        let delivered = deliveredIds
+        deliveredIds.removeAll()
+        if !delivered.isEmpty { try? await outbox.markDelivered(delivered, attempts: [:], at: now()) }
     }
 
     // MARK: - Events into the outbox
@@ -159,7 +184,16 @@ package actor WebhookService {
                 return taken
             }
             guard !batch.isEmpty else { return }
-            let rows = batch.flatMap { outboxRows(for: $0) }
+            let rows: [OutboxRow]
+            if batch.count < 64 {
+                rows = batch.flatMap { outboxRows(for: $0) }
+            } else {
+                // A burst: the bodies (JSON, ids, signatures' input) are built off the reactor,
+                // which meanwhile keeps delivering; only the choice of webhooks and seqs is made here.
+                let plans = batch.map { event in (event, matchingHooks(event)) }
+                let seq = reserveSeqs(plans.reduce(0) { $0 + $1.1.count })
+                rows = await Self.buildRows(plans, firstSeq: seq, stamp: now())
+            }
             do {
                 try await outbox.insert(rows)
             } catch {
@@ -174,24 +208,59 @@ package actor WebhookService {
 
     /// Outbox rows for `event`, one per active webhook of its session that wants it.
     package func outboxRows(for event: GatewayEvent) -> [OutboxRow] {
+        let hooks = matchingHooks(event)
+        guard !hooks.isEmpty else { return [] }
+        var seq = reserveSeqs(hooks.count)
+        return Self.rows(for: event, hooks: hooks, seq: &seq, stamp: now())
+    }
+
+    /// The active webhooks of the event's session that want it, oldest first.
+    func matchingHooks(_ event: GatewayEvent) -> [LiveWebhook] {
+        sessionHooks(event.sessionID).filter { hook in
+            hook.record.active && WebhookCatalogue.matches(hook.events, event.name) && (hook.filters?.admits(event) ?? true)
+        }
+    }
+
+    /// Rows for many events, built on the global executor (off the reactor), seqs from `firstSeq` on.
+    private nonisolated static func buildRows(
+        _ plans: [(GatewayEvent, [LiveWebhook])], firstSeq: Int64, stamp: Date
+    ) async -> [OutboxRow] {
+        var seq = firstSeq
+        var built: [OutboxRow] = []
+        built.reserveCapacity(plans.reduce(0) { $0 + $1.1.count })
+        for (event, hooks) in plans where !hooks.isEmpty { built += rows(for: event, hooks: hooks, seq: &seq, stamp: stamp) }
+        return built
+    }
+
+    /// One row per hook for `event`; the event's data is serialized once for all of them.
+    private nonisolated static func rows(for event: GatewayEvent, hooks: [LiveWebhook], seq: inout Int64, stamp: Date) -> [OutboxRow] {
         let key = WebhookCatalogue.idempotencyKey(event)
         let orderKey = WebhookCatalogue.orderKey(event)
-        let stamp = now()
-        return webhooks.values
-            .filter { $0.record.sessionId == event.sessionID && $0.record.active }
-            .filter { WebhookCatalogue.matches($0.events, event.name) && ($0.filters?.admits(event) ?? true) }
-            .sorted { $0.record.createdAt < $1.record.createdAt }
-            .map { hook in
-                let deliveryId = "dlv_" + UUID().uuidString.lowercased()
-                let idempotency = "\(key)_\(hook.record.id)"
-                let body = WebhookEnvelope.body(
-                    event: event.name, timestamp: event.timestamp, sessionId: event.sessionID, idempotencyKey: idempotency,
-                    deliveryId: deliveryId, data: event.data)
-                return OutboxRow(
-                    id: UUID().uuidString.lowercased(), seq: nextSeq(), webhookId: hook.record.id, sessionId: event.sessionID,
-                    event: event.name, url: hook.record.url, orderKey: orderKey, idempotencyKey: idempotency,
-                    deliveryId: deliveryId, body: body, createdAt: stamp, updatedAt: stamp)
-            }
+        let timestamp = ISOTimestamp.format(event.timestamp)
+        let data = JSONWriter.bytes(event.data)
+        let ids = RandomUUID.makePairs(hooks.count, at: stamp)
+        return hooks.enumerated().map { index, hook in
+            let deliveryId = "dlv_" + ids[2 * index + 1]
+            let idempotency = key + "_" + hook.record.id
+            let body = WebhookEnvelope.body(
+                event: event.name, timestamp: timestamp, sessionId: event.sessionID, idempotencyKey: idempotency,
+                deliveryId: deliveryId, data: data)
+            defer { seq += 1 }
+            return OutboxRow(
+                id: ids[2 * index], seq: seq, webhookId: hook.record.id, sessionId: event.sessionID, event: event.name,
+                url: hook.record.url, orderKey: orderKey, idempotencyKey: idempotency, deliveryId: deliveryId, body: body,
+                createdAt: stamp, updatedAt: stamp)
+        }
+    }
+
+    /// A session's webhooks, oldest first, from an index rebuilt after any change to `webhooks`.
+    private func sessionHooks(_ sessionId: String) -> [LiveWebhook] {
+        if let index = webhooksBySession { return index[sessionId] ?? [] }
+        var index: [String: [LiveWebhook]] = [:]
+        for hook in webhooks.values { index[hook.record.sessionId, default: []].append(hook) }
+        for session in index.keys { index[session]!.sort { $0.record.createdAt < $1.record.createdAt } }
+        webhooksBySession = index
+        return index[sessionId] ?? []
     }
 
     /// For callers that write an event's source data and its outbox rows in one transaction:
@@ -211,33 +280,12 @@ package actor WebhookService {
         deliveryObserver = observer
     }
 
-    func nextSeq() -> Int64 {
-        lastSeq = max(lastSeq + 1, Int64(now().timeIntervalSince1970 * 1_000_000))
-        return lastSeq
+    func nextSeq() -> Int64 { reserveSeqs(1) }
+
+    /// Reserves `count` consecutive seqs after every one handed out so far; returns the first.
+    func reserveSeqs(_ count: Int) -> Int64 {
+        let first = max(lastSeq + 1, Int64(now().timeIntervalSince1970 * 1_000_000))
+        lastSeq = first + Int64(max(0, count - 1))
+        return first
     }
-
-    static func laneKey(_ row: OutboxRow) -> String { row.webhookId + "|" + row.orderKey }
-}
-
-/// One lane's queue: rows in order, taken from the front by index (no shifting of the rest).
-struct DeliveryLane {
-    private var entries: [(row: OutboxRow, since: ContinuousClock.Instant)] = []
-    private var head = 0
-
-    var first: (row: OutboxRow, since: ContinuousClock.Instant)? { head < entries.count ? entries[head] : nil }
-    var isEmpty: Bool { head >= entries.count }
-    var count: Int { entries.count - head }
-
-    mutating func append(_ entry: (row: OutboxRow, since: ContinuousClock.Instant)) { entries.append(entry) }
-
-    mutating func removeFirst() {
-        head += 1
-        // Compact now and then so a long-lived lane does not keep what it delivered.
-        if head > 1_024, head * 2 > entries.count {
-            entries.removeFirst(head)
-            head = 0
-        }
-    }
-
-    func contains(id: String) -> Bool { entries[head...].contains { $0.row.id == id } }
 }

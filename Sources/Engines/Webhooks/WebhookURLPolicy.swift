@@ -10,9 +10,19 @@ package struct WebhookURLPolicy: Sendable {
     /// `SSRF_ALLOWED_HOSTS`: names or addresses always allowed.
     package var allowedHosts: Set<String>
 
-    package init(protect: Bool = true, allowedHosts: Set<String> = []) {
+    /// Resolves a name to numeric addresses; blocking, so it is called on a worker.
+    /// `Socket.resolve` (getaddrinfo) unless a test stands in for DNS.
+    package var resolve: @Sendable (_ host: String, _ port: Int) throws -> [String]
+
+    package init(
+        protect: Bool = true, allowedHosts: Set<String> = [],
+        resolve: @escaping @Sendable (_ host: String, _ port: Int) throws -> [String] = { host, port in
+            try Socket.resolve(host: host, port: port).map(\.description)
+        }
+    ) {
         self.protect = protect
         self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
+        self.resolve = resolve
     }
 
     /// A webhook destination split for our HTTP client.
@@ -38,17 +48,20 @@ package struct WebhookURLPolicy: Sendable {
             isSecure: scheme == "https")
     }
 
-    /// Checks the target's addresses; `resolve` runs on a worker lane for names.
-    package func check(_ target: Target, workers: WorkerPool) async throws(EngineError) {
-        guard protect, !allowedHosts.contains(target.host) else { return }
+    /// Checks the target's addresses (`resolve` runs on a worker lane for names) and returns
+    /// them, so the caller can connect to what was checked rather than resolve the name again
+    /// (a DNS rebind could answer with a private address the second time). Empty when nothing
+    /// was checked: protection is off or the host is on the allow list.
+    @discardableResult
+    package func check(_ target: Target, workers: WorkerPool) async throws(EngineError) -> [String] {
+        guard protect, !allowedHosts.contains(target.host) else { return [] }
         let addresses: [String]
         if let numeric = try? Socket.resolve(host: target.host, port: target.port, numericOnly: true) {
             addresses = numeric.map(\.description)
         } else {
-            let host = target.host
-            let port = target.port
+            let (host, port, resolve) = (target.host, target.port, self.resolve)
             let resolved: [String]? = await withCheckedContinuation { continuation in
-                workers.anyLane().submit({ try Socket.resolve(host: host, port: port).map(\.description) }) {
+                workers.anyLane().submit({ try resolve(host, port) }) {
                     continuation.resume(returning: try? $0.get())
                 }
             }
@@ -58,6 +71,7 @@ package struct WebhookURLPolicy: Sendable {
         if let blocked = addresses.first(where: { Self.isInternal($0) && !allowedHosts.contains($0) }) {
             throw .invalid("url resolves to a private or reserved address (\(blocked)); refused by SSRF protection")
         }
+        return addresses
     }
 
     /// Loopback, private, link-local, CGNAT, multicast, unspecified and metadata addresses.

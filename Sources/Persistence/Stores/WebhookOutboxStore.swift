@@ -55,7 +55,26 @@ package struct OutboxRow: Sendable, Equatable {
 package final class SQLWebhookOutboxStore: Sendable {
     private let database: any SQLDatabase
     /// Rows per multi-row INSERT or `IN (...)` list: far below both engines' bind limits.
-    private static let chunk = 400
+    private static let chunk = 256
+
+    /// The statement texts for every size `take` hands out, built once.
+    private static let sizes = (0...8).map { 1 << $0 }
+    private static let insertStatements: [Int: String] = Dictionary(uniqueKeysWithValues: sizes.map { size in
+        let rows = (0..<size).map { row in "(" + (1...16).map { "$\(row * 16 + $0)" }.joined(separator: ", ") + ")" }
+        return (size, "INSERT INTO webhook_outbox (\(columns)) VALUES \(rows.joined(separator: ", "))")
+    })
+    private static let markStatements: [Int: String] = Dictionary(uniqueKeysWithValues: sizes.map { size in
+        let list = (0..<size).map { "$\($0 + 2)" }.joined(separator: ", ")
+        return (size, "UPDATE webhook_outbox SET \"status\" = 'delivered', \"updatedAt\" = $1 WHERE \"id\" IN (\(list))")
+    })
+
+    /// How many of `count` items the next statement takes: a full chunk, else the largest power
+    /// of two that fits, so only a handful of distinct statement texts ever exist and each is
+    /// prepared once and then found in the connection's statement cache (a statement with
+    /// hundreds of parameters costs far more to prepare than to run).
+    private static func take(_ count: Int) -> Int {
+        count >= chunk ? chunk : 1 << (Int.bitWidth - 1 - count.leadingZeroBitCount)
+    }
 
     package init(database: any SQLDatabase) {
         self.database = database
@@ -76,26 +95,20 @@ package final class SQLWebhookOutboxStore: Sendable {
     package static func insert(_ rows: [OutboxRow], in transaction: any AsyncSQLTransaction) async throws {
         var start = 0
         while start < rows.count {
-            let slice = rows[start..<min(rows.count, start + chunk)]
-            var placeholders: [String] = []
+            let slice = rows[start..<start + take(rows.count - start)]
             var binds: [SQLValue] = []
             binds.reserveCapacity(slice.count * 16)
-            for row in slice {
-                let base = binds.count
-                placeholders.append("(" + (1...16).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
-                binds += values(row)
-            }
-            _ = try await transaction.execute(
-                "INSERT INTO webhook_outbox (\(columns)) VALUES \(placeholders.joined(separator: ", "))", binds)
+            for row in slice { binds += values(row) }
+            _ = try await transaction.execute(insertStatements[slice.count]!, binds)
             start += slice.count
         }
     }
 
-    /// Pending rows in write order (what a restart must still deliver).
-    package func pending(limit: Int) async throws -> [OutboxRow] {
+    /// Pending rows in write order after `seq` (what a restart must still deliver), a page at a time.
+    package func pending(afterSeq seq: Int64, limit: Int) async throws -> [OutboxRow] {
         try await database.query(
-            "SELECT \(Self.columns) FROM webhook_outbox WHERE \"status\" = 'pending' ORDER BY \"seq\" LIMIT $1",
-            [.integer(Int64(limit))]
+            "SELECT \(Self.columns) FROM webhook_outbox WHERE \"status\" = 'pending' AND \"seq\" > $1 ORDER BY \"seq\" LIMIT $2",
+            [.integer(seq), .integer(Int64(limit))]
         ).map(Self.row)
     }
 
@@ -113,11 +126,8 @@ package final class SQLWebhookOutboxStore: Sendable {
     package func markDelivered(_ ids: [String], attempts: [String: Int], at date: Date) async throws {
         var start = 0
         while start < ids.count {
-            let slice = Array(ids[start..<min(ids.count, start + Self.chunk)])
-            let list = (0..<slice.count).map { "$\($0 + 2)" }.joined(separator: ", ")
-            _ = try await database.execute(
-                "UPDATE webhook_outbox SET \"status\" = 'delivered', \"updatedAt\" = $1 WHERE \"id\" IN (\(list))",
-                [SQLValue(date)] + slice.map { .text($0) })
+            let slice = Array(ids[start..<start + Self.take(ids.count - start)])
+            _ = try await database.execute(Self.markStatements[slice.count]!, [SQLValue(date)] + slice.map { .text($0) })
             start += slice.count
         }
     }

@@ -162,31 +162,22 @@ package struct HTTPResponseParser: Sendable {
             return false
         }
         // Split on bytes: in a Swift String "\r\n" is one Character and would not split on "\n".
-        var lines = buffer[start..<end.head].split(separator: 0x0A, omittingEmptySubsequences: false).map { raw in
-            String(decoding: raw.last == 0x0D ? raw.dropLast() : raw, as: UTF8.self)[...]
-        }
+        let parsedLines = buffer.withUnsafeBufferPointer { Self.headLines(UnsafeBufferPointer(rebasing: $0[start..<end.head])) }
         start = end.body
         compact()
-        let statusLine = lines.removeFirst().split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-        guard statusLine.count >= 2, statusLine[0].hasPrefix("HTTP/1."), let status = Int(statusLine[1]),
-            (100...999).contains(status)
-        else {
+        guard let (version, status, headers) = parsedLines else {
             outcome = .failure("malformed status line")
             return false
         }
-        var headers = HTTPHeaders()
-        for line in lines where !line.isEmpty {
-            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
-                outcome = .failure("malformed header line")
-                return false
-            }
-            headers.add(String(line[..<colon]), String(Self.trimmed(line[line.index(after: colon)...])))
+        guard let headers else {
+            outcome = .failure("malformed header line")
+            return false
         }
         // Interim responses (100 Continue, 103 Early Hints) precede the real one.
         if (100..<200).contains(status) { return true }
-        let http10 = statusLine[0] == "HTTP/1.0"
-        let connection = headers["connection"]?.lowercased() ?? ""
-        let keepAlive = http10 ? connection.contains("keep-alive") : !connection.contains("close")
+        let http10 = version == 0
+        let connection = headers["connection"] ?? ""
+        let keepAlive = http10 ? Self.hasToken(connection, "keep-alive") : !Self.hasToken(connection, "close")
         let parsed = Head(status: status, headers: headers, keepAlive: keepAlive)
         head = parsed
         if bodyless || status == 204 || status == 304 {
@@ -212,6 +203,57 @@ package struct HTTPResponseParser: Sendable {
             head?.keepAlive = false
         }
         return true
+    }
+
+    /// The status line's minor version and status, and the header fields (nil when a header
+    /// line is malformed); nil when the status line is malformed.
+    private static func headLines(_ bytes: UnsafeBufferPointer<UInt8>) -> (Int, Int, HTTPHeaders?)? {
+        var lineStart = 0
+        var version = -1
+        var status = 0
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(8)
+        while lineStart <= bytes.count {
+            var lineEnd = lineStart
+            while lineEnd < bytes.count, bytes[lineEnd] != 0x0A { lineEnd += 1 }
+            let next = lineEnd + 1
+            if lineEnd > lineStart, bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+            let line = UnsafeBufferPointer(rebasing: bytes[lineStart..<lineEnd])
+            lineStart = next
+            if version < 0 {
+                // "HTTP/1.x SP status [SP reason]"
+                guard line.count >= 12, line.starts(with: "HTTP/1.".utf8), line[8] == 0x20,
+                    let parsed = Int(String(decoding: line[9..<12], as: UTF8.self)), (100...999).contains(parsed),
+                    line.count == 12 || line[12] == 0x20
+                else { return nil }
+                version = line[7] == UInt8(ascii: "0") ? 0 : 1
+                status = parsed
+                continue
+            }
+            guard !line.isEmpty else { continue }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon != 0 else { return (version, status, nil) }
+            var valueStart = colon + 1
+            var valueEnd = line.count
+            while valueStart < valueEnd, line[valueStart] == 0x20 || line[valueStart] == 0x09 { valueStart += 1 }
+            while valueEnd > valueStart, line[valueEnd - 1] == 0x20 || line[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+            headers.add(
+                String(decoding: UnsafeBufferPointer(rebasing: line[0..<colon]), as: UTF8.self),
+                String(decoding: UnsafeBufferPointer(rebasing: line[valueStart..<valueEnd]), as: UTF8.self))
+        }
+        return version < 0 ? nil : (version, status, headers)
+    }
+
+    /// Whether `token` occurs in `value`, ASCII case-insensitively (as `lowercased().contains`).
+    private static func hasToken(_ value: String, _ token: StaticString) -> Bool {
+        let haystack = Array(value.utf8)
+        let needle = UnsafeBufferPointer(start: token.utf8Start, count: token.utf8CodeUnitCount)
+        guard haystack.count >= needle.count else { return false }
+        for offset in 0...(haystack.count - needle.count) {
+            var index = 0
+            while index < needle.count, HTTPSyntax.lowercased(haystack[offset + index]) == needle[index] { index += 1 }
+            if index == needle.count { return true }
+        }
+        return false
     }
 
     private static func trimmed(_ text: Substring) -> Substring {

@@ -21,6 +21,29 @@ package enum ISOTimestamp {
         let second = remainder / 1000 % 60
         let millisecond = remainder % 1000
 
+        if (0...9_999).contains(civil.year) {
+            // The common case, written as 24 bytes in place (every column and webhook stamp goes here).
+            return String(unsafeUninitializedCapacity: 24) { out in
+                var position = 0
+                func put(_ value: Int64, _ width: Int, _ separator: UInt8) {
+                    var rest = value
+                    for offset in stride(from: width - 1, through: 0, by: -1) {
+                        out[position + offset] = UInt8(ascii: "0") + UInt8(rest % 10)
+                        rest /= 10
+                    }
+                    out[position + width] = separator
+                    position += width + 1
+                }
+                put(civil.year, 4, UInt8(ascii: "-"))
+                put(civil.month, 2, UInt8(ascii: "-"))
+                put(civil.day, 2, UInt8(ascii: "T"))
+                put(hour, 2, UInt8(ascii: ":"))
+                put(minute, 2, UInt8(ascii: ":"))
+                put(second, 2, UInt8(ascii: "."))
+                put(millisecond, 3, UInt8(ascii: "Z"))
+                return position
+            }
+        }
         var text = ""
         text.reserveCapacity(24)
         append(civil.year, width: 4, to: &text)

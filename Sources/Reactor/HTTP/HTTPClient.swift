@@ -19,6 +19,8 @@ package final class HTTPClient {
         let host: String
         let port: Int
         let isSecure: Bool
+        /// Where to connect when pinned (`HTTPClientRequest.connectAddress`); else `host` is resolved.
+        let address: String?
     }
 
     private struct Waiter {
@@ -27,11 +29,35 @@ package final class HTTPClient {
         let completion: (Result<HTTPClientResponse, ReactorError>) -> Void
     }
 
+    /// Requests waiting for a connection to an origin, in order, taken from the front by index.
+    private struct WaiterQueue {
+        private var items: [Waiter] = []
+        private var head = 0
+
+        var remaining: ArraySlice<Waiter> { items[head...] }
+
+        mutating func append(_ waiter: Waiter) { items.append(waiter) }
+
+        mutating func popFirst() -> Waiter? {
+            guard head < items.count else { return nil }
+            let waiter = items[head]
+            head += 1
+            if head == items.count {
+                items.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head > 64, head * 2 > items.count {
+                items.removeFirst(head)
+                head = 0
+            }
+            return waiter
+        }
+    }
+
     private unowned let reactor: Reactor
     package let configuration: Configuration
     private var idle: [Origin: [HTTPClientConnection]] = [:]
     private var busy: [Origin: Int] = [:]
-    private var waiting: [Origin: [Waiter]] = [:]
+    private var waiting: [Origin: WaiterQueue] = [:]
     private var closed = false
     /// Every open connection, idle or busy, so shutdown can close them all.
     private var live: [ObjectIdentifier: HTTPClientConnection] = [:]
@@ -55,7 +81,7 @@ package final class HTTPClient {
     ) {
         guard !closed else { return completion(.failure(.closed)) }
         let deadline = reactor.now.adding(milliseconds: timeoutMilliseconds ?? configuration.requestTimeoutMilliseconds)
-        let origin = Origin(host: request.host, port: request.port, isSecure: request.isSecure)
+        let origin = Origin(host: request.host, port: request.port, isSecure: request.isSecure, address: request.connectAddress)
         let waiter = Waiter(request: request, deadline: deadline, completion: completion)
         if var pool = idle[origin], let connection = pool.popLast() {
             idle[origin] = pool
@@ -65,7 +91,7 @@ package final class HTTPClient {
             busy[origin, default: 0] += 1
             open(waiter, origin: origin)
         } else {
-            waiting[origin, default: []].append(waiter)
+            waiting[origin, default: WaiterQueue()].append(waiter)
         }
     }
 
@@ -77,7 +103,7 @@ package final class HTTPClient {
         closed = true
         for pool in idle.values { for connection in pool { connection.close() } }
         idle.removeAll()
-        for queue in waiting.values { for waiter in queue { waiter.completion(.failure(.closed)) } }
+        for queue in waiting.values { for waiter in queue.remaining { waiter.completion(.failure(.closed)) } }
         waiting.removeAll()
     }
 
@@ -103,7 +129,9 @@ package final class HTTPClient {
         _ origin: Origin, timeoutMilliseconds: Int, completion: @escaping (Result<any ByteStream, ReactorError>) -> Void
     ) {
         guard origin.isSecure else {
-            return TCPConnector.connect(reactor: reactor, host: origin.host, port: origin.port, timeoutMilliseconds: timeoutMilliseconds) {
+            return TCPConnector.connect(
+                reactor: reactor, host: origin.address ?? origin.host, port: origin.port, timeoutMilliseconds: timeoutMilliseconds
+            ) {
                 completion($0.map { $0 as any ByteStream })
             }
         }
@@ -114,7 +142,8 @@ package final class HTTPClient {
             return completion(.failure(error as? ReactorError ?? .tls("trust store")))
         }
         TLSConnector.connect(
-            reactor: reactor, host: origin.host, port: origin.port, context: context, timeoutMilliseconds: timeoutMilliseconds
+            reactor: reactor, host: origin.address ?? origin.host, port: origin.port, context: context, serverName: origin.host,
+            timeoutMilliseconds: timeoutMilliseconds
         ) { completion($0.map { $0 as any ByteStream }) }
     }
 
@@ -163,9 +192,7 @@ package final class HTTPClient {
     /// A request on `origin` finished: hand its slot to the next waiter.
     private func release(_ origin: Origin) {
         busy[origin, default: 1] -= 1
-        guard var queue = waiting[origin], !queue.isEmpty else { return }
-        let next = queue.removeFirst()
-        waiting[origin] = queue.isEmpty ? nil : queue
+        guard let next = waiting[origin]?.popFirst() else { return }
         if next.deadline <= reactor.now { return next.completion(.failure(.timedOut("HTTP request"))) }
         execute(next.request, timeoutMilliseconds: reactor.now.milliseconds(until: next.deadline), completion: next.completion)
     }

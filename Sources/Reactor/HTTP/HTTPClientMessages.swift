@@ -9,6 +9,10 @@ package struct HTTPClientRequest: Sendable {
     package var body: [UInt8]
     /// Sent over TLS (an `https` URL).
     package var isSecure: Bool
+    /// A numeric address to connect to instead of resolving `host` (which still names the
+    /// `Host` header, SNI and the certificate check): the address a caller has already vetted,
+    /// so that a second DNS answer cannot send the request elsewhere.
+    package var connectAddress: String?
 
     package init(
         method: String, host: String, port: Int, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
@@ -57,21 +61,32 @@ package struct HTTPClientRequest: Sendable {
 
     /// The bytes on the wire.
     func serialized() -> [UInt8] {
-        var text = "\(method) \(target) HTTP/1.1\r\n"
-        if !headers.contains("host") { text += "host: \(hostHeader)\r\n" }
-        for (name, value) in headers where !HTTPClientRequest.unsafeHeader(name, value) {
-            text += "\(name): \(value)\r\n"
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + body.count)
+        func line(_ name: String, _ value: String) {
+            out.append(contentsOf: name.utf8)
+            out.append(contentsOf: ": ".utf8)
+            out.append(contentsOf: value.utf8)
+            out.append(contentsOf: "\r\n".utf8)
         }
-        if !headers.contains("content-length"), !body.isEmpty || ["POST", "PUT", "PATCH"].contains(method) {
-            text += "content-length: \(body.count)\r\n"
+        out.append(contentsOf: method.utf8)
+        out.append(0x20)
+        out.append(contentsOf: target.utf8)
+        out.append(contentsOf: " HTTP/1.1\r\n".utf8)
+        if !headers.contains("host") { line("host", hostHeader) }
+        for (name, value) in headers where !HTTPClientRequest.unsafeHeader(name, value) { line(name, value) }
+        if !headers.contains("content-length"), !body.isEmpty || method == "POST" || method == "PUT" || method == "PATCH" {
+            line("content-length", String(body.count))
         }
-        text += "\r\n"
-        return Array(text.utf8) + body
+        out.append(contentsOf: "\r\n".utf8)
+        out.append(contentsOf: body)
+        return out
     }
 
     /// A header whose name or value would split the request (CR, LF, NUL) is never written.
     private static func unsafeHeader(_ name: String, _ value: String) -> Bool {
-        (name + value).utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 }
+        func unsafe(_ byte: UInt8) -> Bool { byte == 13 || byte == 10 || byte == 0 }
+        return name.utf8.contains(where: unsafe) || value.utf8.contains(where: unsafe)
     }
 }
 

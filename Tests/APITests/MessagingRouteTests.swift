@@ -211,6 +211,34 @@ import TestSupport
         await world.stop()
     }
 
+    @Test(arguments: DataBackend.available)
+    func pollsAreSentAndTheirVotesKeptOnTheRow(_ backend: DataBackend) async throws {
+        let (world, id, receiver) = try await linked(backend)
+        let created = try await world.gateway.request(
+            "POST", "/api/sessions/\(id)/messages/send-poll",
+            body: #"{"chatId":"\#(Self.bob)@c.us","name":"Lunch?","options":["Pizza","Salad"],"allowMultipleAnswers":false}"#)
+        #expect(created.status == 201, "\(created.text)")
+        let pollID = try #require(created.object["messageId"] as? String)
+        _ = try await world.simulator.sendMessage(
+            from: Self.bob, json: Array(#"{"to":"\#(Self.alice)","kind":"vote","targetId":"\#(pollID)","options":["Salad"]}"#.utf8))
+        var row: [String: Any] = [:]
+        for _ in 0..<200 {
+            row = try await messages(world, id, "?messageId=\(pollID)").list.first ?? [:]
+            if (((row["metadata"] as? [String: Any])?["poll"] as? [String: Any])?["votes"]) != nil { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let poll = try #require((row["metadata"] as? [String: Any])?["poll"] as? [String: Any], "\(row)")
+        #expect(poll["options"] as? [String] == ["Pizza", "Salad"])
+        #expect(poll["allowMultipleAnswers"] as? Bool == false)
+        #expect((poll["votes"] as? [String: [String]])?["\(Self.bob)@c.us"] == ["Salad"])
+        #expect(row["type"] as? String == "poll")
+        let bad = try await world.gateway.request(
+            "POST", "/api/sessions/\(id)/messages/send-poll", body: #"{"chatId":"\#(Self.bob)@c.us","name":"x","options":["only one"]}"#)
+        #expect(bad.status == 400)
+        await receiver.stop()
+        await world.stop()
+    }
+
     @Test func numbersAreCheckedAgainstWhatsApp() async throws {
         let (world, id, receiver) = try await linked(.sqlite)
         let known = try await world.gateway.request("GET", "/api/sessions/\(id)/contacts/check/+\(Self.bob)")

@@ -1,5 +1,6 @@
 import Engines
 import Foundation
+import Reactor
 import Simulator
 import Testing
 import TestSupport
@@ -67,6 +68,27 @@ import WAProtocol
         #expect(world.messages.changes.allSatisfy { $0.targetID == original.id && $0.chatID == "\(Self.bob)@c.us" })
         #expect(world.messages.messages.dropFirst().map(\.type) == ["location", "contact", "text"])
         #expect(world.messages.messages.dropFirst().map(\.body) == ["Paris", "Dave", "replying"])
+        await world.shutdown(engine)
+    }
+
+    @Test func aPollGoesOutAndTheVotesComeBackDecrypted() async throws {
+        let (world, engine) = try await linkedWorld()
+        let poll = try await engine.send(
+            OutgoingMessage(
+                chatID: "\(Self.bob)@c.us", content: .poll(name: "Colour?", options: ["Red", "Blue", "Green"], allowMultipleAnswers: true)))
+        let inbox = try await world.simulator.inbox(of: Self.bob)
+        #expect(inbox.first?.type == "poll")
+        #expect(inbox.first?.body == "Colour?")
+        func vote(_ options: [String]) async throws {
+            let body: [String: Any] = ["to": SimulatorWorld.phone, "kind": "vote", "targetId": poll.messageID, "options": options]
+            _ = try await world.simulator.sendMessage(from: Self.bob, json: Array(try JSONSerialization.data(withJSONObject: body)))
+        }
+        try await vote(["Blue"])
+        try await vote(["Red", "Green"])
+        try await waitUntil { world.messages.changes.count == 2 }
+        #expect(world.messages.changes.map(\.kind) == [.pollVote(options: ["Blue"]), .pollVote(options: ["Red", "Green"])])
+        #expect(world.messages.changes.allSatisfy { $0.targetID == poll.messageID && $0.senderID == "\(Self.bob)@c.us" })
+        #expect(world.messages.messages.first?.metadata?["poll"]?["options"] == ["Red", "Blue", "Green"])
         await world.shutdown(engine)
     }
 }

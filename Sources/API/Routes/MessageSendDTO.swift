@@ -11,6 +11,7 @@ struct MessageSendDTO {
     static let contactFields: Set<String> = ["chatId", "contactName", "contactNumber", "quotedMessageId"]
     static let replyFields: Set<String> = ["chatId", "quotedMessageId", "text", "mentions"]
     static let reactFields: Set<String> = ["chatId", "messageId", "emoji"]
+    static let pollFields: Set<String> = ["chatId", "name", "options", "allowMultipleAnswers", "quotedMessageId"]
     /// A voice note's type when the caller gives none (OpenWA's default).
     static let voiceMimetype = "audio/ogg; codecs=opus"
 
@@ -81,6 +82,23 @@ struct MessageSendDTO {
     }
 
     /// `mentions`: contact ids, each normalised like a chat id.
+    /// A poll's options: 2 to 12 distinct strings of 1 to 100 characters.
+    mutating func pollOptions() -> [String] {
+        guard let list = body["options"]?.arrayValue else {
+            errors.append("options must be an array of 2 to 12 strings")
+            return []
+        }
+        let texts = list.compactMap(\.stringValue)
+        if texts.count != list.count || !(2...12).contains(texts.count) {
+            errors.append("options must be an array of 2 to 12 strings")
+        } else if texts.contains(where: { $0.isEmpty || $0.count > 100 }) {
+            errors.append("each option must be 1 to 100 characters")
+        } else if Set(texts).count != texts.count {
+            errors.append("options must be unique")
+        }
+        return texts
+    }
+
     mutating func mentions() -> [String] {
         guard let value = body["mentions"], value != .null else { return [] }
         guard let list = value.arrayValue else {

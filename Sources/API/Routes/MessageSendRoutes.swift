@@ -60,6 +60,20 @@ package enum MessageSendRoutes {
                         chatID: MessageRoutes.normalizedChat(chat), content: .text(text), quotedMessageID: quoted, mentions: mentions),
                     context: context, sessions: sessions)
             }),
+            Route("POST", "/api/sessions/:id/messages/send-poll", access: access, handler: .task { context in
+                var dto = MessageSendDTO(try context.jsonObject(allowing: MessageSendDTO.pollFields))
+                let chat = dto.required("chatId")
+                let name = dto.required("name", max: 255)
+                let options = dto.pollOptions()
+                let multiple = dto.flag("allowMultipleAnswers") ?? false
+                let quoted = dto.optional("quotedMessageId")
+                try dto.validate()
+                return try await send(
+                    OutgoingMessage(
+                        chatID: MessageRoutes.normalizedChat(chat),
+                        content: .poll(name: name, options: options, allowMultipleAnswers: multiple), quotedMessageID: quoted),
+                    context: context, sessions: sessions)
+            }),
             Route("POST", "/api/sessions/:id/messages/react", access: access, handler: .task { context in
                 var dto = MessageSendDTO(try context.jsonObject(allowing: MessageSendDTO.reactFields))
                 let chat = dto.required("chatId")

@@ -13,6 +13,7 @@ extension BrowserEngine {
             let arguments: [JSONValue] = [.string(message.chatID), .string(messageID), .string(emoji)]
             return try Self.sent(try await call("react", arguments, media: false))
         }
+        if case .poll = message.content { throw EngineError.notSupported("The browser engine cannot send polls yet") }
         var token: String?
         if case .media(let media) = message.content {
             token = try await stage(media.bytes)
@@ -50,6 +51,8 @@ extension BrowserEngine {
             fields += [("kind", "contact"), ("contact", card)]
         case .reaction:
             preconditionFailure("reactions go through the bridge's react command")
+        case .poll:
+            preconditionFailure("polls are refused before the bridge is called")
         }
         if let quoted = message.quotedMessageID { fields.append(("quotedMessageId", .string(quoted))) }
         fields.append(("mentions", .array(message.mentions.map(JSONValue.string))))

@@ -46,20 +46,20 @@ package final class MessageLedger: MessageSink {
     }
 
     package func apply(sessionID: String, change: MessageChange) async throws {
-        let event = GatewayEvent(
-            name: Self.eventName(change.kind), sessionID: sessionID, data: Self.json(change), outboxStaged: webhooks != nil)
-        let webhooks = webhooks
-        let outbox = try await store.database.withTransaction { transaction -> [OutboxRow] in
-            switch change.kind {
-            case .revoke: try await SQLMessageStore.revoke(sessionID: sessionID, waMessageID: change.targetID, in: transaction)
-            case .edit(let body):
-                try await SQLMessageStore.edit(sessionID: sessionID, waMessageID: change.targetID, body: body, in: transaction)
-            case .reaction: break
-            }
-            return try await webhooks?.stage([event], in: transaction) ?? []
+        try await commit(sessionID: sessionID, items: [.change(change)])
+    }
+
+    /// The row update a change makes, inside the batch's transaction.
+    private static func update(_ change: MessageChange, sessionID: String, in transaction: any AsyncSQLTransaction) async throws {
+        switch change.kind {
+        case .revoke: try await SQLMessageStore.revoke(sessionID: sessionID, waMessageID: change.targetID, in: transaction)
+        case .edit(let body):
+            try await SQLMessageStore.edit(sessionID: sessionID, waMessageID: change.targetID, body: body, in: transaction)
+        case .pollVote(let options):
+            try await SQLMessageStore.recordVote(
+                sessionID: sessionID, pollID: change.targetID, voter: change.senderID, options: options, in: transaction)
+        case .reaction: break
         }
-        if let webhooks, !outbox.isEmpty { await webhooks.committed(outbox) }
-        bus.publish(event)
     }
 
     /// A batch in one transaction: new rows, row changes and all their events' outbox rows;
@@ -80,14 +80,11 @@ package final class MessageLedger: MessageSink {
                             name: message.fromMe ? "message.sent" : "message.received", sessionID: sessionID,
                             data: Self.json(message), outboxStaged: staged))
                 case .change(let change):
-                    switch change.kind {
-                    case .revoke: try await SQLMessageStore.revoke(sessionID: sessionID, waMessageID: change.targetID, in: transaction)
-                    case .edit(let body):
-                        try await SQLMessageStore.edit(sessionID: sessionID, waMessageID: change.targetID, body: body, in: transaction)
-                    case .reaction: break
+                    try await Self.update(change, sessionID: sessionID, in: transaction)
+                    // Poll votes have no event of their own in OpenWA's catalogue: the poll's row keeps them.
+                    if let name = Self.eventName(change.kind) {
+                        events.append(GatewayEvent(name: name, sessionID: sessionID, data: Self.json(change), outboxStaged: staged))
                     }
-                    events.append(
-                        GatewayEvent(name: Self.eventName(change.kind), sessionID: sessionID, data: Self.json(change), outboxStaged: staged))
                 }
             }
             return (events, try await webhooks?.stage(events, in: transaction) ?? [])
@@ -100,7 +97,7 @@ package final class MessageLedger: MessageSink {
         MessageRecord(
             sessionID: sessionID, waMessageID: message.id, chatID: message.chatID, from: message.from, to: message.to,
             body: message.body, type: message.type, direction: message.fromMe ? "outgoing" : "incoming",
-            timestamp: Int64(message.timestamp), status: status)
+            timestamp: Int64(message.timestamp), metadata: message.metadata.map(JSONWriter.string), status: status)
     }
 
     package func markRead(sessionID: String, chatID: String, messageIDs: [String]?) async throws -> [String] {
@@ -114,11 +111,12 @@ package final class MessageLedger: MessageSink {
             timestamp: Int(row.timestamp ?? 0), fromMe: row.direction == "outgoing")
     }
 
-    static func eventName(_ kind: MessageChange.Kind) -> String {
+    static func eventName(_ kind: MessageChange.Kind) -> String? {
         switch kind {
         case .reaction: return "message.reaction"
         case .revoke: return "message.revoked"
         case .edit: return "message.edited"
+        case .pollVote: return nil
         }
     }
 
@@ -136,6 +134,11 @@ package final class MessageLedger: MessageSink {
                 "id": .string(change.id), "revokedId": .string(change.targetID), "chatId": .string(change.chatID),
                 "from": .string(change.from), "to": .string(change.to), "type": "revoked", "body": "",
                 "timestamp": .number(Double(change.timestamp)),
+            ]
+        case .pollVote(let options):
+            return [
+                "messageId": .string(change.targetID), "chatId": .string(change.chatID), "senderId": .string(change.senderID),
+                "options": .array(options.map(JSONValue.string)),
             ]
         case .edit(let body):
             return [

@@ -1,4 +1,5 @@
 import Foundation
+import Reactor
 import WAProtocol
 
 /// The `waE2E.Message` for an `OutgoingMessage`, and how it is stored (reference part 2, 4.3).
@@ -7,6 +8,10 @@ struct NativeContent: Sendable {
     /// OpenWA's type and body for the stored row; nil for a reaction, which is not a message of
     /// its own.
     let stored: (type: String, body: String)?
+    /// The stored row's `metadata` (a poll's name, options and votes).
+    var metadata: JSONValue?
+    /// A poll's secret and options, kept so the votes can be opened.
+    var poll: (secret: [UInt8], options: [String])?
 
     /// Builds the content; replies and reactions look their target up in the stored messages.
     static func build(
@@ -39,6 +44,14 @@ struct NativeContent: Sendable {
                 message: MessageCodec.reaction(
                     to: messageID, chat: recipient.description, fromMe: original.fromMe, participant: nil, emoji: emoji),
                 stored: nil)
+        case .poll(let name, let options, let allowMultiple):
+            let secret = try Crypto.randomBytes(32)
+            var content = NativeContent(
+                message: MessageCodec.poll(name: name, options: options, selectable: allowMultiple ? 0 : 1, secret: secret),
+                stored: ("poll", name))
+            content.metadata = PollRecord.metadata(name: name, options: options, allowMultipleAnswers: allowMultiple)
+            content.poll = (secret, options)
+            return content
         case .media:
             throw EngineError.notSupported("The native engine cannot send media yet")
         }

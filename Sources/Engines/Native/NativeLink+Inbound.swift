@@ -82,7 +82,18 @@ extension NativeLink {
                         encType: encType, bytes, from: NativeSignal.address(of: source.sender), pending: pending)
                     pending.merge(changes) { _, new in new }
                     let summary = MessageCodec.summary(of: try MessageCodec.decode(padded: padded))
-                    if let entry = Self.inboundItem(summary, source: source, ownChat: ownChat) { inbound.append(entry) }
+                    if let poll = summary.poll {
+                        // Kept with the Signal state, so the poll's votes can be opened later.
+                        let record = PollRecord(secret: poll.secret, sender: source.sender.bare.description, options: poll.options)
+                        pending[PollRecord.key(source.id)] = record.serialized
+                    }
+                    if case .pollVote(let pollID, let vote) = summary.change {
+                        if let vote = try await Self.openVote(vote, pollID: pollID, source: source, signal: signal, pending: pending, ownChat: ownChat) {
+                            inbound.append(.change(vote))
+                        }
+                    } else if let entry = Self.inboundItem(summary, source: source, ownChat: ownChat) {
+                        inbound.append(entry)
+                    }
                     decrypted.append(true)
                 } catch let error as ProtocolError where error.signalFailure == .duplicateMessage {
                     decrypted.append(true)  // handled before a crash or reconnect: confirm it again
@@ -127,6 +138,7 @@ extension NativeLink {
             case .reaction(let id, let emoji): (kind, target) = (.reaction(emoji: emoji), id)
             case .revoke(let id): (kind, target) = (.revoke, id)
             case .edit(let id, let body): (kind, target) = (.edit(body: body), id)
+            case .pollVote: return nil  // opened by `openVote`, which needs the poll's record
             }
             return .change(
                 MessageChange(
@@ -134,9 +146,30 @@ extension NativeLink {
                     fromMe: source.fromMe, timestamp: source.timestamp))
         }
         guard summary.type != "unknown" else { return nil }
+        let metadata = summary.poll.map {
+            PollRecord.metadata(name: summary.body, options: $0.options, allowMultipleAnswers: $0.selectable != 1)
+        }
         return .message(
             EngineMessage(
                 id: source.id, chatID: neutral(chat), from: sender, to: to, body: summary.body, type: summary.type,
-                timestamp: source.timestamp, fromMe: source.fromMe))
+                timestamp: source.timestamp, fromMe: source.fromMe, metadata: metadata))
+    }
+
+    /// A vote, opened with its poll's record; nil when the poll is unknown here. A vote that does
+    /// not open is a protocol error like a message that does not decrypt.
+    static func openVote(
+        _ vote: Waproto_PollEncValue, pollID: String, source: MessageSource, signal: NativeSignal,
+        pending: NativeSignal.Changes, ownChat: JID
+    ) async throws -> MessageChange? {
+        guard let bytes = try await signal.load(PollRecord.key(pollID), pending: pending),
+            let record = PollRecord(serialized: bytes)
+        else { return nil }
+        let voter = source.sender.bare
+        // A vote that does not open under the poll's key is dropped (asking again would not help).
+        guard let options = try? record.open(vote, pollID: pollID, voter: voter.description) else { return nil }
+        let chat = source.chat
+        return MessageChange(
+            kind: .pollVote(options: options), id: source.id, targetID: pollID, chatID: neutral(chat), senderID: neutral(voter),
+            from: neutral(voter), to: neutral(source.fromMe ? chat : ownChat), fromMe: source.fromMe, timestamp: source.timestamp)
     }
 }

@@ -100,6 +100,7 @@ struct SendJob: Sendable {
         if encrypted.contains(where: { $0.1.encType == "pkmsg" }), let identity = try await link.signedIdentity() {
             children.append(BinaryNode("device-identity", bytes: identity))
         }
+        if built.poll != nil { children.append(BinaryNode("meta", ["polltype": "creation"])) }
         let stanza = BinaryNode(
             "message", ["id": .string(id), "to": .jid(recipient), "type": .string(MessageCodec.stanzaType(of: content))],
             children: children)
@@ -107,7 +108,12 @@ struct SendJob: Sendable {
         let stored = EngineMessage(
             id: id, chatID: NativeLink.neutral(recipient), from: ownChat, to: NativeLink.neutral(recipient),
             body: built.stored?.body ?? "", type: built.stored?.type ?? "reaction", timestamp: Int(Date().timeIntervalSince1970),
-            fromMe: true)
+            fromMe: true, metadata: built.metadata)
+        if let poll = built.poll {
+            // Kept before the poll goes out, so no vote can arrive for an unknown poll.
+            let record = PollRecord(secret: poll.secret, sender: JID(user: me.user, server: me.server).description, options: poll.options)
+            try await link.writeSignalRecords([PollRecord.key(id): record.serialized])
+        }
         // A reaction is not a message of its own: nothing to store or track.
         if built.stored != nil { try await sink.sent(sessionID: sessionID, message: stored) }
         let ack: BinaryNode

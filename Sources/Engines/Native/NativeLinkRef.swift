@@ -59,6 +59,22 @@ struct LinkRef: @unchecked Sendable {
         return nil
     }
 
+    /// Writes records of the session's Signal state (through its cache), as one Signal job.
+    func writeSignalRecords(_ changes: NativeSignal.Changes) async throws {
+        try await withLink { (link, continuation: CheckedContinuation<Void, any Error>) in
+            link.enqueueSignalJob { link, done in
+                guard let signal = link.signalContext() else {
+                    done()
+                    return continuation.resume(throwing: EngineError.unavailable("the device is not paired"))
+                }
+                link.runAsync({ try await signal.write(changes) }) { _, result in
+                    done()
+                    continuation.resume(with: result)
+                }
+            }
+        }
+    }
+
     /// Our `ADVSignedDeviceIdentity` for `<device-identity>`, read once per link.
     func signedIdentity() async throws -> [UInt8]? {
         let cached: [UInt8]?? = try await withLink { link, continuation in continuation.resume(returning: link.signedIdentityBytes) }

@@ -53,6 +53,8 @@ package struct MessageChange: Sendable, Equatable {
         case reaction(emoji: String)
         case revoke
         case edit(body: String)
+        /// A vote on a poll, decrypted: the chosen option names (none = vote withdrawn).
+        case pollVote(options: [String])
     }
 
     package var kind: Kind

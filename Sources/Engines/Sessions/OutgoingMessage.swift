@@ -27,6 +27,8 @@ package enum OutgoingContent: Sendable, Equatable {
     case contact(name: String, number: String)
     /// A reaction to `messageID` in the chat; an empty emoji removes ours.
     case reaction(messageID: String, emoji: String)
+    /// A poll with 2-12 options; `allowMultipleAnswers` lets a voter pick several.
+    case poll(name: String, options: [String], allowMultipleAnswers: Bool)
 }
 
 /// A media attachment with its bytes already fetched (URL, base64 or multipart) and size-checked.

@@ -1,3 +1,5 @@
+import Reactor
+
 /// What an engine reports about its session, in order, from any thread.
 package enum EngineEvent: Sendable, Equatable {
     /// A new linking string to show as a QR code (rotates every ~20-60 s while unlinked).
@@ -33,8 +35,14 @@ package struct EngineMessage: Sendable, Equatable {
     /// Unix seconds.
     package var timestamp: Int
     package var fromMe: Bool
+    /// OpenWA's `metadata` object of the stored row (a poll's options and votes, say).
+    package var metadata: JSONValue?
 
-    package init(id: String, chatID: String, from: String, to: String, body: String, type: String, timestamp: Int, fromMe: Bool) {
+    package init(
+        id: String, chatID: String, from: String, to: String, body: String, type: String, timestamp: Int, fromMe: Bool,
+        metadata: JSONValue? = nil
+    ) {
+        self.metadata = metadata
         self.id = id
         self.chatID = chatID
         self.from = from

@@ -34,6 +34,14 @@ package struct PhoneChatState: Sendable, Equatable, Codable {
     package let state: String
 }
 
+/// A poll a phone received: what voting on it takes.
+struct PhonePoll {
+    let secret: [UInt8]
+    /// The poll's sender, a wire JID without a device.
+    let sender: String
+    let options: [String]
+}
+
 /// What a phone send reached (admin `POST …/messages`).
 package struct PhoneSendResult: Sendable, Equatable, Codable {
     package let id: String
@@ -97,6 +105,8 @@ extension SimulatorCore {
         /// Whether that message was sent by this phone (default: by the recipient's side).
         let targetFromMe: Bool?
         let emoji: String?
+        /// A vote's choices, or a new poll's options.
+        let options: [String]?
         let latitude: Double?
         let longitude: Double?
         let name: String?
@@ -143,6 +153,24 @@ extension SimulatorCore {
             var message = Waproto_Message()
             message.protocolMessage = protocolMessage
             return message
+        case "vote":
+            guard let target = body.targetId, let poll = accounts[phone]?.polls[target] else {
+                throw .badRequest("a vote needs the targetId of a poll this phone received")
+            }
+            do {
+                return try MessageCodec.pollVote(
+                    pollID: target, chat: chat, pollFromMe: false, options: body.options ?? [], secret: poll.secret,
+                    pollSender: poll.sender, voter: JID(user: phone, server: JID.Server.user).description)
+            } catch {
+                throw SimulatorError(500, "the vote could not be sealed")
+            }
+        case "poll":
+            guard let name = body.name, let options = body.options, options.count >= 2 else {
+                throw .badRequest("a poll needs a name and at least two options")
+            }
+            let secret: [UInt8]
+            do { secret = try Crypto.randomBytes(32) } catch { throw SimulatorError(500, "no randomness") }
+            return MessageCodec.poll(name: name, options: options, selectable: 0, secret: secret)
         case "location":
             guard let latitude = body.latitude, let longitude = body.longitude else { throw .badRequest("latitude and longitude") }
             return MessageCodec.location(latitude: latitude, longitude: longitude, name: body.name, address: nil, quote: quote)
@@ -150,7 +178,7 @@ extension SimulatorCore {
             guard let name = body.name, let number = body.number else { throw .badRequest("a contact needs name and number") }
             return MessageCodec.contact(name: name, number: number, quote: quote)
         default:
-            throw .badRequest("kind must be text, reaction, revoke, edit, location or contact")
+            throw .badRequest("kind must be text, reaction, revoke, edit, vote, poll, location or contact")
         }
     }
 
@@ -216,6 +244,9 @@ extension SimulatorCore {
             let padded = try phone.signal().decrypt(
                 encType: encType, bytes, from: SignalAddress(name: sender.user, deviceID: UInt32(sender.device)))
             let summary = MessageCodec.summary(of: try MessageCodec.decode(padded: padded))
+            if let poll = summary.poll {
+                phone.polls[id] = PhonePoll(secret: poll.secret, sender: sender.bare.description, options: poll.options)
+            }
             phone.inbox.append(
                 PhoneMessage(
                     id: id, from: sender.description, chat: summary.deviceSentTo ?? chat.description, type: summary.type,

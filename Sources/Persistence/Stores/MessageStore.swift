@@ -1,4 +1,5 @@
 import Foundation
+import Reactor
 
 /// One row of OpenWA's `messages` table (reference 2.5, "Stored Message row").
 package struct MessageRecord: Sendable, Equatable {
@@ -93,6 +94,26 @@ package struct SQLMessageStore: Sendable {
         try await transaction.execute(
             #"UPDATE messages SET "type" = 'revoked', "body" = NULL, "metadata" = NULL WHERE "sessionId" = $1 AND "waMessageId" = $2"#,
             [.text(sessionID), .text(waMessageID)]) > 0
+    }
+
+    /// A voter's current choice on a stored poll: `metadata.poll.votes[voter]` (an empty list
+    /// withdraws the vote). False when the poll is not stored.
+    @discardableResult
+    package static func recordVote(
+        sessionID: String, pollID: String, voter: String, options: [String], in transaction: any AsyncSQLTransaction
+    ) async throws -> Bool {
+        let rows = try await transaction.query(
+            #"SELECT "metadata" FROM messages WHERE "sessionId" = $1 AND "waMessageId" = $2"#, [.text(sessionID), .text(pollID)])
+        guard let row = rows.first else { return false }
+        var metadata = row.string("metadata").flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .object([])
+        var poll = metadata["poll"] ?? .object([])
+        var votes = poll["votes"] ?? .object([])
+        votes = votes.setting(voter, .array(options.map(JSONValue.string)))
+        poll = poll.setting("votes", votes)
+        metadata = metadata.setting("poll", poll)
+        return try await transaction.execute(
+            #"UPDATE messages SET "metadata" = $3 WHERE "sessionId" = $1 AND "waMessageId" = $2"#,
+            [.text(sessionID), .text(pollID), .text(JSONWriter.string(metadata))]) > 0
     }
 
     /// A message whose text the sender edited.

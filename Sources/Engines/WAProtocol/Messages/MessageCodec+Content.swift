@@ -74,7 +74,7 @@ extension MessageCodec {
     /// The stanza `type` for a content (section 2.2): reactions and polls have their own.
     package static func stanzaType(of message: Waproto_Message) -> String {
         if message.hasReactionMessage { return "reaction" }
-        if message.hasPollCreationMessage || message.hasPollCreationMessageV3 { return "poll" }
+        if message.hasPollCreationMessage || message.hasPollCreationMessageV3 || message.hasPollUpdateMessage { return "poll" }
         if message.hasImageMessage || message.hasVideoMessage || message.hasAudioMessage || message.hasDocumentMessage
             || message.hasStickerMessage
         {

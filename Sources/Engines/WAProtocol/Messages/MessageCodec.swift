@@ -15,6 +15,8 @@ package enum MessageCodec {
         package var change: Change?
         /// The id of the message this one replies to.
         package var quotedID: String?
+        /// For a poll: its options, how many a voter may pick (0 = any) and the secret of its votes.
+        package var poll: Poll?
 
         package init(type: String, body: String, deviceSentTo: String? = nil, change: Change? = nil, quotedID: String? = nil) {
             self.type = type
@@ -25,11 +27,19 @@ package enum MessageCodec {
         }
     }
 
+    package struct Poll: Sendable, Equatable {
+        package var options: [String]
+        package var selectable: UInt32
+        package var secret: [UInt8]
+    }
+
     /// Reactions, revokes and edits name the message they change by its id.
     package enum Change: Sendable, Equatable {
         case reaction(targetID: String, emoji: String)
         case revoke(targetID: String)
         case edit(targetID: String, body: String)
+        /// A sealed vote on the poll `targetID` (opened with that poll's secret).
+        case pollVote(targetID: String, vote: Waproto_PollEncValue)
     }
 
     /// A new message id in WA Web's current form: `3EB0` and 18 hex digits of a SHA-256 over the
@@ -90,6 +100,13 @@ package enum MessageCodec {
         }
         var summary = classify(content)
         summary.deviceSentTo = deviceSentTo
+        if let creation = content.hasPollCreationMessage ? content.pollCreationMessage
+            : content.hasPollCreationMessageV3 ? content.pollCreationMessageV3 : nil
+        {
+            let secret = content.hasMessageContextInfo ? content.messageContextInfo.messageSecret : message.messageContextInfo.messageSecret
+            summary.poll = Poll(
+                options: creation.options.map(\.optionName), selectable: creation.selectableOptionsCount, secret: Array(secret))
+        }
         return summary
     }
 
@@ -97,6 +114,10 @@ package enum MessageCodec {
         if content.hasReactionMessage {
             let reaction = content.reactionMessage
             return Summary(type: "reaction", body: reaction.text, change: .reaction(targetID: reaction.key.id, emoji: reaction.text))
+        }
+        if content.hasPollUpdateMessage {
+            let update = content.pollUpdateMessage
+            return Summary(type: "poll_vote", body: "", change: .pollVote(targetID: update.pollCreationMessageKey.id, vote: update.vote))
         }
         if content.hasEditedMessage, content.editedMessage.message.hasProtocolMessage {
             return classify(content.editedMessage.message)

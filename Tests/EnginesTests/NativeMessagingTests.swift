@@ -146,6 +146,25 @@ import WAProtocol
         await world.shutdown(engine)
     }
 
+    @Test func aLowPrekeyCountFromTheServerTriggersARefill() async throws {
+        let (world, engine, _) = try await linkedWorld()
+        let device = try await world.device()
+        #expect(try await world.simulator.takePreKeys(phone: SimulatorWorld.phone, device: device, leave: 3) == 3)
+        // The notification makes the engine generate, store and upload 50 more.
+        try await waitUntil { (try await world.simulator.companions(of: SimulatorWorld.phone).first?.preKeyCount ?? 0) == 53 }
+        let stored = try await world.store.load(sessionID: "s1").keys.filter { $0.hasPrefix("prekey.") && $0.dropFirst(7).allSatisfy(\.isNumber) }
+        #expect(stored.count == 812 + 50)
+        // Four new contacts: three take the old keys that were left, the fourth one of the new ones.
+        for index in 0..<4 {
+            let phone = "1555765433\(index)"
+            _ = try await world.simulator.createPhone(phone, pushName: "Contact \(index)")
+            _ = try await world.simulator.sendMessage(from: phone, to: SimulatorWorld.phone, text: "hello from \(index)")
+        }
+        try await waitUntil { world.messages.messages.filter { $0.body.hasPrefix("hello from") }.count == 4 }
+        #expect(try await world.simulator.companions(of: SimulatorWorld.phone).first?.preKeyCount == 49)
+        await world.shutdown(engine)
+    }
+
     @Test func sendingToAnUnknownNumberFailsClearly() async throws {
         let (world, engine, _) = try await linkedWorld()
         await #expect(throws: EngineError.self) { try await engine.sendText(chatID: "19990000000@c.us", text: "anyone?") }

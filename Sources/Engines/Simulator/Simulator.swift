@@ -188,6 +188,14 @@ package final class Simulator: Sendable {
         try await call { core, done in done(Result { () throws(SimulatorError) in try core.receipts(of: phone) }) }
     }
 
+    /// Takes a companion's one-time prekeys down to `leave` and tells it (the low-count
+    /// notification); returns how many it has left.
+    package func takePreKeys(phone: String, device: UInt16, leave: Int) async throws -> Int {
+        try await call { core, done in
+            done(Result { () throws(SimulatorError) in try core.takePreKeys(phone: phone, device: device, leave: leave) })
+        }
+    }
+
     /// The phone's Signal private keys, for independent decryption in tests.
     package func signalKeys(of phone: String) async throws -> PhoneSignalKeys {
         try await call { core, done in done(Result { () throws(SimulatorError) in try core.signalKeys(of: phone) }) }

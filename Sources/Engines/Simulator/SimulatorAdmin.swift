@@ -17,6 +17,7 @@ final class SimulatorAdmin: HTTPResponder {
         let kind: String
         let count: Int?
     }
+    private struct TakePreKeys: Decodable { let leave: Int }
     private struct Fault: Decodable {
         let kind: String
         let ms: Int?
@@ -67,6 +68,10 @@ final class SimulatorAdmin: HTTPResponder {
             case ("DELETE", 4, "phones") where route[2] == "devices":
                 try core.unlink(phone: route[1], device: try Self.device(route[3]))
                 sink.send(HTTPResponse(status: 204))
+            case ("POST", 5, "phones") where route[2] == "devices" && route[4] == "take-prekeys":
+                let body = try Self.decode(TakePreKeys.self, request.body)
+                let left = try core.takePreKeys(phone: route[1], device: try Self.device(route[3]), leave: body.leave)
+                sink.send(Self.json(200, ["preKeyCount": left]))
             case ("POST", 5, "phones") where route[2] == "devices" && route[4] == "fault":
                 let body = try Self.decode(Fault.self, request.body)
                 try core.inject(try Self.fault(body), phone: route[1], device: try Self.device(route[3]))

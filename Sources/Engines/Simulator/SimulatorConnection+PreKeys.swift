@@ -96,6 +96,7 @@ extension SimulatorConnection {
         ]
         if !companion.keys.preKeys.isEmpty {
             let key = companion.keys.preKeys.removeFirst()
+            core.preKeysTaken(from: companion)
             children.append(BinaryNode("key", children: [BinaryNode("id", bytes: key.id), BinaryNode("value", bytes: key.value)]))
         }
         children.append(

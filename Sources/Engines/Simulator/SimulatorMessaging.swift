@@ -82,11 +82,39 @@ extension SimulatorCore {
         if let connection = companion.connection, connection.caughtUp { connection.send(stanza.node) }
     }
 
+    /// Below this many one-time prekeys a companion is told to upload more (part 2 §1.4).
+    static let lowPreKeyCount = 5
+
+    /// After prekeys were handed out: a companion that runs low gets the `encrypt` count
+    /// notification, once per crossing.
+    func preKeysTaken(from companion: Companion) {
+        let count = companion.keys.preKeys.count
+        guard count < Self.lowPreKeyCount, let connection = companion.connection, connection.isOnline else { return }
+        connection.send(
+            BinaryNode(
+                "notification",
+                ["from": .jid(JID.whatsAppServer), "type": "encrypt", "id": .string(connection.makeID()), "t": .string(String(unixNow()))],
+                children: [BinaryNode("count", ["value": .string(String(count))])]))
+    }
+
+    /// Takes a companion's one-time prekeys down to `leave` (as if many contacts had fetched its
+    /// bundle), then tells it as the server would.
+    func takePreKeys(phone: String, device: UInt16, leave: Int) throws(SimulatorError) -> Int {
+        let account = try account(phone)
+        guard let companion = account.companions[device] else { throw .notFound("phone \(phone) has no device \(device)") }
+        guard leave >= 0 else { throw .badRequest("leave must be 0 or more") }
+        let taken = max(0, companion.keys.preKeys.count - leave)
+        companion.keys.preKeys.removeFirst(taken)
+        if taken > 0 { preKeysTaken(from: companion) }
+        return companion.keys.preKeys.count
+    }
+
     /// A companion's uploaded bundle, handing out one of its one-time prekeys.
     func takeBundle(of companion: Companion) -> PreKeyBundle? {
         let keys = companion.keys
         guard let skey = keys.signedPreKey, keys.identity.count == 32, keys.registrationID.count == 4 else { return nil }
         let oneTime = keys.preKeys.isEmpty ? nil : companion.keys.preKeys.removeFirst()
+        if oneTime != nil { preKeysTaken(from: companion) }
         return PreKeyBundle(
             registrationID: keys.registrationID.reduce(0) { $0 << 8 | UInt32($1) }, deviceID: UInt32(companion.device),
             preKeyID: oneTime.map { $0.id.reduce(0) { $0 << 8 | UInt32($1) } }, preKey: oneTime?.value,

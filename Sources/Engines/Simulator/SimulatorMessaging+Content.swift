@@ -1,0 +1,94 @@
+import Foundation
+import Reactor
+import WAProtocol
+
+/// The content a simulated phone sends on an admin request (`POST /admin/phones/:phone/messages`).
+extension SimulatorCore {
+    /// What an admin send asks a phone to send (`kind` text by default).
+    struct PhoneContent: Decodable {
+        let to: String
+        let kind: String?
+        let text: String?
+        let id: String?
+        /// The message a reaction, revoke, edit or reply is about.
+        let targetId: String?
+        /// Whether that message was sent by this phone (default: by the recipient's side).
+        let targetFromMe: Bool?
+        let emoji: String?
+        /// A vote's choices, or a new poll's options.
+        let options: [String]?
+        let latitude: Double?
+        let longitude: Double?
+        let name: String?
+        let number: String?
+    }
+
+    /// An admin send: the JSON body of `POST /admin/phones/:phone/messages`.
+    func sendFromPhone(_ phone: String, json: [UInt8]) throws(SimulatorError) -> PhoneSendResult {
+        let body: PhoneContent
+        do { body = try JSONDecoder().decode(PhoneContent.self, from: Data(json)) } catch {
+            throw .badRequest("invalid JSON body for this route")
+        }
+        return try sendFromPhone(phone, to: body.to, content: try content(body, from: phone), id: body.id)
+    }
+
+    func content(_ body: PhoneContent, from phone: String) throws(SimulatorError) -> Waproto_Message {
+        let chat = JID(user: body.to, server: JID.Server.user).description
+        let quote = body.targetId.map { target in
+            MessageCodec.Quote(
+                id: target, participant: JID(user: body.targetFromMe == true ? phone : body.to, server: JID.Server.user).description,
+                message: MessageCodec.text(""))
+        }
+        switch body.kind ?? "text" {
+        case "text":
+            guard let text = body.text, !text.isEmpty else { throw .badRequest("text must not be empty") }
+            return MessageCodec.text(text, quote: quote, mentions: [])
+        case "reaction":
+            guard let target = body.targetId else { throw .badRequest("a reaction needs targetId") }
+            return MessageCodec.reaction(
+                to: target, chat: chat, fromMe: body.targetFromMe ?? false, participant: nil, emoji: body.emoji ?? "")
+        case "revoke", "edit":
+            guard let target = body.targetId else { throw .badRequest("\(body.kind ?? "") needs targetId") }
+            var key = Waproto_MessageKey()
+            key.remoteJid = chat
+            key.fromMe = true
+            key.id = target
+            var protocolMessage = Waproto_ProtocolMessage()
+            protocolMessage.key = key
+            protocolMessage.type = body.kind == "revoke" ? .revoke : .messageEdit
+            if body.kind == "edit" {
+                guard let text = body.text, !text.isEmpty else { throw .badRequest("an edit needs text") }
+                protocolMessage.editedMessage = MessageCodec.text(text)
+            }
+            var message = Waproto_Message()
+            message.protocolMessage = protocolMessage
+            return message
+        case "vote":
+            guard let target = body.targetId, let poll = accounts[phone]?.polls[target] else {
+                throw .badRequest("a vote needs the targetId of a poll this phone received")
+            }
+            do {
+                return try MessageCodec.pollVote(
+                    pollID: target, chat: chat, pollFromMe: false, options: body.options ?? [], secret: poll.secret,
+                    pollSender: poll.sender, voter: JID(user: phone, server: JID.Server.user).description)
+            } catch {
+                throw SimulatorError(500, "the vote could not be sealed")
+            }
+        case "poll":
+            guard let name = body.name, let options = body.options, options.count >= 2 else {
+                throw .badRequest("a poll needs a name and at least two options")
+            }
+            let secret: [UInt8]
+            do { secret = try Crypto.randomBytes(32) } catch { throw SimulatorError(500, "no randomness") }
+            return MessageCodec.poll(name: name, options: options, selectable: 0, secret: secret)
+        case "location":
+            guard let latitude = body.latitude, let longitude = body.longitude else { throw .badRequest("latitude and longitude") }
+            return MessageCodec.location(latitude: latitude, longitude: longitude, name: body.name, address: nil, quote: quote)
+        case "contact":
+            guard let name = body.name, let number = body.number else { throw .badRequest("a contact needs name and number") }
+            return MessageCodec.contact(name: name, number: number, quote: quote)
+        default:
+            throw .badRequest("kind must be text, reaction, revoke, edit, vote, poll, location or contact")
+        }
+    }
+}

@@ -113,11 +113,16 @@ package struct TestResponse: Sendable {
     }
 }
 
-/// Runs blocking socket work on a Dispatch thread so the test's task does not block the
-/// cooperative pool.
+/// Runs blocking socket work on a thread of its own, so the test's task does not block the
+/// cooperative pool. Not on Dispatch's global queue: the gateways under test run their worker
+/// lanes (SQLite statements among them) on Dispatch's shared threads, and dozens of parallel
+/// tests each blocked in a read there can take every one of those threads, so the very reply
+/// they wait for never gets computed.
 package func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.stackSize = 1 << 20
+        thread.start()
     }
 }
 

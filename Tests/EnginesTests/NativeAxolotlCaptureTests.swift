@@ -55,8 +55,10 @@ import WAProtocol
             try process.run()
             stdin.fileHandleForWriting.write(input)
             try stdin.fileHandleForWriting.close()
+            // The end of its output is the end of the script; Foundation's `waitUntilExit` can miss
+            // an exit on Linux and spin, so it is not called.
             let data = stdout.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             return data
         }
         return try JSONSerialization.jsonObject(with: output) as? [String: Any] ?? [:]

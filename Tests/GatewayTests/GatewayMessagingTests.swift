@@ -65,8 +65,8 @@ import TestSupport
 
         // A steady stream; the gateway dies a third of the way in and the phone keeps sending.
         var sent: [String] = []
-        for index in 0..<240 {
-            if index == 80 {
+        for index in 0..<150 {
+            if index == 50 {
                 first.signal(SIGKILL)
                 #expect(try await first.waitForExit() == SIGKILL)
             }

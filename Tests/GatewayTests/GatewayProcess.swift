@@ -98,11 +98,11 @@ final class GatewayProcess: Sendable {
         return try await blocking { try LoopbackClient(port: port).request(method, path, headers: all, body: body) }
     }
 
+    /// Kills a process a failed or cancelled test left running, without waiting: this runs in a
+    /// `defer` on a cooperative thread, and Foundation's `waitUntilExit` can hang there for good
+    /// when the exit is reported to another thread. Foundation reaps the child by itself.
     func cleanUp() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         try? FileManager.default.removeItem(at: directory)
     }
 }

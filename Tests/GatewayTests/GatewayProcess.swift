@@ -1,4 +1,6 @@
 import Foundation
+import Reactor
+import Simulator
 import Synchronization
 import TestSupport
 
@@ -108,6 +110,19 @@ final class GatewayProcess: Sendable {
 }
 
 enum GatewayProcessError: Error { case notReady(stdout: String, stderr: String) }
+
+extension GatewayProcess {
+    /// The environment of a gateway that talks to `simulator`, restores sessions at boot and
+    /// has `key` as its master key; `dataDirectory` reuses another process's data.
+    static func simulatorEnvironment(_ simulator: Simulator, key: String, dataDirectory: String? = nil) -> [String: String] {
+        var environment = [
+            "API_MASTER_KEY": key, "AUTO_START_SESSIONS": "true", "WA_SERVER_URL": simulator.webSocketURL,
+            "WA_CA_FILE": simulator.caFile, "WA_ROOT_PUBLIC_KEY": Crypto.hex(simulator.rootPublicKey),
+        ]
+        if let dataDirectory { environment["DATA_DIR"] = dataDirectory }
+        return environment
+    }
+}
 
 /// Output collected from a child's pipe, appended from the pipe's reader thread.
 final class TextBuffer: Sendable {

@@ -11,12 +11,7 @@ import TestSupport
     static let phone = "15550002001"
 
     private func environment(_ simulator: Simulator, dataDirectory: String? = nil) -> [String: String] {
-        var environment = [
-            "API_MASTER_KEY": Self.key, "AUTO_START_SESSIONS": "true", "WA_SERVER_URL": simulator.webSocketURL,
-            "WA_CA_FILE": simulator.caFile, "WA_ROOT_PUBLIC_KEY": Crypto.hex(simulator.rootPublicKey),
-        ]
-        if let dataDirectory { environment["DATA_DIR"] = dataDirectory }
-        return environment
+        GatewayProcess.simulatorEnvironment(simulator, key: Self.key, dataDirectory: dataDirectory)
     }
 
     private func waitForSession(

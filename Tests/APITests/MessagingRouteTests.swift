@@ -207,6 +207,16 @@ import TestSupport
         let badState = try await world.gateway.request(
             "POST", "/api/sessions/\(id)/chats/typing", body: #"{"chatId":"\#(Self.bob)@c.us","state":"dancing"}"#)
         #expect(badState.status == 400)
+        // Time bounds in epoch milliseconds (since inclusive, until exclusive).
+        let later = Int64(Date().timeIntervalSince1970 * 1000) + 3_600_000
+        #expect(try await messages(world, id, "?since=\(later)").total == 0)
+        #expect(try await messages(world, id, "?until=\(later)").total == 3)
+        #expect(try await world.gateway.request("GET", "/api/sessions/\(id)/messages?since=soon").status == 400)
+        // Clearing the chat's messages removes it from the list.
+        let cleared = try await world.gateway.request("DELETE", "/api/sessions/\(id)/chats/\(Self.bob)@c.us/messages")
+        #expect(cleared.object["success"] as? Bool == true, "\(cleared.text)")
+        #expect(try await messages(world, id).total == 0)
+        #expect(try await world.gateway.request("GET", "/api/sessions/\(id)/chats").text == "[]")
         await receiver.stop()
         await world.stop()
     }

@@ -42,6 +42,27 @@ package enum ChatRoutes {
                     return .json(["success": .bool(done)])
                 }),
             Route(
+                "POST", "/api/sessions/:id/chats/delete", access: .key(minimum: .operator, sessionParameter: "id"),
+                handler: .task { context in
+                    let body = try context.jsonObject(allowing: ["chatId"])
+                    let chat = body["chatId"]?.stringValue ?? ""
+                    guard chat.range(of: #"^[^\s@]+@[^\s@]+$"#, options: .regularExpression) != nil else {
+                        throw APIError.validation(["chatId must be a WhatsApp id such as 15551234567@c.us"])
+                    }
+                    let id = context.parameter("id")
+                    _ = try await sessions.get(id: id)
+                    try await messages.deleteChat(sessionID: id, chatID: chat)
+                    return .json(["success": true])
+                }),
+            Route(
+                "DELETE", "/api/sessions/:id/chats/:chatId/messages", access: .key(minimum: .operator, sessionParameter: "id"),
+                handler: .task { context in
+                    let id = context.parameter("id")
+                    _ = try await sessions.get(id: id)
+                    try await messages.deleteChat(sessionID: id, chatID: MessageRoutes.normalizedChat(context.parameter("chatId")))
+                    return .json(["success": true])
+                }),
+            Route(
                 "POST", "/api/sessions/:id/chats/typing", access: .key(minimum: .operator, sessionParameter: "id"),
                 handler: .task { context in
                     let body = try context.jsonObject(allowing: typingFields)

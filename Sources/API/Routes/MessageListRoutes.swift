@@ -5,7 +5,9 @@ import Reactor
 /// `GET /api/sessions/:id/messages` (reference 2.5): the stored messages of a session, newest
 /// first, filtered by chat, direction, type or WhatsApp id. A database read only.
 package enum MessageListRoutes {
-    static let queryFields: Set<String> = ["chatId", "limit", "offset", "direction", "type", "messageId", "inlineMedia"]
+    static let queryFields: Set<String> = [
+        "chatId", "limit", "offset", "direction", "type", "messageId", "inlineMedia", "since", "until",
+    ]
 
     package static func routes(messages: MessageLedger, sessions: SessionManager) -> [Route] {
         [
@@ -31,9 +33,13 @@ package enum MessageListRoutes {
         }
         if let limit = single("limit"), Int(limit) == nil { errors.append("limit must be an integer number") }
         if let offset = single("offset"), Int(offset) == nil { errors.append("offset must be an integer number") }
+        let since = single("since").map { Int64($0) }
+        let until = single("until").map { Int64($0) }
+        if since == .some(nil) { errors.append("since must be epoch milliseconds") }
+        if until == .some(nil) { errors.append("until must be epoch milliseconds") }
         if !errors.isEmpty { throw .validation(errors) }
         return MessageLedger.ListFilter(
             chatID: single("chatId").map(MessageRoutes.normalizedChat), direction: direction, type: single("type"),
-            messageID: single("messageId"))
+            messageID: single("messageId"), sinceMilliseconds: since ?? nil, untilMilliseconds: until ?? nil)
     }
 }

@@ -10,12 +10,20 @@ extension MessageLedger {
         package var direction: String?
         package var type: String?
         package var messageID: String?
+        /// Epoch milliseconds, as OpenWA takes them: `since` inclusive, `until` exclusive.
+        package var sinceMilliseconds: Int64?
+        package var untilMilliseconds: Int64?
 
-        package init(chatID: String? = nil, direction: String? = nil, type: String? = nil, messageID: String? = nil) {
+        package init(
+            chatID: String? = nil, direction: String? = nil, type: String? = nil, messageID: String? = nil,
+            sinceMilliseconds: Int64? = nil, untilMilliseconds: Int64? = nil
+        ) {
             self.chatID = chatID
             self.direction = direction
             self.type = type
             self.messageID = messageID
+            self.sinceMilliseconds = sinceMilliseconds
+            self.untilMilliseconds = untilMilliseconds
         }
     }
 
@@ -25,6 +33,8 @@ extension MessageLedger {
             sessionID: sessionID,
             query: MessageQuery(
                 chatID: filter.chatID, direction: filter.direction, type: filter.type, messageID: filter.messageID,
+                // Rows keep WhatsApp's seconds: a bound inside a second rounds up to the next one.
+                since: filter.sinceMilliseconds.map { ($0 + 999) / 1000 }, until: filter.untilMilliseconds.map { ($0 + 999) / 1000 },
                 limit: limit, offset: offset))
         return ["messages": .array(page.messages.map(Self.json)), "total": .number(Double(page.total))]
     }
@@ -44,6 +54,11 @@ extension MessageLedger {
                     "archived": false, "pinned": false, "muted": false,
                 ]
             })
+    }
+
+    /// Deletes a chat's stored messages (OpenWA's `chats/delete` and `DELETE chats/:chatId/messages`).
+    package func deleteChat(sessionID: String, chatID: String) async throws {
+        try await store.deleteChat(sessionID: sessionID, chatID: chatID)
     }
 
     /// Forgets a deleted session's messages.

@@ -25,7 +25,7 @@ extension NativeLink {
             return completion(.failure(EngineError.notSupported("The native engine cannot send to groups yet")))
         }
         let job = SendJob(
-            link: LinkRef(self), sink: messages, store: authState, sessionID: sessionID, me: me, recipient: recipient,
+            link: LinkRef(self), sink: messages, sessionID: sessionID, me: me, recipient: recipient,
             outgoing: outgoing)
         Task {
             do {
@@ -69,7 +69,6 @@ extension NativeLink {
 struct SendJob: Sendable {
     let link: LinkRef
     let sink: any MessageSink
-    let store: any AuthStateStore
     let sessionID: String
     let me: JID
     let recipient: JID

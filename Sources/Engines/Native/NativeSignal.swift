@@ -99,15 +99,6 @@ struct NativeSignal: Sendable {
 
     // MARK: - Send
 
-    /// The devices among `addresses` we hold no session with (their bundles must be fetched).
-    func missingSessions(_ addresses: [SignalAddress]) async throws -> [SignalAddress] {
-        var missing: [SignalAddress] = []
-        for address in addresses where try await load(Key.session(address)) == nil {
-            missing.append(address)
-        }
-        return missing
-    }
-
     /// Encrypts one padded plaintext per device, starting a session from `bundles` for a device
     /// that has none (in `pending` or the store). A device whose encryption fails is left out (the
     /// message still goes to the others).

@@ -51,17 +51,22 @@ package struct MessageQuery: Sendable, Equatable {
     package var direction: String?
     package var type: String?
     package var messageID: String?
+    /// WhatsApp time bounds, Unix seconds: `since` inclusive, `until` exclusive.
+    package var since: Int64?
+    package var until: Int64?
     package var limit: Int
     package var offset: Int
 
     package init(
-        chatID: String? = nil, direction: String? = nil, type: String? = nil, messageID: String? = nil, limit: Int = 50,
-        offset: Int = 0
+        chatID: String? = nil, direction: String? = nil, type: String? = nil, messageID: String? = nil, since: Int64? = nil,
+        until: Int64? = nil, limit: Int = 50, offset: Int = 0
     ) {
         self.chatID = chatID
         self.direction = direction
         self.type = type
         self.messageID = messageID
+        self.since = since
+        self.until = until
         self.limit = limit
         self.offset = offset
     }
@@ -158,6 +163,11 @@ package struct SQLMessageStore: Sendable {
             binds.append(.text(value))
             conditions.append("\"\(column)\" = $\(binds.count)")
         }
+        for (operation, bound) in [(">=", query.since), ("<", query.until)] {
+            guard let bound else { continue }
+            binds.append(.integer(bound))
+            conditions.append("\"timestamp\" \(operation) $\(binds.count)")
+        }
         let filter = conditions.joined(separator: " AND ")
         let total = try await database.query("SELECT COUNT(*) AS n FROM messages WHERE \(filter)", binds).first?.int("n") ?? 0
         let page = binds + [.integer(Int64(query.limit)), .integer(Int64(query.offset))]
@@ -218,6 +228,12 @@ package struct SQLMessageStore: Sendable {
             AND "status" <> 'read'\(filter) RETURNING "waMessageId"
             """, binds)
         return rows.compactMap { $0.string("waMessageId") }
+    }
+
+    /// Deletes a chat's stored messages; how many went.
+    @discardableResult
+    package func deleteChat(sessionID: String, chatID: String) async throws -> Int {
+        try await database.execute(#"DELETE FROM messages WHERE "sessionId" = $1 AND "chatId" = $2"#, [.text(sessionID), .text(chatID)])
     }
 
     /// The session's row for a WhatsApp message id, if stored.

@@ -95,6 +95,18 @@ def link(gateway_port, admin_port, index):
     assert status == 200, (status, body)
 
 
+def stop_all(processes, work):
+    """SIGTERM (then SIGKILL after 60 s) to every process, newest first, and remove `work`."""
+    for process in reversed(processes):
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    subprocess.run(["rm", "-rf", work])
+
+
 def wait_ready(port, count, seconds):
     started = time.time()
     while time.time() - started < seconds:
@@ -161,14 +173,7 @@ def main():
             "link_rate_per_s": round(count / linking, 1), "simulator_rss_mib": round(rss_kib(simulator.pid) / 1024, 1),
         }, indent=2))
     finally:
-        for process in reversed(processes):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(60)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-        subprocess.run(["rm", "-rf", work])
+        stop_all(processes, work)
 
 
 if __name__ == "__main__":

@@ -233,14 +233,7 @@ def main():
         listener.close()
         print(json.dumps(results, indent=2))
     finally:
-        for process in reversed(processes):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(60)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-        subprocess.run(["rm", "-rf", work])
+        density.stop_all(processes, work)
 
 
 def link_one(port, admin, phone, name):

@@ -126,7 +126,7 @@ let package = Package(
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "TestSupport"], swiftSettings: upcoming),
         .testTarget(
             name: "WAProtocolTests",
-            dependencies: ["WAProtocol", "Reactor", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["WAProtocol", "Reactor", "TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Fixtures"], swiftSettings: upcoming),
         .testTarget(
             name: "SimulatorTests",

@@ -55,10 +55,8 @@ import WAProtocol
             try process.run()
             stdin.fileHandleForWriting.write(input)
             try stdin.fileHandleForWriting.close()
-            // The end of its output is the end of the script; Foundation's `waitUntilExit` can miss
-            // an exit on Linux and spin, so it is not called.
             let data = stdout.fileHandleForReading.readDataToEndOfFile()
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            awaitExit(process, seconds: 10)
             return data
         }
         return try JSONSerialization.jsonObject(with: output) as? [String: Any] ?? [:]

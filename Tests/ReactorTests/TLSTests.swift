@@ -99,7 +99,7 @@ import TestSupport
         curl.standardOutput = output
         try curl.run()
         let data = try await blocking { output.fileHandleForReading.readDataToEndOfFile() }
-        curl.waitUntilExit()
+        awaitExit(curl)
         #expect(curl.terminationStatus == 0)
         #expect(String(decoding: data, as: UTF8.self) == "GET /from-curl 0\n")
         _ = try await server.stop()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import WAProtocol
 
@@ -162,7 +163,7 @@ private final class AxolotlPeer {
 
     func close() {
         try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        awaitExit(process, seconds: 10)
     }
 
     struct Reply {

@@ -1,5 +1,6 @@
 import Engines
 import Foundation
+import WAProtocol
 import Reactor
 import Testing
 import TestSupport
@@ -76,7 +77,7 @@ struct BrowserSendRouteTests {
         sent = try await world.lastSent(engine)
         #expect(sent["type"] == "vcard")
         #expect(sent["vcardFormattedName"] == "Ann, Q")
-        #expect(sent["body"] == .string(OutgoingContent.vCard(name: "Ann, Q", number: "+1 555 000 3333")))
+        #expect(sent["body"] == .string(MessageCodec.vCard(name: "Ann, Q", number: "+1 555 000 3333")))
         #expect(sent["body"]?.stringValue?.contains("FN:Ann\\, Q\nTEL;type=CELL;type=VOICE;waid=15550003333:+15550003333") == true)
 
         let incoming = try #require(try await engine.evaluate("__fake.incoming('quote me')").stringValue)

@@ -1,5 +1,6 @@
 import Engines
 import Foundation
+import WAProtocol
 import Testing
 import TestSupport
 
@@ -90,7 +91,7 @@ struct MessageSendValidationTests {
     }
 
     @Test func contactCardIsAVCardWithAnEscapedNameAndTheNumbersDigits() {
-        let card = OutgoingContent.vCard(name: "Doe; John\nJr", number: "+44 (20) 7946-0018")
+        let card = MessageCodec.vCard(name: "Doe; John\nJr", number: "+44 (20) 7946-0018")
         #expect(card == "BEGIN:VCARD\nVERSION:3.0\nFN:Doe\\; John\\nJr\nTEL;type=CELL;type=VOICE;waid=442079460018:+442079460018\nEND:VCARD")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Reactor
+import WAProtocol
 
 /// Sending through WhatsApp Web: every content kind goes to the page's bridge (`send`, or
 /// `react` for reactions), which calls WA Web's own modules (`BrowserBridgeScript+Send.swift`).
@@ -47,7 +48,7 @@ extension BrowserEngine {
             if let address { place.append(("address", .string(address))) }
             fields += [("kind", "location"), ("location", .object(place))]
         case .contact(let name, let number):
-            let card: JSONValue = ["name": .string(name), "vcard": .string(OutgoingContent.vCard(name: name, number: number))]
+            let card: JSONValue = ["name": .string(name), "vcard": .string(MessageCodec.vCard(name: name, number: number))]
             fields += [("kind", "contact"), ("contact", card)]
         case .reaction:
             preconditionFailure("reactions go through the bridge's react command")

@@ -43,14 +43,39 @@ extension MessageCodec {
 
     /// A contact card: a vCard 3.0 with the number as `waid`, as WhatsApp clients write it.
     package static func contact(name: String, number: String, quote: Quote?) -> Waproto_Message {
-        let digits = number.filter { $0.isASCII && $0.isNumber }
         var card = Waproto_ContactMessage()
         card.displayName = name
-        card.vcard = "BEGIN:VCARD\nVERSION:3.0\nFN:\(name)\nTEL;type=CELL;type=VOICE;waid=\(digits):+\(digits)\nEND:VCARD"
+        card.vcard = vCard(name: name, number: number)
         if let quote { card.contextInfo = context(quote: quote, mentions: []) }
         var message = Waproto_Message()
         message.contactMessage = card
         return message
+    }
+
+    /// The vCard of a contact card (OpenWA's send-contact): version 3.0, the name as `FN`, the
+    /// number as a mobile `TEL` with WhatsApp's `waid` parameter so the card offers "Message".
+    package static func vCard(name: String, number: String) -> String {
+        let digits = number.filter { $0.isASCII && $0.isNumber }
+        return [
+            "BEGIN:VCARD", "VERSION:3.0", "FN:\(vCardEscaped(name))",
+            "TEL;type=CELL;type=VOICE;waid=\(digits):+\(digits)", "END:VCARD",
+        ].joined(separator: "\n")
+    }
+
+    /// RFC 6350 text escaping: a comma, semicolon, backslash or newline in the name must not
+    /// end the property or start a new one.
+    static func vCardEscaped(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "\\": out += "\\\\"
+            case ",": out += "\\,"
+            case ";": out += "\\;"
+            case "\n", "\r\n", "\r": out += "\\n"
+            default: out.append(character)
+            }
+        }
+        return out
     }
 
     /// A reaction to the message `key` names; an empty emoji removes ours.

@@ -22,6 +22,8 @@ final class SimulatorCore: HTTPResponder {
     let certificateChain: [UInt8]
 
     var accounts: [String: Account] = [:]
+    /// Groups by id (the digits before `@g.us`).
+    var groups: [String: SimulatorGroup] = [:]
     /// Outstanding QR refs and the unpaired connection each was sent on.
     var refs: [String: SimulatorConnection] = [:]
     /// Unpaired connections that sent `companion_hello`, by the phone number they asked for.

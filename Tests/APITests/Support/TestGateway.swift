@@ -142,6 +142,7 @@ final class TestGateway: Sendable {
             router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions))
             router.add(contentsOf: ContactRoutes.routes(sessions: sessions))
             router.add(contentsOf: ChatRoutes.routes(sessions: sessions, messages: ledger))
+            router.add(contentsOf: GroupRoutes.routes(sessions: sessions))
             router.add(
                 contentsOf: MessageSendRoutes.routes(
                     sessions: sessions, media: MediaDownloader(reactor: reactor, settings: limits.media),

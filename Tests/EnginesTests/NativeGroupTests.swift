@@ -180,4 +180,35 @@ import WAProtocol
         #expect(!(try await world.simulator.inbox(of: Self.carol)).contains { $0.id == after.messageID })
         await world.shutdown(fresh)
     }
+
+    @Test func otherKindsInAGroupBothWays() async throws {
+        let (world, engine, _) = try await linkedWorld()
+        let group = try await engine.createGroup(name: "Kinds", participants: ["\(Self.bob)@c.us", "\(Self.carol)@c.us"])
+        let poll = try await engine.send(
+            OutgoingMessage(chatID: group.id, content: .poll(name: "Lunch?", options: ["Pizza", "Sushi"], allowMultipleAnswers: false)))
+        let place = try await engine.send(
+            OutgoingMessage(chatID: group.id, content: .location(latitude: 52.52, longitude: 13.405, description: "Here", address: nil)))
+        for phone in [Self.bob, Self.carol] {
+            let inbox = try await world.simulator.inbox(of: phone)
+            #expect(inbox.map(\.type) == ["poll", "location"], "phone \(phone)")
+            #expect(inbox.map(\.id) == [poll.messageID, place.messageID])
+        }
+        // Bob votes, reacts to the location and quotes it: each comes back through his chain.
+        for body in [
+            #"{"to":"\#(group.id)","kind":"vote","targetId":"\#(poll.messageID)","options":["Sushi"]}"#,
+            #"{"to":"\#(group.id)","kind":"reaction","targetId":"\#(place.messageID)","emoji":"🍣","targetFromMe":false}"#,
+            #"{"to":"\#(group.id)","kind":"location","latitude":48.85,"longitude":2.35,"name":"Or here"}"#,
+            #"{"to":"\#(group.id)","kind":"text","text":"see above","targetId":"\#(place.messageID)"}"#,
+        ] {
+            _ = try await world.simulator.sendMessage(from: Self.bob, json: Array(body.utf8))
+        }
+        try await waitUntil { world.messages.changes.count == 2 && world.messages.messages.count == 4 }
+        #expect(world.messages.changes.map(\.kind) == [.pollVote(options: ["Sushi"]), .reaction(emoji: "🍣")])
+        #expect(world.messages.changes.map(\.targetID) == [poll.messageID, place.messageID])
+        #expect(world.messages.changes.allSatisfy { $0.chatID == group.id && $0.senderID == "\(Self.bob)@c.us" })
+        let received = world.messages.messages.filter { !$0.fromMe }
+        #expect(received.map(\.type) == ["location", "text"])
+        #expect(received.allSatisfy { $0.chatID == group.id && $0.author == "\(Self.bob)@c.us" })
+        await world.shutdown(engine)
+    }
 }

@@ -7,7 +7,12 @@ import WAProtocol
 /// chain pairwise to the devices that do not hold it yet.
 extension SendJob {
     func runInGroup() async throws -> SentMessage {
-        let info = try await link.groupInfo(recipient)
+        let info: GroupInfo
+        do {
+            info = try await link.groupInfo(recipient)
+        } catch let error as EngineError where error.kind == .notFound || error.kind == .forbidden {
+            throw EngineError.notFound("Group \(NativeLink.neutral(recipient)) not found")
+        }
         let ownUser = JID(user: me.user, server: me.server)
         guard let own = info.participants.first(where: { $0.id == NativeLink.neutral(ownUser) }) else {
             throw EngineError.forbidden("This account is not a participant of \(info.id)")

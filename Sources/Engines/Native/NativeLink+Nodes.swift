@@ -81,6 +81,8 @@ extension NativeLink {
             refreshAdvSecret()
         case "w:gp2":
             handleGroupNotification(node)
+        case "devices":
+            handleDevicesNotification(node)
         case "encrypt":
             if let value = node.child("count")?.attributes.string("value").flatMap(Int.init), value < 5, phase == .ready {
                 uploadPreKeys(count: 50) { _ in }

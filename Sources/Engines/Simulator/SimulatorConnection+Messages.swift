@@ -21,6 +21,7 @@ extension SimulatorConnection {
             guard let device = part.attributes.jid("jid"), let enc = part.child("enc"),
                 let owner = core.accounts[device.user]
             else { continue }
+            core.noteContact(account, owner)
             if device.device == 0 {
                 if core.phoneReceives(owner, enc: enc, from: sender, chat: to, id: id), owner !== account {
                     deliveredTo.append(owner)

@@ -207,6 +207,7 @@ final class SimulatorCore: HTTPResponder {
 
     func forget(_ companion: Companion, of account: Account, notify: Bool) {
         account.companions[companion.device] = nil
+        announceDevices(of: account, change: "remove", device: companion.device)
         if notify, let connection = companion.connection { connection.streamError(code: "401", conflict: "device_removed") }
         logger.info("companion unlinked", metadata: ["jid": "\(account.jid(device: companion.device))"])
     }

@@ -128,6 +128,7 @@ extension SimulatorCore {
         if target.hasSuffix("@\(JID.Server.group)") { return try sendFromPhone(phone, toGroup: try group(target), content: content, id: id) }
         let sender = try account(phone)
         guard let recipient = accounts[target] else { throw .notFound("no phone \(target)") }
+        noteContact(sender, recipient)
         let messageID = id ?? ((try? MessageCodec.newMessageID(ownUser: phone)) ?? UUID().uuidString)
         let copy = MessageCodec.deviceSent(content, destination: recipient.jid.description)
         var reached = 0

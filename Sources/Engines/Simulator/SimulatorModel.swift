@@ -143,6 +143,8 @@ final class Account {
     var chatStates: [PhoneChatState] = []
     /// Sender keys of the groups this phone is in.
     let groupKeys = PhoneGroupKeys()
+    /// Phones this one exchanged messages with (they hear of its device changes).
+    var contacts: Set<String> = []
     /// The phone's Signal participant, made on first use (10,000 idle phones need none).
     private var signalState: PhoneSignal?
 

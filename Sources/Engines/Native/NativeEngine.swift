@@ -140,6 +140,15 @@ package final class NativeEngine: WhatsAppEngine {
         }
     }
 
+    /// Runs `body` on the reactor with the link while it is logged in.
+    func onLink(_ body: @escaping @Sendable (NativeLink) -> Void) async throws {
+        try await onReactor { link, done in
+            guard link.phase == .ready else { return done(.failure(EngineError.unavailable("the connection to WhatsApp closed"))) }
+            body(link)
+            done(.success(()))
+        }
+    }
+
     private func onReactor(_ body: @escaping @Sendable (NativeLink, @escaping @Sendable (Result<Void, any Error>) -> Void) -> Void) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let posted = reactor.post { [link] reactor in

@@ -26,6 +26,7 @@ extension NativeLink {
         }
         emit(.ready(phone: me.user, pushName: credentials.pushName ?? node.attributes.string("display_name")))
         scheduleKeepAlive()
+        reapplyPresence()
         afterLogin()
     }
 

@@ -21,6 +21,8 @@ extension NativeLink {
             handleReceipt(node)
         case "ack": handleMessageAck(node)
         case "call": acknowledge(node)
+        case "presence": handlePresence(node)
+        case "chatstate": handleIncomingChatState(node)
         default: break
         }
     }

@@ -76,6 +76,11 @@ final class NativeLink: WebSocketDelegate {
     var deviceCache: [String: (devices: [JID], fetched: ReactorInstant)] = [:]
     /// Group metadata by group JID, until a `w:gp2` notification or a new connection drops it.
     var groupCache: [String: GroupInfo] = [:]
+    /// Last known presence per chat, the contacts we subscribed to, and the availability asked
+    /// for (all sent again after a reconnect).
+    var presences: [String: PresenceSnapshot] = [:]
+    var presenceSubscriptions: Set<JID> = []
+    var wantsAvailable: Bool?
 
     // Pairing
     var qrRefs: [String] = []

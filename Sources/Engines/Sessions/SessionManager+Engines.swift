@@ -248,6 +248,8 @@ extension SessionManager {
                     ])
             case .group(let change):
                 publish(change.name, id, change.json)
+            case .presence(let snapshot):
+                publish("presence.update", id, snapshot.event(sessionID: id))
             case .reconnectLoop(let attempts, let delay):
                 publish(
                     "session.reconnect_loop", id,

@@ -24,6 +24,8 @@ package enum EngineEvent: Sendable, Equatable {
     case messageAck(messageID: String, chatID: String?, ack: Int)
     /// Members joined, left or changed roles, or the group's info changed.
     case group(GroupEvent)
+    /// A chat's presence changed (a contact came online, a member is typing).
+    case presence(PresenceSnapshot)
 }
 
 /// A message as an engine reports it (OpenWA's `IncomingMessage`, the fields every engine has).

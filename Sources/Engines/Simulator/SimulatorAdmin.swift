@@ -18,6 +18,11 @@ final class SimulatorAdmin: HTTPResponder {
         let count: Int?
     }
     private struct TakePreKeys: Decodable { let leave: Int }
+    private struct Presence: Decodable { let available: Bool }
+    private struct ChatState: Decodable {
+        let to: String
+        let state: String
+    }
     private struct Fault: Decodable {
         let kind: String
         let ms: Int?
@@ -55,6 +60,14 @@ final class SimulatorAdmin: HTTPResponder {
             case ("POST", 3, "phones") where route[2] == "pairing-code":
                 let body = try Self.decode(Code.self, request.body)
                 core.enterPairingCode(body.code, on: route[1]) { sink.send(Self.answer($0)) }
+            case ("PUT", 3, "phones") where route[2] == "presence":
+                let body = try Self.decode(Presence.self, request.body)
+                try core.setPresence(phone: route[1], available: body.available)
+                sink.send(HTTPResponse(status: 204))
+            case ("POST", 3, "phones") where route[2] == "chatstate":
+                let body = try Self.decode(ChatState.self, request.body)
+                try core.sendChatState(from: route[1], to: body.to, state: body.state)
+                sink.send(HTTPResponse(status: 204))
             case ("POST", 3, "phones") where route[2] == "groups":
                 sink.send(try createGroup(core, phone: route[1], body: request.body))
             case (_, _, "groups"):

@@ -366,7 +366,11 @@ final class SimulatorConnection: WebSocketDelegate {
             case "chatstate": recordChatState(node)
             case "receipt": companionReceipt(node)
             case "ack": companionAck(node)
-            default: break  // presence, ib, notification replies: nothing to answer
+            case "presence":
+                if let account, let companion, stage == .online {
+                    core.companionPresence(node, from: account, device: companion.device, connection: self)
+                }
+            default: break  // ib, notification replies: nothing to answer
             }
             return
         }

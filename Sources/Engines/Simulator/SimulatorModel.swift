@@ -145,6 +145,11 @@ final class Account {
     let groupKeys = PhoneGroupKeys()
     /// Phones this one exchanged messages with (they hear of its device changes).
     var contacts: Set<String> = []
+    /// Shown online (a companion or the admin API said so), and since when offline.
+    var available = false
+    var lastSeen: UInt64?
+    /// Companions (`phone:device`) subscribed to this account's presence.
+    var presenceSubscribers: Set<String> = []
     /// The phone's Signal participant, made on first use (10,000 idle phones need none).
     private var signalState: PhoneSignal?
 

@@ -65,13 +65,19 @@ extension NativeLink {
         {
             return
         }
+        // A name that changes while the first write is queued waits for the sender's next message.
+        guard contactsBeingNoted.insert(key).inserted else { return }
         enqueueSignalJob { link, done in
-            guard let signal = link.signalContext() else { return done() }
+            guard let signal = link.signalContext() else {
+                link.contactsBeingNoted.remove(key)
+                return done()
+            }
             link.runAsync({
                 let known = try await signal.load(key).flatMap(ContactRecord.init(serialized:))
                 let merged = (known ?? ContactRecord()).merging(pushName: pushName, phone: phone)
                 if merged != known { try await signal.write([key: merged.serialized]) }
             }) { link, result in
+                link.contactsBeingNoted.remove(key)
                 done()
                 if case .failure(let error) = result {
                     link.logger.warning("contact not stored", metadata: ["error": "\(error)"])

@@ -8,7 +8,7 @@ package struct EngineError: Error, Sendable, CustomStringConvertible {
         case conflict
         /// The input is invalid in domain terms (400).
         case invalid
-        /// The account may not do this (403): editing someone else's message, say.
+        /// The account may not do this (403): not a group admin, not our message.
         case forbidden
         /// A dependency (database, engine) is not available right now (503).
         case unavailable

@@ -138,13 +138,4 @@ extension NativeEngine {
         let target = try NativeLink.recipient(of: contactID)
         return try await linkRef().profilePictureURL(of: target)
     }
-
-    /// The current link, or 400 when the session is not logged in.
-    func linkRef() async throws -> LinkRef {
-        try await reactor.submit { [link] reactor in
-            link.value.attach(reactor)
-            guard link.value.phase == .ready else { throw EngineError.invalid("Session is not ready") }
-            return LinkRef(link.value)
-        }
-    }
 }

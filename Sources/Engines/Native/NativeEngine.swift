@@ -103,14 +103,20 @@ package final class NativeEngine: WhatsAppEngine {
     }
 
     package func checkNumber(_ number: String) async throws -> String? {
-        let ref: LinkRef = try await reactor.submit { [link] reactor in
-            link.value.attach(reactor)
-            return LinkRef(link.value)
-        }
+        let ref = try await linkRef()
         let found = try await ref.checkNumber(number)
         // A number that is on WhatsApp is a contact we now know (without a push name yet).
         if let found { try? await ref.noteContact(id: found, pushName: nil, phone: number) }
         return found
+    }
+
+    /// The current link for async work; its calls fail once that link is gone.
+    func linkRef() async throws -> LinkRef {
+        let ref: LinkRef = try await reactor.submit { [link] reactor in
+            link.value.attach(reactor)
+            return LinkRef(link.value)
+        }
+        return ref
     }
 
     package func markRead(chatID: String, messageIDs: [String]) async throws {

@@ -76,6 +76,8 @@ final class NativeLink: WebSocketDelegate {
     var deviceCache: [String: (devices: [JID], fetched: ReactorInstant)] = [:]
     /// Contact records with a write queued (`noteContact`): a burst from one sender queues one.
     var contactsBeingNoted: Set<String> = []
+    /// Group metadata by group JID, until a `w:gp2` notification or a new connection drops it.
+    var groupCache: [String: GroupInfo] = [:]
 
     // Pairing
     var qrRefs: [String] = []
@@ -298,6 +300,7 @@ final class NativeLink: WebSocketDelegate {
         pending = [:]
         pendingAcks = [:]
         deviceCache = [:]
+        groupCache = [:]
         for entry in waiting {
             reactor.cancel(entry.timer)
             entry.callback(.failure(.unavailable("the link closed")))

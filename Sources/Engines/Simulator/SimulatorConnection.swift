@@ -397,6 +397,8 @@ final class SimulatorConnection: WebSocketDelegate {
             if node.child("active") != nil { flushOutbox() }
         case ("usync", "get"):
             answerUsync(node)
+        case ("w:g2", _):
+            answerGroupIQ(node)
         case ("abt", "get"):
             result(node, [BinaryNode("props", ["protocol": "1", "hash": "sim"], children: [])])
         case ("blocklist", "get"):

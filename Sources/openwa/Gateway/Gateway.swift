@@ -123,6 +123,7 @@ final class Gateway: Sendable {
         router.add(contentsOf: ContactRoutes.routes(sessions: sessions))
         router.add(contentsOf: MessageActionRoutes.routes(sessions: sessions, idempotency: idempotency))
         router.add(contentsOf: ChatRoutes.routes(sessions: sessions, messages: ledger))
+        router.add(contentsOf: GroupRoutes.routes(sessions: sessions))
         router.add(
             contentsOf: MessageSendRoutes.routes(
                 sessions: sessions, media: MediaDownloader(reactor: reactor, settings: configuration.mediaDownload),

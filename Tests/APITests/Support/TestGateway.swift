@@ -143,6 +143,7 @@ final class TestGateway: Sendable {
             router.add(contentsOf: ContactRoutes.routes(sessions: sessions))
             router.add(contentsOf: MessageActionRoutes.routes(sessions: sessions, idempotency: SendIdempotency(database: data)))
             router.add(contentsOf: ChatRoutes.routes(sessions: sessions, messages: ledger))
+            router.add(contentsOf: GroupRoutes.routes(sessions: sessions))
             router.add(
                 contentsOf: MessageSendRoutes.routes(
                     sessions: sessions, media: MediaDownloader(reactor: reactor, settings: limits.media),

@@ -8,6 +8,8 @@ package struct APIError: Error, Sendable {
     /// A stable machine code some OpenWA errors carry (`code`).
     package let code: String?
     package var headers: HTTPHeaders
+    /// More members of the body, after `code` (`validOptions` of POLL_OPTION_NOT_FOUND).
+    package var details: [(String, JSONValue)] = []
 
     package init(status: Int, message: JSONValue, code: String? = nil, headers: HTTPHeaders = HTTPHeaders()) {
         self.status = status
@@ -41,6 +43,7 @@ package struct APIError: Error, Sendable {
         members.append(("message", message))
         members.append(("error", .string(HTTPStatusText.reason(status))))
         if let code { members.append(("code", .string(code))) }
+        members += details
         return .object(members)
     }
 

@@ -2,11 +2,16 @@ import Engines
 import Foundation
 import Reactor
 
-/// `/api/sessions/:id/contacts/*` (reference 2.6). So far the "is on WhatsApp" check; the other
-/// contact routes answer 404 until the engines keep contacts.
+/// `/api/sessions/:id/contacts/*` (reference 2.6): the contacts the session's engine has
+/// learned, their phone numbers and profile pictures, and the "is on WhatsApp" check.
 package enum ContactRoutes {
+    /// At most this many ids per `profile-pictures` request, asked this many at a time.
+    static let pictureBatch = 50
+    static let pictureConcurrency = 3
+
     package static func routes(sessions: SessionManager) -> [Route] {
-        [
+        let reader = RouteAccess.key(minimum: .viewer, sessionParameter: "id")
+        return [
             Route(
                 "GET", "/api/sessions/:id/contacts/check/:number", access: .key(minimum: .operator, sessionParameter: "id"),
                 handler: .task { context in
@@ -17,7 +22,61 @@ package enum ContactRoutes {
                     }
                     let id = try await sessions.checkNumber(id: context.parameter("id"), number: digits)
                     return .json(["number": .string(digits), "exists": .bool(id != nil), "whatsappId": id.map(JSONValue.string) ?? .null])
-                })
+                }),
+            Route("GET", "/api/sessions/:id/contacts", access: reader, handler: .task { context in
+                let page = try Pagination(context.query, defaultLimit: 1_000, maxLimit: 1_000)
+                let contacts = try await sessions.contacts(id: context.parameter("id"))
+                return .json(.array(contacts.dropFirst(page.offset).prefix(page.limit).map(\.json)))
+            }),
+            Route("GET", "/api/sessions/:id/contacts/profile-pictures", access: reader, handler: .task { context in
+                let ids = context.query.filter { $0.0 == "ids" }.flatMap { $0.1.split(separator: ",") }
+                    .map { MessageRoutes.normalizedChat($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 != "@c.us" }
+                guard !ids.isEmpty else { throw APIError.validation(["ids must list at least one contact id"]) }
+                let pictures = try await profilePictures(Array(ids.prefix(pictureBatch)), session: context.parameter("id"), sessions: sessions)
+                return .json(["pictures": .object(pictures.map { ($0.0, $0.1.map(JSONValue.string) ?? .null) })])
+            }),
+            Route("GET", "/api/sessions/:id/contacts/:contactId", access: reader, handler: .task { context in
+                let contactID = MessageRoutes.normalizedChat(context.parameter("contactId"))
+                guard let contact = try await sessions.contact(id: context.parameter("id"), contactID: contactID) else {
+                    throw APIError.notFound("Contact \(contactID) not found")
+                }
+                return .json(contact.json)
+            }),
+            Route("GET", "/api/sessions/:id/contacts/:contactId/phone", access: reader, handler: .task { context in
+                let contactID = MessageRoutes.normalizedChat(context.parameter("contactId"))
+                let contact = try await sessions.contact(id: context.parameter("id"), contactID: contactID)
+                // A phone-number id is its own answer; a LID needs what the engine learned.
+                let phone = contact?.phone ?? (contactID.hasSuffix("@c.us") ? String(contactID.dropLast(5)) : nil)
+                return .json(["contactId": .string(contactID), "phone": phone.map(JSONValue.string) ?? .null])
+            }),
+            Route("GET", "/api/sessions/:id/contacts/:contactId/profile-picture", access: reader, handler: .task { context in
+                let contactID = MessageRoutes.normalizedChat(context.parameter("contactId"))
+                let url = try await sessions.profilePictureURL(id: context.parameter("id"), contactID: contactID)
+                return .json(["url": url.map(JSONValue.string) ?? .null])
+            }),
         ]
+    }
+
+    /// Each id's picture URL, a few lookups at a time; a failed lookup counts as no picture.
+    /// A session that is not ready (or unknown) fails the whole request.
+    static func profilePictures(_ ids: [String], session: String, sessions: SessionManager) async throws -> [(String, String?)] {
+        var found: [String: String?] = [:]
+        for start in stride(from: 0, to: ids.count, by: pictureConcurrency) {
+            let slice = ids[start..<min(ids.count, start + pictureConcurrency)]
+            try await withThrowingTaskGroup(of: (String, String?).self) { group in
+                for id in slice {
+                    group.addTask {
+                        do {
+                            return (id, try await sessions.profilePictureURL(id: session, contactID: id))
+                        } catch let error as EngineError where error.kind == .unavailable || error.kind == .notFound {
+                            return (id, nil)
+                        }
+                    }
+                }
+                for try await (id, url) in group { found[id] = url }
+            }
+        }
+        var seen: Set<String> = []
+        return ids.filter { seen.insert($0).inserted }.map { ($0, found[$0] ?? nil) }
     }
 }

@@ -52,7 +52,7 @@ package final class MessageLedger: MessageSink {
     /// The row update a change makes, inside the batch's transaction.
     private static func update(_ change: MessageChange, sessionID: String, in transaction: any AsyncSQLTransaction) async throws {
         switch change.kind {
-        case .revoke: try await SQLMessageStore.revoke(sessionID: sessionID, waMessageID: change.targetID, in: transaction)
+        case .revoke, .deleteForMe: try await SQLMessageStore.revoke(sessionID: sessionID, waMessageID: change.targetID, in: transaction)
         case .edit(let body):
             try await SQLMessageStore.edit(sessionID: sessionID, waMessageID: change.targetID, body: body, in: transaction)
         case .pollVote(let options):
@@ -108,13 +108,15 @@ package final class MessageLedger: MessageSink {
         guard let row = try await store.find(sessionID: sessionID, waMessageID: messageID) else { return nil }
         return EngineMessage(
             id: messageID, chatID: row.chatID, from: row.from ?? "", to: row.to ?? "", body: row.body ?? "", type: row.type,
-            timestamp: Int(row.timestamp ?? 0), fromMe: row.direction == "outgoing", author: row.author)
+            timestamp: Int(row.timestamp ?? 0), fromMe: row.direction == "outgoing",
+            metadata: row.metadata.flatMap { try? JSONParser.parse(Array($0.utf8)) }, author: row.author)
     }
 
     static func eventName(_ kind: MessageChange.Kind) -> String? {
         switch kind {
         case .reaction: return "message.reaction"
         case .revoke: return "message.revoked"
+        case .deleteForMe: return nil
         case .edit: return "message.edited"
         case .pollVote: return nil
         }
@@ -129,7 +131,7 @@ package final class MessageLedger: MessageSink {
                 "messageId": .string(change.targetID), "chatId": .string(change.chatID), "reaction": .string(emoji),
                 "senderId": .string(change.senderID),
             ]
-        case .revoke:
+        case .revoke, .deleteForMe:
             return [
                 "id": .string(change.id), "revokedId": .string(change.targetID), "chatId": .string(change.chatID),
                 "from": .string(change.from), "to": .string(change.to), "type": "revoked", "body": "",

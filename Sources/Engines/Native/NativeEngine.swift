@@ -8,7 +8,7 @@ import WAProtocol
 /// session, on the shared reactor.
 package struct NativeEngineFactory: WhatsAppEngineFactory {
     package let configuration: NativeEngineConfiguration
-    private let reactor: ReactorHandle
+    let reactor: ReactorHandle
     private let authState: any AuthStateStore
     private let messages: any MessageSink
     private let logger: Logger
@@ -38,8 +38,8 @@ package struct NativeEngineFactory: WhatsAppEngineFactory {
 /// One session's native connection. Callable from any task; the link itself (`NativeLink`) lives
 /// on the reactor thread and every method here hops there.
 package final class NativeEngine: WhatsAppEngine {
-    private let link: ReactorBound<NativeLink>
-    private let reactor: ReactorHandle
+    let link: ReactorBound<NativeLink>
+    let reactor: ReactorHandle
 
     package init(
         sessionID: String, config: SessionEngineConfig, configuration: NativeEngineConfiguration, reactor: ReactorHandle,
@@ -103,7 +103,11 @@ package final class NativeEngine: WhatsAppEngine {
     }
 
     package func checkNumber(_ number: String) async throws -> String? {
-        try await linkRef().checkNumber(number)
+        let ref = try await linkRef()
+        let found = try await ref.checkNumber(number)
+        // A number that is on WhatsApp is a contact we now know (without a push name yet).
+        if let found { try? await ref.noteContact(id: found, pushName: nil, phone: number) }
+        return found
     }
 
     /// The current link for async work; its calls fail once that link is gone.

@@ -25,6 +25,7 @@ extension NativeLink {
     }
 
     func handleMessage(_ node: BinaryNode) {
+        noteSender(node)
         inboundStanzas.append(node)
         scheduleInboundDrain()
     }

@@ -74,6 +74,8 @@ final class NativeLink: WebSocketDelegate {
     var statusUpdateRunning = false
     /// Device lists by user (`user@server`), with when they were fetched.
     var deviceCache: [String: (devices: [JID], fetched: ReactorInstant)] = [:]
+    /// Contact records with a write queued (`noteContact`): a burst from one sender queues one.
+    var contactsBeingNoted: Set<String> = []
     /// Group metadata by group JID, until a `w:gp2` notification or a new connection drops it.
     var groupCache: [String: GroupInfo] = [:]
     /// Last known presence per chat, the contacts we subscribed to, and the availability asked

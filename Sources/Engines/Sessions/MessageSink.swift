@@ -52,6 +52,9 @@ package struct MessageChange: Sendable, Equatable {
     package enum Kind: Sendable, Equatable {
         case reaction(emoji: String)
         case revoke
+        /// Deleted only on this gateway (`forEveryone: false`): the row is cleared like a
+        /// revoke, and no event goes out since nobody else sees a change.
+        case deleteForMe
         case edit(body: String)
         /// A vote on a poll, decrypted: the chosen option names (none = vote withdrawn).
         case pollVote(options: [String])

@@ -125,6 +125,20 @@ package protocol WhatsAppEngine: Sendable {
     func markRead(chatID: String, messageIDs: [String]) async throws
     /// Shows "typing…" (`typing`), "recording audio…" (`recording`) or stops it (`paused`).
     func sendChatState(chatID: String, state: String) async throws
+    /// Sends a stored message of `fromChatID` again to `toChatID`, marked as forwarded.
+    func forward(fromChatID: String, toChatID: String, messageID: String) async throws -> SentMessage
+    /// Deletes a stored message: for everyone (a revoke to the chat) or only here.
+    func deleteMessage(chatID: String, messageID: String, forEveryone: Bool) async throws
+    /// Replaces the text of one of our own messages; answers its id and original time.
+    func editMessage(chatID: String, messageID: String, body: String, mentions: [String]) async throws -> SentMessage
+    /// Votes on a poll of `chatID` with option texts (none withdraws the vote).
+    func votePoll(chatID: String, pollMessageID: String, options: [String]) async throws -> PollVoteOutcome
+    /// The contacts this session has learned, ordered by id.
+    func contacts() async throws -> [EngineContact]
+    /// One contact by id (`<number>@c.us`, `<lid>@lid`), or nil when unknown.
+    func contact(id: String) async throws -> EngineContact?
+    /// A contact's profile picture URL; nil when there is none or it is hidden from us.
+    func profilePictureURL(of contactID: String) async throws -> String?
 }
 
 extension WhatsAppEngine {

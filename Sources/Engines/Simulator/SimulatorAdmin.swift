@@ -23,6 +23,7 @@ final class SimulatorAdmin: HTTPResponder {
         let to: String
         let state: String
     }
+    private struct Picture: Decodable { let url: String? }
     private struct Fault: Decodable {
         let kind: String
         let ms: Int?
@@ -80,6 +81,9 @@ final class SimulatorAdmin: HTTPResponder {
                 sink.send(Self.encoded(200, try core.chatStates(of: route[1])))
             case ("GET", 3, "phones") where route[2] == "receipts":
                 sink.send(Self.encoded(200, try core.receipts(of: route[1])))
+            case ("PUT", 3, "phones") where route[2] == "picture":
+                try core.setProfilePicture(phone: route[1], url: try Self.decode(Picture.self, request.body).url)
+                sink.send(HTTPResponse(status: 204))
             case ("GET", 3, "phones") where route[2] == "signal":
                 sink.send(Self.encoded(200, try core.signalKeys(of: route[1])))
             case ("DELETE", 4, "phones") where route[2] == "devices":

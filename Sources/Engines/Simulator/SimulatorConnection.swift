@@ -409,6 +409,8 @@ final class SimulatorConnection: WebSocketDelegate {
             result(node, [BinaryNode("list", children: [])])
         case ("privacy", "get"):
             result(node, [BinaryNode("privacy", children: [])])
+        case ("w:profile:picture", "get"):
+            answerProfilePicture(node)
         case ("urn:xmpp:whatsapp:dirty", "set"):
             result(node)
         case ("md", "set") where node.child("remove-companion-device") != nil:

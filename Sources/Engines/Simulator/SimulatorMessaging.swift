@@ -10,13 +10,22 @@ package struct PhoneMessage: Sendable, Equatable, Codable {
     package let from: String
     /// The chat the sender addressed (`to` of the stanza).
     package let chat: String
-    package let type: String
-    package let body: String
+    /// A revoke makes it `revoked`; an edit changes the body.
+    package var type: String
+    package var body: String
     /// `pkmsg` or `msg`, and the ciphertext as it arrived (base64), for independent checks.
     package let encType: String
     package let ciphertext: String
     /// Unix seconds.
     package let timestamp: UInt64
+    /// For a revoke, an edit or a poll vote: the message it changes.
+    package var target: String? = nil
+    /// For a poll vote: the options chosen, opened with the poll's secret.
+    package var options: [String]? = nil
+    /// Set once a later edit changed this message.
+    package var edited: Bool? = nil
+    /// Set when the message came marked as forwarded (`contextInfo.isForwarded`).
+    package var forwarded: Bool? = nil
 }
 
 /// A read or played receipt a phone got for messages it sent (admin `GET …/receipts`).
@@ -130,6 +139,10 @@ extension SimulatorCore {
         guard let recipient = accounts[target] else { throw .notFound("no phone \(target)") }
         noteContact(sender, recipient)
         let messageID = id ?? ((try? MessageCodec.newMessageID(ownUser: phone)) ?? UUID().uuidString)
+        // The phone keeps its own polls' secrets too, to open the votes they get.
+        if let poll = MessageCodec.summary(of: content).poll {
+            sender.polls[messageID] = PhonePoll(secret: poll.secret, sender: sender.jid.description, options: poll.options)
+        }
         let copy = MessageCodec.deviceSent(content, destination: recipient.jid.description)
         var reached = 0
         let targets = recipient.companions.values.map { ($0, content, false) } + sender.companions.values.map { ($0, copy, true) }
@@ -185,14 +198,17 @@ extension SimulatorCore {
         do {
             let padded = try phone.signal().decrypt(
                 encType: encType, bytes, from: SignalAddress(name: sender.user, deviceID: UInt32(sender.device)))
-            let summary = MessageCodec.summary(of: try MessageCodec.decode(padded: padded))
+            let decoded = try MessageCodec.decode(padded: padded)
+            let summary = MessageCodec.summary(of: decoded)
             if let poll = summary.poll {
                 phone.polls[id] = PhonePoll(secret: poll.secret, sender: sender.bare.description, options: poll.options)
             }
-            phone.inbox.append(
-                PhoneMessage(
-                    id: id, from: sender.description, chat: summary.deviceSentTo ?? chat.description, type: summary.type,
-                    body: summary.body, encType: encType, ciphertext: Data(bytes).base64EncodedString(), timestamp: unixNow()))
+            var entry = PhoneMessage(
+                id: id, from: sender.description, chat: summary.deviceSentTo ?? chat.description, type: summary.type,
+                body: summary.body, encType: encType, ciphertext: Data(bytes).base64EncodedString(), timestamp: unixNow())
+            apply(summary.change, from: sender, to: phone, entry: &entry)
+            if MessageCodec.isForwarded(decoded) { entry.forwarded = true }
+            phone.inbox.append(entry)
             return true
         } catch {
             logger.info("phone could not decrypt", metadata: ["phone": "\(phone.phone)", "id": "\(id)", "error": "\(error)"])

@@ -137,8 +137,10 @@ final class Account {
     var inbox: [PhoneMessage] = []
     /// Read and played receipts for what this phone sent, oldest first.
     var receipts: [PhoneReceipt] = []
-    /// Polls this phone received, by message id.
+    /// Polls this phone received or sent, by message id.
     var polls: [String: PhonePoll] = [:]
+    /// The URL the `w:profile:picture` iq answers for this account (nil: no picture).
+    var pictureURL: String?
     /// Typing states contacts' devices showed this phone, oldest first.
     var chatStates: [PhoneChatState] = []
     /// Sender keys of the groups this phone is in.

@@ -121,6 +121,7 @@ final class Gateway: Sendable {
         router.add(contentsOf: MessageRoutes.routes(sessions: sessions, idempotency: idempotency))
         router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions))
         router.add(contentsOf: ContactRoutes.routes(sessions: sessions))
+        router.add(contentsOf: MessageActionRoutes.routes(sessions: sessions, idempotency: idempotency))
         router.add(contentsOf: ChatRoutes.routes(sessions: sessions, messages: ledger))
         router.add(contentsOf: GroupRoutes.routes(sessions: sessions))
         router.add(contentsOf: PresenceRoutes.routes(sessions: sessions))

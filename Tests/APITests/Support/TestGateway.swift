@@ -141,6 +141,7 @@ final class TestGateway: Sendable {
             router.add(contentsOf: MessageRoutes.routes(sessions: sessions, idempotency: SendIdempotency(database: data)))
             router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions))
             router.add(contentsOf: ContactRoutes.routes(sessions: sessions))
+            router.add(contentsOf: MessageActionRoutes.routes(sessions: sessions, idempotency: SendIdempotency(database: data)))
             router.add(contentsOf: ChatRoutes.routes(sessions: sessions, messages: ledger))
             router.add(contentsOf: GroupRoutes.routes(sessions: sessions))
             router.add(contentsOf: PresenceRoutes.routes(sessions: sessions))

@@ -1,0 +1,33 @@
+import Engines
+import Foundation
+import Reactor
+import Testing
+import TestSupport
+
+/// The browser engine does not have message actions or contacts yet: a ready session answers
+/// 501 to each, after the body is validated, and nothing reaches the page.
+@Suite(.timeLimit(.minutes(2)), .enabled(if: BrowserRESTWorld.enabled))
+struct BrowserActionRouteTests {
+    @Test func actionsAndContactsAnswer501() async throws {
+        let world = try await BrowserRESTWorld.start()
+        let (id, _) = try await world.readySession()
+        let chat = "15550001111@c.us"
+        let actions: [(String, String)] = [
+            ("forward", #"{"fromChatId":"\#(chat)","toChatId":"15550002222@c.us","messageId":"ABC"}"#),
+            ("delete", #"{"chatId":"\#(chat)","messageId":"ABC"}"#),
+            ("edit", #"{"chatId":"\#(chat)","messageId":"ABC","body":"new"}"#),
+            ("vote-poll", #"{"chatId":"\#(chat)","pollMessageId":"ABC","options":["Yes"]}"#),
+        ]
+        for (action, body) in actions {
+            let response = try await world.gateway.request("POST", "/api/sessions/\(id)/messages/\(action)", body: body)
+            #expect(response.status == 501, "\(action): \(response.text)")
+        }
+        for path in ["contacts", "contacts/\(chat)", "contacts/\(chat)/profile-picture"] {
+            let response = try await world.gateway.request("GET", "/api/sessions/\(id)/\(path)")
+            #expect(response.status == 501, "\(path): \(response.text)")
+        }
+        let malformed = try await world.gateway.request("POST", "/api/sessions/\(id)/messages/edit", body: #"{"chatId":"\#(chat)"}"#)
+        #expect(malformed.status == 400, "validation comes first")
+        await world.stop()
+    }
+}

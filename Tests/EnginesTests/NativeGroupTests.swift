@@ -211,4 +211,34 @@ import WAProtocol
         #expect(received.allSatisfy { $0.chatID == group.id && $0.author == "\(Self.bob)@c.us" })
         await world.shutdown(engine)
     }
+
+    @Test func editsRevokesVotesAndForwardsInAGroup() async throws {
+        let (world, engine, _) = try await linkedWorld()
+        let group = try await engine.createGroup(name: "Actions", participants: ["\(Self.bob)@c.us", "\(Self.carol)@c.us"])
+        let typo = try await engine.sendText(chatID: group.id, text: "metting at 5")
+        let oops = try await engine.sendText(chatID: group.id, text: "wrong group")
+        _ = try await engine.editMessage(chatID: group.id, messageID: typo.messageID, body: "meeting at 5", mentions: [])
+        try await engine.deleteMessage(chatID: group.id, messageID: oops.messageID, forEveryone: true)
+        for phone in [Self.bob, Self.carol] {
+            let inbox = try await world.simulator.inbox(of: phone)
+            #expect(inbox.first { $0.id == typo.messageID }?.body == "meeting at 5", "phone \(phone)")
+            #expect(inbox.first { $0.id == typo.messageID }?.edited == true)
+            #expect(inbox.first { $0.id == oops.messageID }?.type == "revoked")
+        }
+        // Bob's poll in the group: our vote is opened by his phone.
+        let poll = try await world.simulator.sendMessage(
+            from: Self.bob, json: Array(#"{"to":"\#(group.id)","kind":"poll","name":"When?","options":["5","6"]}"#.utf8))
+        try await waitUntil { world.messages.messages.contains { $0.id == poll.id } }
+        #expect(try await engine.votePoll(chatID: group.id, pollMessageID: poll.id, options: ["6"]) == .voted)
+        try await waitUntil { try await world.simulator.inbox(of: Self.bob).contains { $0.target == poll.id } }
+        #expect(try await world.simulator.inbox(of: Self.bob).first { $0.target == poll.id }?.options == ["6"])
+        // A group message forwarded to a person.
+        let note = try await engine.sendText(chatID: group.id, text: "bring slides")
+        let forwarded = try await engine.forward(fromChatID: group.id, toChatID: "\(Self.carol)@c.us", messageID: note.messageID)
+        let copy = try #require(try await world.simulator.inbox(of: Self.carol).first { $0.id == forwarded.messageID })
+        #expect(copy.body == "bring slides")
+        #expect(copy.forwarded == true)
+        #expect(copy.chat == "\(Self.carol)@s.whatsapp.net")
+        await world.shutdown(engine)
+    }
 }

@@ -67,9 +67,6 @@ extension NativeEngine {
     /// What every action needs, read once on the reactor: the link, our id, the chat's wire JID.
     private func actionContext(chatID: String) async throws -> MessageAction {
         let recipient = try NativeLink.recipient(of: chatID)
-        guard recipient.server != JID.Server.group else {
-            throw EngineError.notSupported("The native engine cannot act on group messages yet")
-        }
         return try await reactor.submit { [link] reactor in
             let value = link.value
             value.attach(reactor)

@@ -7,47 +7,11 @@ import WAProtocol
 /// chain pairwise to the devices that do not hold it yet.
 extension SendJob {
     func runInGroup() async throws -> SentMessage {
-        let info: GroupInfo
-        do {
-            info = try await link.groupInfo(recipient)
-        } catch let error as EngineError where error.kind == .notFound || error.kind == .forbidden {
-            throw EngineError.notFound("Group \(NativeLink.neutral(recipient)) not found")
-        }
-        let ownUser = JID(user: me.user, server: me.server)
-        guard let own = info.participants.first(where: { $0.id == NativeLink.neutral(ownUser) }) else {
-            throw EngineError.forbidden("This account is not a participant of \(info.id)")
-        }
-        if info.announce, !own.isAdmin { throw EngineError.forbidden("Only admins can send messages to \(info.id)") }
         let built = try await NativeContent.build(outgoing, sink: sink, sessionID: sessionID, me: me, recipient: recipient)
         let id = try MessageCodec.newMessageID(ownUser: me.user)
-        let members = try info.participants.map { try NativeLink.recipient(of: $0.id) }.filter { $0.user != me.user }
-        // Our own user first: it always has devices, so a member without any does not fail the send.
-        let devices = try await link.devices(of: [ownUser] + members)
-        let targets = devices.filter { !($0.user == me.user && $0.device == me.device) }
-        let encrypted = try await link.groupEncrypt(group: recipient, padded: try MessageCodec.padded(built.message), devices: targets)
-        var children: [BinaryNode] = []
-        if !encrypted.distribution.isEmpty {
-            children.append(
-                BinaryNode(
-                    "participants",
-                    children: encrypted.distribution.map { device, message in
-                        BinaryNode(
-                            "to", ["jid": .jid(device)],
-                            children: [BinaryNode("enc", ["v": "2", "type": .string(message.encType)], bytes: message.serialized)])
-                    }))
-        }
-        children.append(BinaryNode("enc", ["v": "2", "type": "skmsg"], bytes: encrypted.skmsg))
-        if encrypted.distribution.contains(where: { $0.1.encType == "pkmsg" }), let identity = try await link.signedIdentity() {
-            children.append(BinaryNode("device-identity", bytes: identity))
-        }
-        if built.poll != nil { children.append(BinaryNode("meta", ["polltype": "creation"])) }
-        let stanza = BinaryNode(
-            "message",
-            [
-                "id": .string(id), "to": .jid(recipient), "type": .string(MessageCodec.stanzaType(of: built.message)),
-                "phash": .string(Self.participantHash(devices)),
-            ],
-            children: children)
+        let stanza = try await link.groupStanza(
+            built.message, id: id, group: recipient, me: me,
+            meta: built.poll != nil ? BinaryNode("meta", ["polltype": "creation"]) : nil)
         return try await deliver(stanza, id: id, built: built)
     }
 
@@ -63,6 +27,52 @@ extension SendJob {
 }
 
 extension LinkRef {
+    /// The `message` stanza that puts `content` into a group: the group's members from its
+    /// metadata, their devices, our `skmsg`, and our chain pairwise to devices that lack it.
+    /// Refused (403) when we are not a member, or not an admin of an admins-only group.
+    func groupStanza(
+        _ content: Waproto_Message, id: String, group: JID, me: JID, attributes extra: NodeAttributes = [:], meta: BinaryNode? = nil
+    ) async throws -> BinaryNode {
+        let info: GroupInfo
+        do {
+            info = try await groupInfo(group)
+        } catch let error as EngineError where error.kind == .notFound || error.kind == .forbidden {
+            throw EngineError.notFound("Group \(NativeLink.neutral(group)) not found")
+        }
+        let ownUser = JID(user: me.user, server: me.server)
+        guard let own = info.participants.first(where: { $0.id == NativeLink.neutral(ownUser) }) else {
+            throw EngineError.forbidden("This account is not a participant of \(info.id)")
+        }
+        if info.announce, !own.isAdmin { throw EngineError.forbidden("Only admins can send messages to \(info.id)") }
+        let members = try info.participants.map { try NativeLink.recipient(of: $0.id) }.filter { $0.user != me.user }
+        // Our own user first: it always has devices, so a member without any does not fail the send.
+        let devices = try await self.devices(of: [ownUser] + members)
+        let targets = devices.filter { !($0.user == me.user && $0.device == me.device) }
+        let encrypted = try await groupEncrypt(group: group, padded: try MessageCodec.padded(content), devices: targets)
+        var children: [BinaryNode] = []
+        if !encrypted.distribution.isEmpty {
+            children.append(
+                BinaryNode(
+                    "participants",
+                    children: encrypted.distribution.map { device, message in
+                        BinaryNode(
+                            "to", ["jid": .jid(device)],
+                            children: [BinaryNode("enc", ["v": "2", "type": .string(message.encType)], bytes: message.serialized)])
+                    }))
+        }
+        children.append(BinaryNode("enc", ["v": "2", "type": "skmsg"], bytes: encrypted.skmsg))
+        if encrypted.distribution.contains(where: { $0.1.encType == "pkmsg" }), let identity = try await signedIdentity() {
+            children.append(BinaryNode("device-identity", bytes: identity))
+        }
+        if let meta { children.append(meta) }
+        var attributes: NodeAttributes = [
+            "id": .string(id), "to": .jid(group), "type": .string(MessageCodec.stanzaType(of: content)),
+            "phash": .string(SendJob.participantHash(devices)),
+        ]
+        for element in extra { attributes.append(element.key, element.value) }
+        return BinaryNode("message", attributes, children: children)
+    }
+
     /// Our `skmsg` of `padded` and the pairwise chain hand-outs, as one Signal job of the session.
     func groupEncrypt(group: JID, padded: [UInt8], devices: [JID]) async throws -> (skmsg: [UInt8], distribution: [(JID, CiphertextMessage)]) {
         let ref = self

@@ -27,6 +27,7 @@ struct DirectRelay: Sendable {
 
     /// Sends `content` as message `id`; returns the server's time for it (Unix seconds).
     func send(_ content: Waproto_Message, id: String, options: Options = Options()) async throws -> Int {
+        if recipient.server == JID.Server.group { return try await sendToGroup(content, id: id, options: options) }
         let devices = try await link.devices(of: [recipient, JID(user: me.user, server: me.server)])
         let targets = devices.filter { !($0.user == me.user && $0.device == me.device) }
         let padded = try MessageCodec.padded(content)
@@ -56,6 +57,20 @@ struct DirectRelay: Sendable {
         ]
         if let edit = options.edit { attributes.append("edit", .string(edit)) }
         let ack = try await link.sendMessageStanza(BinaryNode("message", attributes, children: children), id: id)
+        if let error = ack.attributes.string("error") {
+            throw EngineError.unavailable("WhatsApp refused the message (error \(error))")
+        }
+        return ack.attributes.string("t").flatMap(Int.init) ?? Int(Date().timeIntervalSince1970)
+    }
+
+    /// A group gets one `skmsg` for every member device (`LinkRef.groupStanza`).
+    private func sendToGroup(_ content: Waproto_Message, id: String, options: Options) async throws -> Int {
+        var extra = NodeAttributes()
+        if let edit = options.edit { extra.append("edit", .string(edit)) }
+        let stanza = try await link.groupStanza(
+            content, id: id, group: recipient, me: me, attributes: extra,
+            meta: options.pollType.map { BinaryNode("meta", ["polltype": .string($0)]) })
+        let ack = try await link.sendMessageStanza(stanza, id: id)
         if let error = ack.attributes.string("error") {
             throw EngineError.unavailable("WhatsApp refused the message (error \(error))")
         }

@@ -31,14 +31,17 @@ extension SimulatorCore {
             }
             let padded = try GroupCipher.decrypt(try SenderKeyMessage(serialized: bytes), record: &record)
             keys.received[name] = record
-            let summary = MessageCodec.summary(of: try MessageCodec.decode(padded: padded))
+            let decoded = try MessageCodec.decode(padded: padded)
+            let summary = MessageCodec.summary(of: decoded)
             if let poll = summary.poll {
                 phone.polls[id] = PhonePoll(secret: poll.secret, sender: sender.bare.description, options: poll.options)
             }
-            phone.inbox.append(
-                PhoneMessage(
-                    id: id, from: sender.description, chat: group.jid.description, type: summary.type, body: summary.body,
-                    encType: "skmsg", ciphertext: Data(bytes).base64EncodedString(), timestamp: unixNow()))
+            var entry = PhoneMessage(
+                id: id, from: sender.description, chat: group.jid.description, type: summary.type, body: summary.body,
+                encType: "skmsg", ciphertext: Data(bytes).base64EncodedString(), timestamp: unixNow())
+            apply(summary.change, from: sender, to: phone, entry: &entry)
+            if MessageCodec.isForwarded(decoded) { entry.forwarded = true }
+            phone.inbox.append(entry)
             return true
         } catch {
             logger.info("phone could not decrypt a group message", metadata: ["phone": "\(phone.phone)", "id": "\(id)", "error": "\(error)"])
@@ -54,6 +57,9 @@ extension SimulatorCore {
         let sender = try account(phone)
         try requireMember(group, phone)
         let messageID = id ?? ((try? MessageCodec.newMessageID(ownUser: phone)) ?? UUID().uuidString)
+        if let poll = MessageCodec.summary(of: content).poll {
+            sender.polls[messageID] = PhonePoll(secret: poll.secret, sender: sender.jid.description, options: poll.options)
+        }
         let padded: [UInt8]
         let first: (SenderKeyDistributionMessage, SenderKeyMessage)
         do {

@@ -38,8 +38,8 @@ package struct NativeEngineFactory: WhatsAppEngineFactory {
 /// One session's native connection. Callable from any task; the link itself (`NativeLink`) lives
 /// on the reactor thread and every method here hops there.
 package final class NativeEngine: WhatsAppEngine {
-    private let link: ReactorBound<NativeLink>
-    private let reactor: ReactorHandle
+    let link: ReactorBound<NativeLink>
+    let reactor: ReactorHandle
 
     package init(
         sessionID: String, config: SessionEngineConfig, configuration: NativeEngineConfiguration, reactor: ReactorHandle,

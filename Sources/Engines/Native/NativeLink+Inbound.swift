@@ -71,17 +71,20 @@ extension NativeLink {
         let sessionID = sessionID
         let ownChat = JID(user: me.user, server: me.server)
         let items = work.map { Unchecked(($0.source, $0.encType, $0.bytes)) }
+        let media = configuration.media
         runAsync({ () async throws -> [Bool] in
             var pending: NativeSignal.Changes = [:]
             var inbound: [InboundItem] = []
             var decrypted: [Bool] = []
+            var downloads: [NativeMediaTransfer.Download] = []
             for item in items {
                 let (source, encType, bytes) = item.value
                 do {
                     let (padded, changes) = try await signal.decrypt(
                         encType: encType, bytes, from: NativeSignal.address(of: source.sender), pending: pending)
                     pending.merge(changes) { _, new in new }
-                    let summary = MessageCodec.summary(of: try MessageCodec.decode(padded: padded))
+                    let decoded = try MessageCodec.decode(padded: padded)
+                    let summary = MessageCodec.summary(of: decoded)
                     if let poll = summary.poll {
                         // Kept with the Signal state, so the poll's votes can be opened later.
                         let record = PollRecord(secret: poll.secret, sender: source.sender.bare.description, options: poll.options)
@@ -92,7 +95,7 @@ extension NativeLink {
                             inbound.append(.change(vote))
                         }
                     } else if let entry = Self.inboundItem(summary, source: source, ownChat: ownChat) {
-                        inbound.append(entry)
+                        inbound.append(Self.withMedia(of: decoded, entry, pending: &pending, downloads: &downloads))
                     }
                     decrypted.append(true)
                 } catch let error as ProtocolError where error.signalFailure == .duplicateMessage {
@@ -103,6 +106,8 @@ extension NativeLink {
             }
             try await sink.commit(sessionID: sessionID, items: inbound)
             try await signal.write(pending)
+            // Downloads start only now, in tasks of their own: the receipts below never wait for them.
+            media?.scheduleDownloads(sessionID: sessionID, downloads)
             return decrypted
         }) { link, result in
             defer { done() }

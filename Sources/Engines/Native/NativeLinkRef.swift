@@ -18,7 +18,7 @@ struct LinkRef: @unchecked Sendable {
     }
 
     /// Runs `body` with the link on the reactor; `body` resumes the continuation.
-    private func withLink<T: Sendable>(
+    func withLink<T: Sendable>(
         _ body: @escaping (NativeLink, CheckedContinuation<T, any Error>) -> Void
     ) async throws -> T {
         let body = Unchecked(body)

@@ -397,6 +397,8 @@ final class SimulatorConnection: WebSocketDelegate {
             if node.child("active") != nil { flushOutbox() }
         case ("usync", "get"):
             answerUsync(node)
+        case ("w:m", "set") where node.child("media_conn") != nil:
+            result(node, [core.media.mediaConnNode()])
         case ("abt", "get"):
             result(node, [BinaryNode("props", ["protocol": "1", "hash": "sim"], children: [])])
         case ("blocklist", "get"):

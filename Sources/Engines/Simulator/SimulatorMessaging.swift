@@ -17,6 +17,8 @@ package struct PhoneMessage: Sendable, Equatable, Codable {
     package let ciphertext: String
     /// Unix seconds.
     package let timestamp: UInt64
+    /// For a media message: what the downloaded, checked and decrypted blob was.
+    package var media: PhoneMedia? = nil
 }
 
 /// A read or played receipt a phone got for messages it sent (admin `GET …/receipts`).
@@ -183,14 +185,16 @@ extension SimulatorCore {
         do {
             let padded = try phone.signal().decrypt(
                 encType: encType, bytes, from: SignalAddress(name: sender.user, deviceID: UInt32(sender.device)))
-            let summary = MessageCodec.summary(of: try MessageCodec.decode(padded: padded))
+            let message = try MessageCodec.decode(padded: padded)
+            let summary = MessageCodec.summary(of: message)
             if let poll = summary.poll {
                 phone.polls[id] = PhonePoll(secret: poll.secret, sender: sender.bare.description, options: poll.options)
             }
             phone.inbox.append(
                 PhoneMessage(
                     id: id, from: sender.description, chat: summary.deviceSentTo ?? chat.description, type: summary.type,
-                    body: summary.body, encType: encType, ciphertext: Data(bytes).base64EncodedString(), timestamp: unixNow()))
+                    body: summary.body, encType: encType, ciphertext: Data(bytes).base64EncodedString(), timestamp: unixNow(),
+                    media: phoneOpensMedia(message)))
             return true
         } catch {
             logger.info("phone could not decrypt", metadata: ["phone": "\(phone.phone)", "id": "\(id)", "error": "\(error)"])

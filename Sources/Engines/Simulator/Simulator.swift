@@ -209,6 +209,11 @@ package final class Simulator: Sendable {
         try await call { core, done in done(Result { () throws(SimulatorError) in try core.injectMediaFault(fault, count: count) }) }
     }
 
+    /// `GET /admin/media`.
+    package func mediaHost() async throws -> MediaHostSnapshot {
+        try await call { core, done in done(.success(core.mediaHost())) }
+    }
+
     package func connectionCount() async throws -> Int {
         try await call { core, done in done(.success(core.connectionCount)) }
     }

@@ -46,6 +46,8 @@ final class SimulatorAdmin: HTTPResponder {
                 }
                 try core.armHandshakeFault(fault, count: body.count ?? 1)
                 sink.send(HTTPResponse(status: 204))
+            case ("GET", 1, "media"):
+                sink.send(Self.encoded(200, core.mediaHost()))
             case ("POST", 2, "media") where route[1] == "faults":
                 let body = try Self.decode(MediaFaultBody.self, request.body)
                 guard let fault = MediaFault(rawValue: body.kind) else {

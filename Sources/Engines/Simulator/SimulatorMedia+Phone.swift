@@ -17,6 +17,14 @@ package struct PhoneMedia: Sendable, Equatable, Codable {
     package let error: String?
 }
 
+/// The media host as the admin API shows it (`GET /admin/media`): its host, the auth token its
+/// `media_conn` hands out (tests upload with it), and how many blobs it keeps.
+package struct MediaHostSnapshot: Sendable, Equatable, Codable {
+    package let hostname: String
+    package let auth: String
+    package let blobs: Int
+}
+
 /// Media sent and received by simulated phones: a phone encrypts with a fresh media key and
 /// puts the blob on the media host itself (it is part of the simulator); a phone that receives
 /// media fetches the blob by its direct path and checks it as a client must (section 5.5).
@@ -77,6 +85,10 @@ extension SimulatorCore {
         case .document: "application/octet-stream"
         case .sticker: "image/webp"
         }
+    }
+
+    func mediaHost() -> MediaHostSnapshot {
+        MediaHostSnapshot(hostname: media.hostname, auth: media.authToken, blobs: media.blobs.count)
     }
 
     /// Arms `fault` for the next `count` downloads or uploads of the media host.

@@ -240,6 +240,7 @@ package final class APIServer: HTTPResponder, Sendable {
             case .notFound: status = 404
             case .conflict: status = 409
             case .invalid: status = 400
+            case .forbidden: status = 403
             case .unavailable: status = 503
             case .notSupported: status = 501
             case .tooLarge: status = 413

@@ -8,6 +8,8 @@ package struct EngineError: Error, Sendable, CustomStringConvertible {
         case conflict
         /// The input is invalid in domain terms (400).
         case invalid
+        /// The account may not do this (403): not a group admin, not our message.
+        case forbidden
         /// A dependency (database, engine) is not available right now (503).
         case unavailable
         /// The active engine cannot do this (501).
@@ -27,6 +29,7 @@ package struct EngineError: Error, Sendable, CustomStringConvertible {
     package static func notFound(_ message: String) -> EngineError { EngineError(.notFound, message) }
     package static func conflict(_ message: String) -> EngineError { EngineError(.conflict, message) }
     package static func invalid(_ message: String) -> EngineError { EngineError(.invalid, message) }
+    package static func forbidden(_ message: String) -> EngineError { EngineError(.forbidden, message) }
     package static func unavailable(_ message: String) -> EngineError { EngineError(.unavailable, message) }
     package static func notSupported(_ message: String) -> EngineError { EngineError(.notSupported, message) }
     package static func tooLarge(_ message: String) -> EngineError { EngineError(.tooLarge, message) }

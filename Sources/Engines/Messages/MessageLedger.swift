@@ -96,7 +96,7 @@ package final class MessageLedger: MessageSink {
     static func row(sessionID: String, message: EngineMessage, status: String) -> MessageRecord {
         MessageRecord(
             sessionID: sessionID, waMessageID: message.id, chatID: message.chatID, from: message.from, to: message.to,
-            body: message.body, type: message.type, direction: message.fromMe ? "outgoing" : "incoming",
+            author: message.author, body: message.body, type: message.type, direction: message.fromMe ? "outgoing" : "incoming",
             timestamp: Int64(message.timestamp), metadata: message.metadata.map(JSONWriter.string), status: status)
     }
 
@@ -108,7 +108,7 @@ package final class MessageLedger: MessageSink {
         guard let row = try await store.find(sessionID: sessionID, waMessageID: messageID) else { return nil }
         return EngineMessage(
             id: messageID, chatID: row.chatID, from: row.from ?? "", to: row.to ?? "", body: row.body ?? "", type: row.type,
-            timestamp: Int(row.timestamp ?? 0), fromMe: row.direction == "outgoing")
+            timestamp: Int(row.timestamp ?? 0), fromMe: row.direction == "outgoing", author: row.author)
     }
 
     static func eventName(_ kind: MessageChange.Kind) -> String? {
@@ -170,12 +170,13 @@ package final class MessageLedger: MessageSink {
 
     /// OpenWA's `IncomingMessage` fields every engine fills.
     package static func json(_ message: EngineMessage) -> JSONValue {
-        [
+        let fields: JSONValue = [
             "id": .string(message.id), "from": .string(message.from), "to": .string(message.to),
             "chatId": .string(message.chatID), "body": .string(message.body), "type": .string(message.type),
             "timestamp": .number(Double(message.timestamp)), "isGroup": .bool(message.chatID.hasSuffix("@g.us")),
             "fromMe": .bool(message.fromMe), "kind": .string(message.chatID.hasSuffix("@g.us") ? "group" : "individual"),
         ]
+        return message.author.map { fields.setting("author", .string($0)) } ?? fields
     }
 
     /// WhatsApp's ack number as OpenWA's delivery status.

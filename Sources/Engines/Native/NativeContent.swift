@@ -22,7 +22,8 @@ struct NativeContent: Sendable {
             guard let original = try await sink.stored(sessionID: sessionID, messageID: quotedID),
                 original.chatID == NativeLink.neutral(recipient)
             else { throw EngineError.notFound("Quoted message \(quotedID) not found in this chat") }
-            let author = original.fromMe ? JID(user: me.user, server: me.server) : recipient
+            // In a group the quoted message's author is the member who sent it, not the chat.
+            let author = original.fromMe ? JID(user: me.user, server: me.server) : Self.author(of: original) ?? recipient
             quote = MessageCodec.Quote(id: quotedID, participant: author.description, message: MessageCodec.text(original.body))
         }
         switch outgoing.content {
@@ -42,7 +43,8 @@ struct NativeContent: Sendable {
             else { throw EngineError.notFound("Message \(messageID) not found in this chat") }
             return NativeContent(
                 message: MessageCodec.reaction(
-                    to: messageID, chat: recipient.description, fromMe: original.fromMe, participant: nil, emoji: emoji),
+                    to: messageID, chat: recipient.description, fromMe: original.fromMe,
+                    participant: original.fromMe ? nil : Self.author(of: original)?.description, emoji: emoji),
                 stored: nil)
         case .poll(let name, let options, let allowMultiple):
             let secret = try Crypto.randomBytes(32)
@@ -56,5 +58,10 @@ struct NativeContent: Sendable {
             let mentions = try outgoing.mentions.map { try NativeLink.recipient(of: $0).description }
             return try await NativeMediaTransfer.content(media, quote: quote, mentions: mentions, sessionID: sessionID, link: link)
         }
+    }
+
+    /// The sender of a stored group message as a wire JID (nil outside groups).
+    static func author(of message: EngineMessage) -> JID? {
+        message.author.flatMap { try? NativeLink.recipient(of: $0) }
     }
 }

@@ -103,11 +103,16 @@ package final class NativeEngine: WhatsAppEngine {
     }
 
     package func checkNumber(_ number: String) async throws -> String? {
+        try await linkRef().checkNumber(number)
+    }
+
+    /// The current link for async work; its calls fail once that link is gone.
+    func linkRef() async throws -> LinkRef {
         let ref: LinkRef = try await reactor.submit { [link] reactor in
             link.value.attach(reactor)
             return LinkRef(link.value)
         }
-        return try await ref.checkNumber(number)
+        return ref
     }
 
     package func markRead(chatID: String, messageIDs: [String]) async throws {

@@ -51,26 +51,32 @@ extension NativeLink {
 
     private func processInbound(_ stanzas: [BinaryNode], done: @escaping () -> Void) {
         guard let me = credentials?.me, let signal = signalContext() else { return done() }
-        var work: [(node: BinaryNode, source: MessageSource, encType: String, bytes: [UInt8])] = []
+        var work: [(node: BinaryNode, source: MessageSource, parts: [(encType: String, bytes: [UInt8])])] = []
         for node in stanzas {
             guard let source = Self.source(of: node, me: me) else {
                 acknowledgeMessage(node, error: "487")
                 continue
             }
-            let pairwise = node.children("enc").first { ["pkmsg", "msg"].contains($0.attributes.string("type") ?? "") }
-            guard let enc = pairwise, let bytes = enc.contentBytes else {
-                // Group sender-key messages and placeholders are not decrypted by this engine yet.
-                logger.debug("message without a pairwise part", metadata: ["message.id": "\(source.id)"])
+            // In wire order: a group message's pairwise part (our copy of the sender's chain) comes
+            // before the `skmsg` it unlocks.
+            let parts = node.children("enc").compactMap { enc -> (encType: String, bytes: [UInt8])? in
+                guard let type = enc.attributes.string("type"), ["pkmsg", "msg", "skmsg"].contains(type), let bytes = enc.contentBytes
+                else { return nil }
+                return (type, bytes)
+            }
+            guard !parts.isEmpty else {
+                // Placeholders and unknown encryptions: nothing this engine can read.
+                logger.debug("message without a readable part", metadata: ["message.id": "\(source.id)"])
                 acknowledgeMessage(node, error: nil)
                 continue
             }
-            work.append((node, source, enc.attributes.string("type") ?? "", bytes))
+            work.append((node, source, parts))
         }
         guard !work.isEmpty else { return done() }
         let sink = messages
         let sessionID = sessionID
         let ownChat = JID(user: me.user, server: me.server)
-        let items = work.map { Unchecked(($0.source, $0.encType, $0.bytes)) }
+        let items = work.map { Unchecked(($0.source, $0.parts)) }
         let media = configuration.media
         runAsync({ () async throws -> [Bool] in
             var pending: NativeSignal.Changes = [:]
@@ -78,24 +84,40 @@ extension NativeLink {
             var decrypted: [Bool] = []
             var downloads: [NativeMediaTransfer.Download] = []
             for item in items {
-                let (source, encType, bytes) = item.value
+                let (source, parts) = item.value
                 do {
-                    let (padded, changes) = try await signal.decrypt(
-                        encType: encType, bytes, from: NativeSignal.address(of: source.sender), pending: pending)
-                    pending.merge(changes) { _, new in new }
-                    let decoded = try MessageCodec.decode(padded: padded)
-                    let summary = MessageCodec.summary(of: decoded)
-                    if let poll = summary.poll {
-                        // Kept with the Signal state, so the poll's votes can be opened later.
-                        let record = PollRecord(secret: poll.secret, sender: source.sender.bare.description, options: poll.options)
-                        pending[PollRecord.key(source.id)] = record.serialized
-                    }
-                    if case .pollVote(let pollID, let vote) = summary.change {
-                        if let vote = try await Self.openVote(vote, pollID: pollID, source: source, signal: signal, pending: pending, ownChat: ownChat) {
-                            inbound.append(.change(vote))
+                    var contents: [Waproto_Message] = []
+                    for part in parts {
+                        let (padded, changes) =
+                            part.encType == "skmsg"
+                            ? try await signal.groupDecrypt(part.bytes, group: source.chat, sender: source.sender, pending: pending)
+                            : try await signal.decrypt(
+                                encType: part.encType, part.bytes, from: NativeSignal.address(of: source.sender), pending: pending)
+                        pending.merge(changes) { _, new in new }
+                        let message = try MessageCodec.decode(padded: padded)
+                        if message.hasSenderKeyDistributionMessage, source.chat.server == JID.Server.group {
+                            let stored = try await signal.storeDistribution(
+                                message.senderKeyDistributionMessage, group: source.chat, sender: source.sender, pending: pending)
+                            pending.merge(stored) { _, new in new }
                         }
-                    } else if let entry = Self.inboundItem(summary, source: source, ownChat: ownChat) {
-                        inbound.append(Self.withMedia(of: decoded, entry, pending: &pending, downloads: &downloads))
+                        contents.append(message)
+                    }
+                    for message in contents {
+                        let summary = MessageCodec.summary(of: message)
+                        if let poll = summary.poll {
+                            // Kept with the Signal state, so the poll's votes can be opened later.
+                            let record = PollRecord(secret: poll.secret, sender: source.sender.bare.description, options: poll.options)
+                            pending[PollRecord.key(source.id)] = record.serialized
+                        }
+                        if case .pollVote(let pollID, let vote) = summary.change {
+                            if let vote = try await Self.openVote(
+                                vote, pollID: pollID, source: source, signal: signal, pending: pending, ownChat: ownChat)
+                            {
+                                inbound.append(.change(vote))
+                            }
+                        } else if let entry = Self.inboundItem(summary, source: source, ownChat: ownChat) {
+                            inbound.append(Self.withMedia(of: message, entry, pending: &pending, downloads: &downloads))
+                        }
                     }
                     decrypted.append(true)
                 } catch let error as ProtocolError where error.signalFailure == .duplicateMessage {
@@ -154,10 +176,13 @@ extension NativeLink {
         let metadata = summary.poll.map {
             PollRecord.metadata(name: summary.body, options: $0.options, allowMultipleAnswers: $0.selectable != 1)
         }
+        // OpenWA's group rows: `from` is the group for members' messages, `author` the member.
+        let isGroup = chat.server == JID.Server.group
         return .message(
             EngineMessage(
-                id: source.id, chatID: neutral(chat), from: sender, to: to, body: summary.body, type: summary.type,
-                timestamp: source.timestamp, fromMe: source.fromMe, metadata: metadata))
+                id: source.id, chatID: neutral(chat), from: isGroup && !source.fromMe ? neutral(chat) : sender, to: to,
+                body: summary.body, type: summary.type, timestamp: source.timestamp, fromMe: source.fromMe, metadata: metadata,
+                author: isGroup ? sender : nil))
     }
 
     /// A vote, opened with its poll's record; nil when the poll is unknown here. A vote that does

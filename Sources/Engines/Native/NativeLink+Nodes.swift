@@ -33,8 +33,15 @@ extension NativeLink {
             reactor.cancel(entry.timer)
             if type == "error" {
                 let error = node.child("error")
-                let text = "\(error?.attributes.string("code") ?? "?") \(error?.attributes.string("text") ?? "")"
-                entry.callback(.failure(.invalid("the server refused the request: \(text)")))
+                let code = error?.attributes.string("code") ?? "?"
+                let text = "the server refused the request: \(code) \(error?.attributes.string("text") ?? "")"
+                // Not found, forbidden and conflict keep their meaning up to the API's status.
+                switch code {
+                case "404": entry.callback(.failure(.notFound(text)))
+                case "401", "403": entry.callback(.failure(.forbidden(text)))
+                case "409": entry.callback(.failure(.conflict(text)))
+                default: entry.callback(.failure(.invalid(text)))
+                }
             } else {
                 entry.callback(.success(node))
             }
@@ -72,6 +79,10 @@ extension NativeLink {
             if let registration = node.child("link_code_companion_reg") { handlePrimaryHello(registration) }
         case "companion_reg_refresh":
             refreshAdvSecret()
+        case "w:gp2":
+            handleGroupNotification(node)
+        case "devices":
+            handleDevicesNotification(node)
         case "encrypt":
             if let value = node.child("count")?.attributes.string("value").flatMap(Int.init), value < 5, phase == .ready {
                 uploadPreKeys(count: 50) { _ in }

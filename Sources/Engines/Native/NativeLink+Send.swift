@@ -21,15 +21,12 @@ extension NativeLink {
         } catch {
             return completion(.failure(error))
         }
-        guard recipient.server != JID.Server.group else {
-            return completion(.failure(EngineError.notSupported("The native engine cannot send to groups yet")))
-        }
         let job = SendJob(
             link: LinkRef(self), sink: messages, sessionID: sessionID, me: me, recipient: recipient,
             outgoing: outgoing)
         Task {
             do {
-                completion(.success(try await job.run()))
+                completion(.success(try await recipient.server == JID.Server.group ? job.runInGroup() : job.run()))
             } catch {
                 completion(.failure(error))
             }
@@ -103,11 +100,18 @@ struct SendJob: Sendable {
         let stanza = BinaryNode(
             "message", ["id": .string(id), "to": .jid(recipient), "type": .string(MessageCodec.stanzaType(of: content))],
             children: children)
+        return try await deliver(stanza, id: id, built: built)
+    }
+
+    /// Stores our row (`pending`) and the poll's record, sends the stanza and waits for the
+    /// server's ack, which makes the row `sent` (or `failed`).
+    func deliver(_ stanza: BinaryNode, id: String, built: NativeContent) async throws -> SentMessage {
         let ownChat = NativeLink.neutral(JID(user: me.user, server: me.server))
+        let isGroup = recipient.server == JID.Server.group
         let stored = EngineMessage(
             id: id, chatID: NativeLink.neutral(recipient), from: ownChat, to: NativeLink.neutral(recipient),
             body: built.stored?.body ?? "", type: built.stored?.type ?? "reaction", timestamp: Int(Date().timeIntervalSince1970),
-            fromMe: true, metadata: built.metadata)
+            fromMe: true, metadata: built.metadata, author: isGroup ? ownChat : nil)
         if let poll = built.poll {
             // Kept before the poll goes out, so no vote can arrive for an unknown poll.
             let record = PollRecord(secret: poll.secret, sender: JID(user: me.user, server: me.server).description, options: poll.options)

@@ -74,6 +74,8 @@ final class NativeLink: WebSocketDelegate {
     var statusUpdateRunning = false
     /// Device lists by user (`user@server`), with when they were fetched.
     var deviceCache: [String: (devices: [JID], fetched: ReactorInstant)] = [:]
+    /// Group metadata by group JID, until a `w:gp2` notification or a new connection drops it.
+    var groupCache: [String: GroupInfo] = [:]
 
     // Pairing
     var qrRefs: [String] = []
@@ -296,6 +298,7 @@ final class NativeLink: WebSocketDelegate {
         pending = [:]
         pendingAcks = [:]
         deviceCache = [:]
+        groupCache = [:]
         for entry in waiting {
             reactor.cancel(entry.timer)
             entry.callback(.failure(.unavailable("the link closed")))

@@ -246,6 +246,8 @@ extension SessionManager {
                         "id": .string(messageID), "messageId": .string(messageID), "status": .string(Self.ackStatus(ack)),
                         "ack": .number(Double(ack)), "chatId": chatID.map(JSONValue.string) ?? .null,
                     ])
+            case .group(let change):
+                publish(change.name, id, change.json)
             case .reconnectLoop(let attempts, let delay):
                 publish(
                     "session.reconnect_loop", id,

@@ -22,6 +22,8 @@ package enum EngineEvent: Sendable, Equatable {
     /// A message's delivery state advanced (WhatsApp's ack: -1 error, 0 pending, 1 server,
     /// 2 device, 3 read, 4 played).
     case messageAck(messageID: String, chatID: String?, ack: Int)
+    /// Members joined, left or changed roles, or the group's info changed.
+    case group(GroupEvent)
 }
 
 /// A message as an engine reports it (OpenWA's `IncomingMessage`, the fields every engine has).
@@ -37,12 +39,15 @@ package struct EngineMessage: Sendable, Equatable {
     package var fromMe: Bool
     /// OpenWA's `metadata` object of the stored row (a poll's options and votes, say).
     package var metadata: JSONValue?
+    /// In a group: the member who sent it (`from` is then the group).
+    package var author: String?
 
     package init(
         id: String, chatID: String, from: String, to: String, body: String, type: String, timestamp: Int, fromMe: Bool,
-        metadata: JSONValue? = nil
+        metadata: JSONValue? = nil, author: String? = nil
     ) {
         self.metadata = metadata
+        self.author = author
         self.id = id
         self.chatID = chatID
         self.from = from

@@ -241,7 +241,7 @@ package final class Simulator: Sendable {
         await handle.waitUntilStopped()
     }
 
-    private func call<T: Sendable>(
+    func call<T: Sendable>(
         _ body: @escaping @Sendable (SimulatorCore, @escaping (Result<T, SimulatorError>) -> Void) -> Void
     ) async throws -> T {
         let core = self.core

@@ -68,6 +68,10 @@ final class SimulatorAdmin: HTTPResponder {
             case ("POST", 3, "phones") where route[2] == "pairing-code":
                 let body = try Self.decode(Code.self, request.body)
                 core.enterPairingCode(body.code, on: route[1]) { sink.send(Self.answer($0)) }
+            case ("POST", 3, "phones") where route[2] == "groups":
+                sink.send(try createGroup(core, phone: route[1], body: request.body))
+            case (_, _, "groups"):
+                sink.send(try groupRoute(core, method: method, route: route, body: request.body))
             case ("POST", 3, "phones") where route[2] == "messages":
                 sink.send(Self.encoded(201, try core.sendFromPhone(route[1], json: request.body)))
             case ("GET", 3, "phones") where route[2] == "inbox":
@@ -116,7 +120,7 @@ final class SimulatorAdmin: HTTPResponder {
         return device
     }
 
-    private static func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws(SimulatorError) -> T {
+    static func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws(SimulatorError) -> T {
         do { return try JSONDecoder().decode(type, from: Data(body)) } catch {
             throw .badRequest("invalid JSON body for this route")
         }

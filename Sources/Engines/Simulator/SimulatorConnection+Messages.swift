@@ -11,9 +11,8 @@ extension SimulatorConnection {
         guard stage == .online, let account, let companion, let id = node.attributes.string("id"),
             let to = node.attributes.jid("to")
         else { return nackMessage(node, error: "479") }
-        guard let participants = node.child("participants"), to.server != JID.Server.group else {
-            return nackMessage(node, error: "479")
-        }
+        if to.server == JID.Server.group { return routeGroupMessage(node, id: id, to: to) }
+        guard let participants = node.child("participants") else { return nackMessage(node, error: "479") }
         let sender = account.jid(device: companion.device)
         let time = unixNow()
         let deviceIdentity = node.child("device-identity")
@@ -22,6 +21,7 @@ extension SimulatorConnection {
             guard let device = part.attributes.jid("jid"), let enc = part.child("enc"),
                 let owner = core.accounts[device.user]
             else { continue }
+            core.noteContact(account, owner)
             if device.device == 0 {
                 if core.phoneReceives(owner, enc: enc, from: sender, chat: to, id: id), owner !== account {
                     deliveredTo.append(owner)
@@ -57,7 +57,7 @@ extension SimulatorConnection {
         target.chatStates.append(PhoneChatState(from: account.jid(device: companion.device).description, state: name))
     }
 
-    private func nackMessage(_ node: BinaryNode, error code: String) {
+    func nackMessage(_ node: BinaryNode, error code: String) {
         var attributes = serverAttributes
         attributes.append("class", "message")
         attributes.append("id", .string(node.attributes.string("id") ?? ""))

@@ -115,6 +115,7 @@ extension SimulatorConnection {
             device: pending.device, identityKey: pending.identityKey, noiseKey: clientStatic, platform: pending.platform,
             signedIdentity: recorded, pairedAt: unixNow())
         pending.account.companions[pending.device] = companion
+        core.announceDevices(of: pending.account, change: "add", device: pending.device)
         core.logger.info(
             "companion linked", metadata: ["jid": "\(pending.account.jid(device: pending.device))"])
         pending.completion(

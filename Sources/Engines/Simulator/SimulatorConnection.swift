@@ -399,6 +399,8 @@ final class SimulatorConnection: WebSocketDelegate {
             answerUsync(node)
         case ("w:m", "set") where node.child("media_conn") != nil:
             result(node, [core.media.mediaConnNode()])
+        case ("w:g2", _):
+            answerGroupIQ(node)
         case ("abt", "get"):
             result(node, [BinaryNode("props", ["protocol": "1", "hash": "sim"], children: [])])
         case ("blocklist", "get"):

@@ -24,6 +24,8 @@ final class SimulatorCore: HTTPResponder {
     var accounts: [String: Account] = [:]
     /// Media uploads and downloads on the chat listener (`SimulatorMediaHost`).
     let media = SimulatorMediaHost()
+    /// Groups by id (the digits before `@g.us`).
+    var groups: [String: SimulatorGroup] = [:]
     /// Outstanding QR refs and the unpaired connection each was sent on.
     var refs: [String: SimulatorConnection] = [:]
     /// Unpaired connections that sent `companion_hello`, by the phone number they asked for.
@@ -210,6 +212,7 @@ final class SimulatorCore: HTTPResponder {
 
     func forget(_ companion: Companion, of account: Account, notify: Bool) {
         account.companions[companion.device] = nil
+        announceDevices(of: account, change: "remove", device: companion.device)
         if notify, let connection = companion.connection { connection.streamError(code: "401", conflict: "device_removed") }
         logger.info("companion unlinked", metadata: ["jid": "\(account.jid(device: companion.device))"])
     }

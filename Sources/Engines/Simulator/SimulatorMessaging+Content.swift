@@ -37,7 +37,7 @@ extension SimulatorCore {
     }
 
     func content(_ body: PhoneContent, from phone: String) throws(SimulatorError) -> Waproto_Message {
-        let chat = JID(user: body.to, server: JID.Server.user).description
+        let chat = body.to.hasSuffix("@\(JID.Server.group)") ? body.to : JID(user: body.to, server: JID.Server.user).description
         let quote = body.targetId.map { target in
             MessageCodec.Quote(
                 id: target, participant: JID(user: body.targetFromMe == true ? phone : body.to, server: JID.Server.user).description,

@@ -127,8 +127,10 @@ extension SimulatorCore {
     /// The phone `phone` sends `content` to the account `to`: every companion of `to` gets it, and
     /// every companion of the sender gets the device-sent copy (as if typed on the phone).
     func sendFromPhone(_ phone: String, to target: String, content: Waproto_Message, id: String?) throws(SimulatorError) -> PhoneSendResult {
+        if target.hasSuffix("@\(JID.Server.group)") { return try sendFromPhone(phone, toGroup: try group(target), content: content, id: id) }
         let sender = try account(phone)
         guard let recipient = accounts[target] else { throw .notFound("no phone \(target)") }
+        noteContact(sender, recipient)
         let messageID = id ?? ((try? MessageCodec.newMessageID(ownUser: phone)) ?? UUID().uuidString)
         let copy = MessageCodec.deviceSent(content, destination: recipient.jid.description)
         var reached = 0

@@ -141,6 +141,10 @@ final class Account {
     var polls: [String: PhonePoll] = [:]
     /// Typing states contacts' devices showed this phone, oldest first.
     var chatStates: [PhoneChatState] = []
+    /// Sender keys of the groups this phone is in.
+    let groupKeys = PhoneGroupKeys()
+    /// Phones this one exchanged messages with (they hear of its device changes).
+    var contacts: Set<String> = []
     /// The phone's Signal participant, made on first use (10,000 idle phones need none).
     private var signalState: PhoneSignal?
 

@@ -126,6 +126,7 @@ final class Gateway: Sendable {
         router.add(contentsOf: MediaRoutes.routes(sessions: sessions, archive: archive))
         router.add(contentsOf: ContactRoutes.routes(sessions: sessions))
         router.add(contentsOf: ChatRoutes.routes(sessions: sessions, messages: ledger))
+        router.add(contentsOf: GroupRoutes.routes(sessions: sessions))
         router.add(
             contentsOf: MessageSendRoutes.routes(
                 sessions: sessions, media: MediaDownloader(reactor: reactor, settings: configuration.mediaDownload),

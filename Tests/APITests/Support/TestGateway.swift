@@ -155,6 +155,7 @@ final class TestGateway: Sendable {
             router.add(contentsOf: MediaRoutes.routes(sessions: sessions, archive: archive))
             router.add(contentsOf: ContactRoutes.routes(sessions: sessions))
             router.add(contentsOf: ChatRoutes.routes(sessions: sessions, messages: ledger))
+            router.add(contentsOf: GroupRoutes.routes(sessions: sessions))
             router.add(
                 contentsOf: MessageSendRoutes.routes(
                     sessions: sessions, media: MediaDownloader(reactor: reactor, settings: limits.media),

@@ -1,0 +1,94 @@
+import Foundation
+import Reactor
+import WAProtocol
+
+/// Admin routes for groups: a phone creates one, changes its members or subject, and a test
+/// reads a group's state (`/admin/phones/:phone/groups`, `/admin/groups/:id…`).
+extension SimulatorAdmin {
+    private struct CreateGroup: Decodable {
+        let subject: String
+        let members: [String]?
+    }
+    private struct Participants: Decodable {
+        let actor: String
+        let action: String
+        let participants: [String]
+    }
+    private struct Subject: Decodable {
+        let actor: String
+        let subject: String
+    }
+
+    func createGroup(_ core: SimulatorCore, phone: String, body: [UInt8]) throws(SimulatorError) -> HTTPResponse {
+        let request = try Self.decode(CreateGroup.self, body)
+        return Self.encoded(201, try core.createGroup(by: phone, subject: request.subject, members: request.members ?? []))
+    }
+
+    /// `GET /admin/groups/:id`, `POST …/participants`, `PUT …/subject`.
+    func groupRoute(_ core: SimulatorCore, method: String, route: [String], body: [UInt8]) throws(SimulatorError) -> HTTPResponse {
+        switch (method, route.count, route.count > 2 ? route[2] : "") {
+        case ("GET", 2, _):
+            return Self.encoded(200, try core.groupSnapshot(route[1]))
+        case ("POST", 3, "participants"):
+            let request = try Self.decode(Participants.self, body)
+            let results = try core.changeParticipants(
+                try core.group(route[1]), actor: request.actor, action: request.action, phones: request.participants, except: nil)
+            return Self.encoded(200, results.map { ParticipantOutcome(phone: $0.phone, error: $0.error) })
+        case ("PUT", 3, "subject"):
+            let request = try Self.decode(Subject.self, body)
+            try core.setSubject(try core.group(route[1]), actor: request.actor, subject: request.subject, except: nil)
+            return HTTPResponse(status: 204)
+        default:
+            throw .notFound("no route \(method) /admin/\(route.joined(separator: "/"))")
+        }
+    }
+}
+
+/// One phone's outcome of an admin participant change.
+package struct ParticipantOutcome: Sendable, Equatable, Codable {
+    package let phone: String
+    /// WhatsApp's refusal code, or nil when the change was made.
+    package let error: Int?
+}
+
+extension Simulator {
+    /// The phone creates a group with the other phones in `members`.
+    package func createGroup(by phone: String, subject: String, members: [String]) async throws -> GroupSnapshot {
+        try await call { core, done in
+            done(Result { () throws(SimulatorError) in try core.createGroup(by: phone, subject: subject, members: members) })
+        }
+    }
+
+    package func group(_ id: String) async throws -> GroupSnapshot {
+        try await call { core, done in done(Result { () throws(SimulatorError) in try core.groupSnapshot(id) }) }
+    }
+
+    /// A member (`actor`) adds, removes, promotes or demotes phones; each gets nil or a refusal code.
+    package func changeGroupParticipants(_ id: String, actor: String, action: String, phones: [String]) async throws
+        -> [ParticipantOutcome]
+    {
+        try await call { core, done in
+            done(
+                Result { () throws(SimulatorError) in
+                    try core.changeParticipants(try core.group(id), actor: actor, action: action, phones: phones, except: nil)
+                        .map { ParticipantOutcome(phone: $0.phone, error: $0.error) }
+                })
+        }
+    }
+
+    package func setGroupSubject(_ id: String, actor: String, subject: String) async throws {
+        try await call { core, done in
+            done(Result { () throws(SimulatorError) in try core.setSubject(try core.group(id), actor: actor, subject: subject, except: nil) })
+        }
+    }
+
+    /// An admin (`actor`) turns a setting on or off: `announcement`, `not_announcement`, `locked`, `unlocked`.
+    package func setGroupSetting(_ id: String, actor: String, setting: String) async throws {
+        try await call { core, done in
+            done(
+                Result { () throws(SimulatorError) in
+                    try core.setSetting(try core.group(id), actor: actor, setting: BinaryNode(setting), except: nil)
+                })
+        }
+    }
+}

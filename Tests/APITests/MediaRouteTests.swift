@@ -249,6 +249,36 @@ import TestSupport
         await world.stop()
     }
 
+    @Test func mediaInAGroupGoesBothWays() async throws {
+        let (world, id) = try await linked()
+        let group = try await world.simulator.createGroup(by: Self.bob, subject: "Pictures", members: [Self.alice]).id
+        // Sent to the group: Bob's phone opens it from the sender-key message.
+        let outgoing = Self.bytes(12_000)
+        var sent: TestResponse?
+        for _ in 0..<200 {
+            sent = try await post(
+                world, id, "send-image", ["chatId": group, "base64": Data(outgoing).base64EncodedString(), "mimetype": "image/jpeg"])
+            if sent?.status == 201 { break }
+            try await Task.sleep(for: .milliseconds(50))  // the group notification may still be on its way
+        }
+        #expect(sent?.status == 201, "\(sent?.text ?? "")")
+        let entry = try await inboxEntry(world, Self.bob, try #require(sent?.object["messageId"] as? String))
+        #expect(entry.encType == "skmsg")
+        #expect(entry.media?.sha256 == Self.sha(outgoing))
+        // From Bob's phone to the group: stored and served under the group's chat.
+        let incoming = Self.bytes(9_000)
+        let json = try JSONSerialization.data(withJSONObject: [
+            "to": group, "kind": "document", "data": Data(incoming).base64EncodedString(), "mimetype": "text/plain",
+            "fileName": "notes.txt",
+        ])
+        let messageID = try await world.simulator.sendMessage(from: Self.bob, json: Array(json)).id
+        _ = try await mediaRow(world, id, messageID) { $0.mediaPath != nil }
+        let served = try await mediaRoute(world, id, messageID, chat: group)
+        #expect(served.status == 200, "\(served.text)")
+        #expect(Self.sha(served.body) == Self.sha(incoming))
+        await world.stop()
+    }
+
     @Test func aFailedUploadIsA503AndStoresNothing() async throws {
         let (world, id) = try await linked()
         // Both the first host and the retry after a fresh media_conn are refused.

@@ -31,14 +31,16 @@ extension SimulatorCore {
             }
             let padded = try GroupCipher.decrypt(try SenderKeyMessage(serialized: bytes), record: &record)
             keys.received[name] = record
-            let summary = MessageCodec.summary(of: try MessageCodec.decode(padded: padded))
+            let content = try MessageCodec.decode(padded: padded)
+            let summary = MessageCodec.summary(of: content)
             if let poll = summary.poll {
                 phone.polls[id] = PhonePoll(secret: poll.secret, sender: sender.bare.description, options: poll.options)
             }
             phone.inbox.append(
                 PhoneMessage(
                     id: id, from: sender.description, chat: group.jid.description, type: summary.type, body: summary.body,
-                    encType: "skmsg", ciphertext: Data(bytes).base64EncodedString(), timestamp: unixNow()))
+                    encType: "skmsg", ciphertext: Data(bytes).base64EncodedString(), timestamp: unixNow(),
+                    media: phoneOpensMedia(content)))
             return true
         } catch {
             logger.info("phone could not decrypt a group message", metadata: ["phone": "\(phone.phone)", "id": "\(id)", "error": "\(error)"])

@@ -42,7 +42,7 @@ extension NativeMediaTransfer {
         let request = try Self.downloadRequest(attachment)
         let response: HTTPClientResponse
         do {
-            response = try await client.execute(request)
+            response = try await client.execute(request, timeoutMilliseconds: timeoutMilliseconds)  // MEDIA_DOWNLOAD_TIMEOUT_MS
         } catch let error as ReactorError where error.operation.hasPrefix("response body exceeds") {
             throw EngineError.tooLarge("media blob is over MEDIA_DOWNLOAD_MAX_BYTES (\(maxBytes))")
         }

@@ -27,7 +27,7 @@ package final class NativeMediaTransfer: Sendable {
     let handle: ReactorHandle
     private let tls: TLSContext?
     private let maxBlobBytes: Int
-    private let timeoutMilliseconds: Int
+    let timeoutMilliseconds: Int
     private let made = Mutex<(client: SharedHTTPClient, workers: WorkerPool)?>(nil)
     private let connections = Mutex<[String: MediaConn]>([:])
     let logger: Logger

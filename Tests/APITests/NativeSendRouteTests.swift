@@ -4,13 +4,13 @@ import Simulator
 import Testing
 import TestSupport
 
-/// The send routes with the native engine and a simulated phone: what the engine can send
-/// arrives at the phone; media answers 501 until the engine has it.
+/// The send routes with the native engine and a simulated phone: what the engine sends arrives
+/// at the phone (media in depth: `MediaRouteTests`).
 @Suite(.timeLimit(.minutes(2))) struct NativeSendRouteTests {
     static let alice = "15550200001"
     static let bob = "15550200002"
 
-    @Test func locationContactReplyAndReactionReachThePhoneAndMediaIsNotSupported() async throws {
+    @Test func locationContactReplyReactionAndImageReachThePhone() async throws {
         let world = try await LinkWorld.start(.sqlite, phones: [Self.alice, Self.bob])
         let id = try await world.createAndStart("alice")
         try await world.link(id, phone: Self.alice)
@@ -38,7 +38,11 @@ import TestSupport
         #expect(inbox.dropFirst().first?.body == "Carol")
 
         let image = try await post("send-image", #"{"chatId":"\#(Self.bob)","base64":"AAAA","mimetype":"image/png"}"#)
-        #expect(image.status == 501, "\(image.text)")
+        #expect(image.status == 201, "\(image.text)")
+        let imageID = try #require(image.object["messageId"] as? String)
+        let received = try await world.simulator.inbox(of: Self.bob).first { $0.id == imageID }
+        #expect(received?.type == "image")
+        #expect(received?.media?.size == 3, "the phone decrypted the three bytes of AAAA")
         await world.stop()
     }
 }

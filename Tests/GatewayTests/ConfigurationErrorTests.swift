@@ -40,6 +40,7 @@ import Testing
         (["BROWSER_QR_MAX_RETRIES": "-1"], #"Invalid configuration: BROWSER_QR_MAX_RETRIES must be a decimal integer from 0 to 10000 (got "-1")"#),
         (["MEDIA_DOWNLOAD_MAX_BYTES": "huge"], "Invalid configuration: MEDIA_DOWNLOAD_MAX_BYTES must be a positive size"),
         (["MEDIA_DOWNLOAD_TIMEOUT_MS": "10"], "Invalid configuration: MEDIA_DOWNLOAD_TIMEOUT_MS must be a decimal integer from 100 to 600000"),
+        (["INBOUND_MEDIA_CONCURRENCY": "0"], #"Invalid configuration: INBOUND_MEDIA_CONCURRENCY must be a decimal integer from 1 to 256 (got "0")"#),
         (["WA_CA_FILE": "/nonexistent/ca.pem"], "Invalid configuration: WA_CA_FILE must be a readable PEM file"),
         (["WA_ROOT_PUBLIC_KEY": "1423"], "Invalid configuration: WA_ROOT_PUBLIC_KEY must be 64 hexadecimal digits"),
         (["WA_ROOT_PUBLIC_KEY": String(repeating: "zz", count: 32)],

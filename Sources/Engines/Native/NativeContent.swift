@@ -15,7 +15,7 @@ struct NativeContent: Sendable {
 
     /// Builds the content; replies and reactions look their target up in the stored messages.
     static func build(
-        _ outgoing: OutgoingMessage, sink: any MessageSink, sessionID: String, me: JID, recipient: JID
+        _ outgoing: OutgoingMessage, sink: any MessageSink, sessionID: String, me: JID, recipient: JID, link: LinkRef
     ) async throws -> NativeContent {
         var quote: MessageCodec.Quote?
         if let quotedID = outgoing.quotedMessageID {
@@ -54,8 +54,9 @@ struct NativeContent: Sendable {
             content.metadata = PollRecord.metadata(name: name, options: options, allowMultipleAnswers: allowMultiple)
             content.poll = (secret, options)
             return content
-        case .media:
-            throw EngineError.notSupported("The native engine cannot send media yet")
+        case .media(let media):
+            let mentions = try outgoing.mentions.map { try NativeLink.recipient(of: $0).description }
+            return try await NativeMediaTransfer.content(media, quote: quote, mentions: mentions, sessionID: sessionID, link: link)
         }
     }
 

@@ -35,6 +35,8 @@ package struct NativeEngineConfiguration: Sendable {
     package var nextQRMilliseconds: Int
     /// Upper bound of the reconnect backoff.
     package var maxReconnectDelayMilliseconds: Int
+    /// Media uploads, downloads and storage; nil refuses media sends and stores no media.
+    package var media: NativeMediaTransfer?
 
     package init(
         serverURL: String = "wss://web.whatsapp.com/ws/chat", tls: TLSContext? = nil,

@@ -7,7 +7,7 @@ import WAProtocol
 /// chain pairwise to the devices that do not hold it yet.
 extension SendJob {
     func runInGroup() async throws -> SentMessage {
-        let built = try await NativeContent.build(outgoing, sink: sink, sessionID: sessionID, me: me, recipient: recipient)
+        let built = try await NativeContent.build(outgoing, sink: sink, sessionID: sessionID, me: me, recipient: recipient, link: link)
         let id = try MessageCodec.newMessageID(ownUser: me.user)
         let stanza = try await link.groupStanza(
             built.message, id: id, group: recipient, me: me,

@@ -78,10 +78,12 @@ extension NativeLink {
         let sessionID = sessionID
         let ownChat = JID(user: me.user, server: me.server)
         let items = work.map { Unchecked(($0.source, $0.parts)) }
+        let media = configuration.media
         runAsync({ () async throws -> [Bool] in
             var pending: NativeSignal.Changes = [:]
             var inbound: [InboundItem] = []
             var decrypted: [Bool] = []
+            var downloads: [NativeMediaTransfer.Download] = []
             for item in items {
                 let (source, parts) = item.value
                 do {
@@ -115,7 +117,7 @@ extension NativeLink {
                                 inbound.append(.change(vote))
                             }
                         } else if let entry = Self.inboundItem(summary, source: source, ownChat: ownChat) {
-                            inbound.append(entry)
+                            inbound.append(Self.withMedia(of: message, entry, pending: &pending, downloads: &downloads))
                         }
                     }
                     decrypted.append(true)
@@ -127,6 +129,8 @@ extension NativeLink {
             }
             try await sink.commit(sessionID: sessionID, items: inbound)
             try await signal.write(pending)
+            // Downloads start only now, in tasks of their own: the receipts below never wait for them.
+            media?.scheduleDownloads(sessionID: sessionID, downloads)
             return decrypted
         }) { link, result in
             defer { done() }

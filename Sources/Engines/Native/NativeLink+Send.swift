@@ -72,7 +72,7 @@ struct SendJob: Sendable {
     let outgoing: OutgoingMessage
 
     func run() async throws -> SentMessage {
-        let built = try await NativeContent.build(outgoing, sink: sink, sessionID: sessionID, me: me, recipient: recipient)
+        let built = try await NativeContent.build(outgoing, sink: sink, sessionID: sessionID, me: me, recipient: recipient, link: link)
         let id = try MessageCodec.newMessageID(ownUser: me.user)
         let content = built.message
         let devices = try await link.devices(of: [recipient, JID(user: me.user, server: me.server)])

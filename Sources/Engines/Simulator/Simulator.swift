@@ -35,6 +35,8 @@ package final class Simulator: Sendable {
         /// Largest frame accepted from a client (the 3-byte length allows 16 MiB).
         package var maxFrameSize = FrameWriter.maxPayloadSize
         package var maxConnections = 65_536
+        /// Largest media upload the media host accepts.
+        package var maxMediaBytes = 128 << 20
         package var workerThreads = 1
         package var logger = Logger(label: "openwa.simulator")
 
@@ -199,6 +201,17 @@ package final class Simulator: Sendable {
     /// The phone's Signal private keys, for independent decryption in tests.
     package func signalKeys(of phone: String) async throws -> PhoneSignalKeys {
         try await call { core, done in done(Result { () throws(SimulatorError) in try core.signalKeys(of: phone) }) }
+    }
+
+    /// `POST /admin/media/faults`: the media host corrupts the next `count` downloads or refuses
+    /// the next `count` uploads.
+    package func injectMediaFault(_ fault: MediaFault, count: Int = 1) async throws {
+        try await call { core, done in done(Result { () throws(SimulatorError) in try core.injectMediaFault(fault, count: count) }) }
+    }
+
+    /// `GET /admin/media`.
+    package func mediaHost() async throws -> MediaHostSnapshot {
+        try await call { core, done in done(.success(core.mediaHost())) }
     }
 
     package func connectionCount() async throws -> Int {

@@ -24,6 +24,10 @@ final class SimulatorAdmin: HTTPResponder {
         let state: String
     }
     private struct Picture: Decodable { let url: String? }
+    private struct MediaFaultBody: Decodable {
+        let kind: String
+        let count: Int?
+    }
     private struct Fault: Decodable {
         let kind: String
         let ms: Int?
@@ -47,6 +51,15 @@ final class SimulatorAdmin: HTTPResponder {
                     throw .badRequest("kind must be bad-certificate or bad-noise")
                 }
                 try core.armHandshakeFault(fault, count: body.count ?? 1)
+                sink.send(HTTPResponse(status: 204))
+            case ("GET", 1, "media"):
+                sink.send(Self.encoded(200, core.mediaHost()))
+            case ("POST", 2, "media") where route[1] == "faults":
+                let body = try Self.decode(MediaFaultBody.self, request.body)
+                guard let fault = MediaFault(rawValue: body.kind) else {
+                    throw .badRequest("kind must be corrupt-download or reject-upload")
+                }
+                try core.injectMediaFault(fault, count: body.count ?? 1)
                 sink.send(HTTPResponse(status: 204))
             case ("GET", 1, "phones"):
                 sink.send(Self.encoded(200, core.phones()))

@@ -401,6 +401,8 @@ final class SimulatorConnection: WebSocketDelegate {
             if node.child("active") != nil { flushOutbox() }
         case ("usync", "get"):
             answerUsync(node)
+        case ("w:m", "set") where node.child("media_conn") != nil:
+            result(node, [core.media.mediaConnNode()])
         case ("w:g2", _):
             answerGroupIQ(node)
         case ("abt", "get"):

@@ -22,6 +22,8 @@ final class SimulatorCore: HTTPResponder {
     let certificateChain: [UInt8]
 
     var accounts: [String: Account] = [:]
+    /// Media uploads and downloads on the chat listener (`SimulatorMediaHost`).
+    let media = SimulatorMediaHost()
     /// Groups by id (the digits before `@g.us`).
     var groups: [String: SimulatorGroup] = [:]
     /// Outstanding QR refs and the unpaired connection each was sent on.
@@ -62,8 +64,9 @@ final class SimulatorCore: HTTPResponder {
         let chat = try HTTPServer(
             reactor: reactor,
             configuration: HTTPServer.Configuration(
-                host: configuration.host, port: configuration.port, maxConnections: configuration.maxConnections,
-                tls: tls),
+                host: configuration.host, port: configuration.port,
+                limits: HTTPRequestParser.Limits(maxBodyBytes: configuration.maxMediaBytes),
+                maxConnections: configuration.maxConnections, tls: tls),
             responder: self)
         let admin = SimulatorAdmin(core: nil)
         let adminServer = try HTTPServer(
@@ -71,6 +74,7 @@ final class SimulatorCore: HTTPResponder {
             configuration: HTTPServer.Configuration(host: configuration.adminHost, port: configuration.adminPort),
             responder: admin)
         chatServer = chat
+        media.hostname = "localhost:\(chat.port)"
         self.adminServer = adminServer
         self.admin = admin
         admin.core = self
@@ -82,6 +86,7 @@ final class SimulatorCore: HTTPResponder {
     // MARK: - WebSocket upgrade on /ws/chat
 
     func respond(to request: HTTPRequest, sink: HTTPResponseSink) {
+        if media.handles(request.head.path) { return media.respond(to: request, sink: sink) }
         guard request.head.path == "/ws/chat" else {
             return sink.send(HTTPResponse(status: 404, body: Array("not found\n".utf8)))
         }

@@ -39,6 +39,7 @@ extension SimulatorCore {
             var entry = PhoneMessage(
                 id: id, from: sender.description, chat: group.jid.description, type: summary.type, body: summary.body,
                 encType: "skmsg", ciphertext: Data(bytes).base64EncodedString(), timestamp: unixNow())
+            entry.media = phoneOpensMedia(decoded)
             apply(summary.change, from: sender, to: phone, entry: &entry)
             if MessageCodec.isForwarded(decoded) { entry.forwarded = true }
             phone.inbox.append(entry)

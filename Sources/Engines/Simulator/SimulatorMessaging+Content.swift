@@ -21,6 +21,10 @@ extension SimulatorCore {
         let longitude: Double?
         let name: String?
         let number: String?
+        /// A media send's file (base64), its type and its name; `text` is the caption.
+        let data: String?
+        let mimetype: String?
+        let fileName: String?
     }
 
     /// An admin send: the JSON body of `POST /admin/phones/:phone/messages`.
@@ -87,8 +91,11 @@ extension SimulatorCore {
         case "contact":
             guard let name = body.name, let number = body.number else { throw .badRequest("a contact needs name and number") }
             return MessageCodec.contact(name: name, number: number, quote: quote)
+        case let kind where MessageCodec.MediaMessageKind(rawValue: kind) != nil:
+            return try phoneMediaContent(body, kind: MessageCodec.MediaMessageKind(rawValue: kind)!)
         default:
-            throw .badRequest("kind must be text, reaction, revoke, edit, vote, poll, location or contact")
+            throw .badRequest(
+                "kind must be text, reaction, revoke, edit, vote, poll, location, contact, image, video, audio, ptt, document or sticker")
         }
     }
 }

@@ -26,6 +26,8 @@ package struct PhoneMessage: Sendable, Equatable, Codable {
     package var edited: Bool? = nil
     /// Set when the message came marked as forwarded (`contextInfo.isForwarded`).
     package var forwarded: Bool? = nil
+    /// For a media message: what the downloaded, checked and decrypted blob was.
+    package var media: PhoneMedia? = nil
 }
 
 /// A read or played receipt a phone got for messages it sent (admin `GET …/receipts`).
@@ -206,6 +208,7 @@ extension SimulatorCore {
             var entry = PhoneMessage(
                 id: id, from: sender.description, chat: summary.deviceSentTo ?? chat.description, type: summary.type,
                 body: summary.body, encType: encType, ciphertext: Data(bytes).base64EncodedString(), timestamp: unixNow())
+            entry.media = phoneOpensMedia(decoded)
             apply(summary.change, from: sender, to: phone, entry: &entry)
             if MessageCodec.isForwarded(decoded) { entry.forwarded = true }
             phone.inbox.append(entry)

@@ -62,6 +62,8 @@ struct GatewayConfiguration: Sendable {
     var realtime = RealtimeSettings()
     /// `MEDIA_DOWNLOAD_*`: media that send routes fetch by URL, and the cap on all send media.
     var mediaDownload = MediaDownloader.Settings()
+    /// `MEDIA_DOWNLOAD_ENABLED`, `INBOUND_MEDIA_CONCURRENCY`: media of received messages.
+    var inboundMedia = MediaArchive.Settings()
 
     var isProduction: Bool { nodeEnvironment == .production }
 
@@ -135,6 +137,7 @@ struct GatewayConfiguration: Sendable {
         if engine == .browser { try configuration.browser.validate() }
         configuration.realtime = try Self.realtimeSettings(read)
         configuration.mediaDownload = try Self.mediaDownloadSettings(read, urlPolicy: configuration.webhooks.urlPolicy)
+        configuration.inboundMedia = try Self.inboundMediaSettings(read, download: configuration.mediaDownload)
         configuration.redis = try RedisStorageConfiguration.redis(read)
         configuration.storage = try RedisStorageConfiguration.storage(read, dataDirectory: dataDirectory)
         configuration.observability = try ObservabilityConfiguration.load(read)

@@ -42,12 +42,15 @@ final class Gateway: Sendable {
                 handle: handle, workers: workers, database: databases.data, settings: configuration.webhooks, logger: logger)
             // A message, its row and its webhook outbox rows commit together.
             let ledger = MessageLedger(database: databases.data, webhooks: webhooks, bus: bus)
+            let archive = try await GatewayMedia.archive(
+                configuration, data: databases.data, workers: workers, handle: handle, logger: logger)
             let engines: any WhatsAppEngineFactory
             switch configuration.engine {
             case .native:
+                var native = try configuration.native.engineConfiguration()
+                native.media = NativeMediaTransfer(handle: handle, tls: native.tls, archive: archive, logger: logger)
                 engines = NativeEngineFactory(
-                    configuration: try configuration.native.engineConfiguration(), reactor: handle, authState: authState,
-                    messages: ledger, logger: logger)
+                    configuration: native, reactor: handle, authState: authState, messages: ledger, logger: logger)
             case .browser:
                 engines = BrowserEngineFactory(
                     configuration: try configuration.browser.engineConfiguration(dataDirectory: configuration.dataDirectory),
@@ -72,8 +75,8 @@ final class Gateway: Sendable {
                 try await handle.submit { reactor in
                     try Self.serve(
                         reactor: reactor, configuration: configuration, databases: databases, keys: keys,
-                        sessions: sessions, webhooks: webhooks, ledger: ledger, bus: realtimeBus, observability: observability,
-                        boundPort: boundPort, logger: logger)
+                        sessions: sessions, webhooks: webhooks, ledger: ledger, archive: archive, bus: realtimeBus,
+                        observability: observability, boundPort: boundPort, logger: logger)
                 }
                 // Before sessions start: their first events already go to the outbox.
                 try await webhooks.start(bus: bus)
@@ -101,7 +104,7 @@ final class Gateway: Sendable {
     /// Builds the HTTP server and the shutdown sequence on the reactor thread.
     private static func serve(
         reactor: Reactor, configuration: GatewayConfiguration, databases: GatewayDatabases, keys: ApiKeyService,
-        sessions: SessionManager, webhooks: WebhookService, ledger: MessageLedger, bus: EventBus,
+        sessions: SessionManager, webhooks: WebhookService, ledger: MessageLedger, archive: MediaArchive, bus: EventBus,
         observability: GatewayObservability,
         boundPort: BoundPort, logger: Logger
     ) throws {
@@ -120,6 +123,7 @@ final class Gateway: Sendable {
         let idempotency = SendIdempotency(database: databases.data)
         router.add(contentsOf: MessageRoutes.routes(sessions: sessions, idempotency: idempotency))
         router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions))
+        router.add(contentsOf: MediaRoutes.routes(sessions: sessions, archive: archive))
         router.add(contentsOf: ContactRoutes.routes(sessions: sessions))
         router.add(contentsOf: MessageActionRoutes.routes(sessions: sessions, idempotency: idempotency))
         router.add(contentsOf: ChatRoutes.routes(sessions: sessions, messages: ledger))

@@ -23,7 +23,8 @@ struct LinkWorld {
     private let dropSchema: (@Sendable () async -> Void)?
 
     static func start(
-        _ backend: DataBackend, phones: [String], webhooks: WebhookSettings? = nil,
+        _ backend: DataBackend, phones: [String], webhooks: WebhookSettings? = nil, limits: TestLimits = TestLimits(),
+        inboundMedia: MediaArchive.Settings = MediaArchive.Settings(), storage: MediaStorageConfiguration? = nil,
         tweak: (inout NativeEngineConfiguration) -> Void = { _ in }
     ) async throws -> LinkWorld {
         var configuration = Simulator.Configuration()
@@ -48,7 +49,8 @@ struct LinkWorld {
                 password: environment.password, database: environment.database, schema: schema, poolSize: 4)
             dropSchema = { try? await Self.withAdmin(admin) { try await $0.execute("DROP SCHEMA \(schema) CASCADE") } }
         }
-        let gateway = try await TestGateway.start(dataPostgres: postgres, native: native, webhooks: webhooks)
+        let gateway = try await TestGateway.start(
+            dataPostgres: postgres, native: native, webhooks: webhooks, limits: limits, inboundMedia: inboundMedia, storage: storage)
         return LinkWorld(simulator: simulator, gateway: gateway, dropSchema: dropSchema)
     }
 

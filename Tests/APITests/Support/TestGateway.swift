@@ -26,12 +26,16 @@ final class TestGateway: Sendable {
     let loopLag: LoopLagProbe
     /// Set when the gateway counts rate limits in Redis.
     let redis: RedisClient?
+    /// Received media: local files under the temporary directory unless a test names S3.
+    let archive: MediaArchive
 
     private init(
         handle: ReactorHandle, port: Int, directory: URL, keys: ApiKeyService, main: any SQLDatabase,
         data: ReopeningDatabase, readiness: ReadinessBox, sessions: SessionManager, events: EventBus,
-        webhooks: WebhookService?, audit: AuditService, registry: MetricsRegistry, loopLag: LoopLagProbe, redis: RedisClient?
+        webhooks: WebhookService?, audit: AuditService, registry: MetricsRegistry, loopLag: LoopLagProbe, redis: RedisClient?,
+        archive: MediaArchive
     ) {
+        self.archive = archive
         self.webhooks = webhooks
         self.audit = audit
         self.registry = registry
@@ -61,7 +65,8 @@ final class TestGateway: Sendable {
         native: NativeEngineConfiguration? = nil,
         webhooks webhookSettings: WebhookSettings? = nil,
         maxConcurrentSessions: Int = 0, realtime realtimeSettings: RealtimeSettings = RealtimeSettings(),
-        now: @escaping @Sendable () -> Date = { Date() }, limits: TestLimits = TestLimits()
+        now: @escaping @Sendable () -> Date = { Date() }, limits: TestLimits = TestLimits(),
+        inboundMedia: MediaArchive.Settings = MediaArchive.Settings(), storage: MediaStorageConfiguration? = nil
     ) async throws -> TestGateway {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openwa-api-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -101,8 +106,15 @@ final class TestGateway: Sendable {
                 handle: handle, workers: workers, database: data, settings: webhookSettings, logger: quietLogger)
         }
         let ledger = MessageLedger(database: data, webhooks: webhooks, bus: events)
-        let factory: (any WhatsAppEngineFactory)? = try native.map {
-            NativeEngineFactory(configuration: $0, reactor: handle, authState: sessionAuth, messages: ledger, logger: quietLogger)
+        let archive = try await TestMediaStorage.archive(
+            storage ?? .local(path: directory.appendingPathComponent("media").path), data: data, settings: inboundMedia,
+            workers: workers, handle: handle)
+        let factory: (any WhatsAppEngineFactory)? = try native.map { native in
+            var native = native
+            if native.media == nil {
+                native.media = NativeMediaTransfer(handle: handle, tls: native.tls, archive: archive, logger: quietLogger)
+            }
+            return NativeEngineFactory(configuration: native, reactor: handle, authState: sessionAuth, messages: ledger, logger: quietLogger)
         } ?? engines?(handle)
         let sessions = SessionManager(
             handle: handle, store: SQLSessionStore(database: data), authState: sessionAuth, engines: factory,
@@ -140,6 +152,7 @@ final class TestGateway: Sendable {
             if limits.metricsToken != nil { loopLag.start(on: reactor) }
             router.add(contentsOf: MessageRoutes.routes(sessions: sessions, idempotency: SendIdempotency(database: data)))
             router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions))
+            router.add(contentsOf: MediaRoutes.routes(sessions: sessions, archive: archive))
             router.add(contentsOf: ContactRoutes.routes(sessions: sessions))
             router.add(contentsOf: MessageActionRoutes.routes(sessions: sessions, idempotency: SendIdempotency(database: data)))
             router.add(contentsOf: ChatRoutes.routes(sessions: sessions, messages: ledger))
@@ -171,7 +184,7 @@ final class TestGateway: Sendable {
         return TestGateway(
             handle: handle, port: port, directory: directory, keys: keys, main: main, data: data,
             readiness: readiness, sessions: sessions, events: events, webhooks: webhooksForRoutes, audit: audit,
-            registry: registry, loopLag: loopLag, redis: redis)
+            registry: registry, loopLag: loopLag, redis: redis, archive: archive)
     }
 
     /// One request on a fresh connection.

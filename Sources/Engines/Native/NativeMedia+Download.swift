@@ -1,0 +1,84 @@
+import Foundation
+import Reactor
+import WAProtocol
+
+/// Receiving media (section 5.5): the blob is fetched from the host the message names, checked
+/// (length, `fileEncSHA256`, MAC, padding, `fileSHA256`) and decrypted on a worker, then stored.
+/// Downloads run after the message is committed and acknowledged, in tasks of their own, at most
+/// `INBOUND_MEDIA_CONCURRENCY` at once: a slow, large or broken blob never holds a message back.
+extension NativeMediaTransfer {
+    /// Starts the downloads of freshly committed messages when `MEDIA_DOWNLOAD_ENABLED`.
+    func scheduleDownloads(sessionID: String, _ items: [(messageID: String, attachment: MessageCodec.MediaAttachment)]) {
+        guard let archive, archive.settings.downloadEnabled, !items.isEmpty else { return }
+        for item in items {
+            Task { await self.downloadAndStore(item.attachment, sessionID: sessionID, messageID: item.messageID) }
+        }
+    }
+
+    /// Downloads, checks and stores one message's media; a failure is noted on the row and logged.
+    /// True when the media is stored.
+    @discardableResult
+    func downloadAndStore(_ attachment: MessageCodec.MediaAttachment, sessionID: String, messageID: String) async -> Bool {
+        guard let archive else { return false }
+        do {
+            try await archive.limited {
+                let plaintext = try await self.download(attachment)
+                try await archive.save(sessionID: sessionID, messageID: messageID, mimetype: attachment.mimetype, bytes: plaintext)
+            }
+            return true
+        } catch {
+            await archive.failed(sessionID: sessionID, messageID: messageID, reason: Self.reason(error))
+            return false
+        }
+    }
+
+    /// The checked plaintext of an attachment.
+    func download(_ attachment: MessageCodec.MediaAttachment) async throws -> [UInt8] {
+        let maxBytes = archive?.settings.maxBytes ?? 52_428_800
+        guard attachment.fileLength <= UInt64(maxBytes) else {
+            throw EngineError.tooLarge("media of \(attachment.fileLength) bytes is over MEDIA_DOWNLOAD_MAX_BYTES (\(maxBytes))")
+        }
+        let (client, workers) = try await tools()
+        let request = try Self.downloadRequest(attachment)
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, timeoutMilliseconds: timeoutMilliseconds)  // MEDIA_DOWNLOAD_TIMEOUT_MS
+        } catch let error as ReactorError where error.operation.hasPrefix("response body exceeds") {
+            throw EngineError.tooLarge("media blob is over MEDIA_DOWNLOAD_MAX_BYTES (\(maxBytes))")
+        }
+        guard (200..<300).contains(response.status) else {
+            throw EngineError.unavailable("media host answered HTTP \(response.status)")
+        }
+        let blob = response.body
+        return try await workers.anyLane().run {
+            let opened = try MediaDecryptor.decrypt(
+                blob, mediaKey: attachment.mediaKey, kind: attachment.kind.mediaKind,
+                expectedFileEncSHA256: attachment.fileEncSHA256.isEmpty ? nil : attachment.fileEncSHA256,
+                expectedFileSHA256: attachment.fileSHA256.isEmpty ? nil : attachment.fileSHA256)
+            return opened.plaintext
+        }
+    }
+
+    /// `https://<host><directPath>&hash=…&mms-type=…&__wa-mms=` (whatsmeow's form); the host is
+    /// the one of the message's URL, else WhatsApp's default media host.
+    static func downloadRequest(_ attachment: MessageCodec.MediaAttachment) throws -> HTTPClientRequest {
+        let fromURL = HTTPClientRequest(method: "GET", url: attachment.url)
+        var target = attachment.directPath.isEmpty ? (fromURL?.target ?? "") : attachment.directPath
+        guard target.hasPrefix("/") else { throw EngineError.invalid("media message without a usable path") }
+        let host = fromURL.flatMap { $0.isSecure ? ($0.host, $0.port) : nil } ?? ("mmg.whatsapp.net", 443)
+        target += (target.contains("?") ? "&" : "?") + "hash=\(base64URL(attachment.fileEncSHA256))"
+        target += "&mms-type=\(attachment.kind.mediaKind.uploadPath ?? "image")&__wa-mms="
+        return HTTPClientRequest(
+            method: "GET", host: host.0, port: host.1, target: target,
+            headers: HTTPHeaders([("origin", "https://web.whatsapp.com")]), isSecure: true)
+    }
+
+    /// A short reason for the row and the log line.
+    static func reason(_ error: any Error) -> String {
+        switch error {
+        case let error as EngineError: error.message
+        case let error as ProtocolError: "media did not verify: \(error)"
+        default: "\(error)"
+        }
+    }
+}

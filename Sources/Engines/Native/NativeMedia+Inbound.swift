@@ -1,0 +1,71 @@
+import Foundation
+import Reactor
+import SwiftProtobuf
+import WAProtocol
+
+/// Inbound media messages: the stored row gets `metadata.media`, the session's auth state keeps
+/// what a later download needs (`media.<id>`), and the download is queued for after the commit.
+extension NativeMediaTransfer {
+    typealias Download = (messageID: String, attachment: MessageCodec.MediaAttachment)
+
+    /// The auth-state key of a message's media record.
+    static func recordKey(_ messageID: String) -> String { "media.\(messageID)" }
+
+    /// A media message as its record: the message itself, serialized (it holds key, path and hashes).
+    static func record(_ attachment: MessageCodec.MediaAttachment) -> [UInt8]? {
+        try? Array(MessageCodec.media(attachment).serializedBytes() as Data)
+    }
+
+    static func attachment(record bytes: [UInt8]) -> MessageCodec.MediaAttachment? {
+        (try? Waproto_Message(serializedBytes: bytes)).flatMap(MessageCodec.mediaAttachment(of:))
+    }
+}
+
+extension NativeLink {
+    /// `entry` with its media facts when `decoded` carries media; the record and the download go
+    /// with the batch.
+    static func withMedia(
+        of decoded: Waproto_Message, _ entry: InboundItem, pending: inout NativeSignal.Changes,
+        downloads: inout [NativeMediaTransfer.Download]
+    ) -> InboundItem {
+        guard case .message(var message) = entry, let attachment = MessageCodec.mediaAttachment(of: decoded) else { return entry }
+        var metadata = message.metadata ?? .object([])
+        if case .object(let members) = NativeMediaTransfer.metadata(attachment) {
+            for (key, value) in members { metadata = metadata.setting(key, value) }
+        }
+        message.metadata = metadata
+        if attachment.kind == .ptt { message.body = "" }
+        pending[NativeMediaTransfer.recordKey(message.id)] = NativeMediaTransfer.record(attachment)
+        downloads.append((message.id, attachment))
+        return .message(message)
+    }
+}
+
+/// The media route's on-demand download: a stored message whose media is not in storage yet is
+/// fetched with the record kept when it arrived.
+extension NativeEngine: MediaFetchingEngine {
+    package func fetchMedia(messageID: String) async throws -> Bool {
+        let (ref, transfer, sessionID): (LinkRef, NativeMediaTransfer?, String) = try await reactor.submit { [link] reactor in
+            link.value.attach(reactor)
+            return (LinkRef(link.value), link.value.configuration.media, link.value.sessionID)
+        }
+        guard let transfer, transfer.archive != nil else { return false }
+        guard let bytes = try await ref.loadSignalRecord(NativeMediaTransfer.recordKey(messageID)),
+            let attachment = NativeMediaTransfer.attachment(record: bytes)
+        else { return false }
+        return await transfer.downloadAndStore(attachment, sessionID: sessionID, messageID: messageID)
+    }
+}
+
+extension LinkRef {
+    /// One record of the session's Signal state (through its cache).
+    func loadSignalRecord(_ key: String) async throws -> [UInt8]? {
+        let signal: NativeSignal = try await withLink { link, continuation in
+            guard let signal = link.signalContext() else {
+                return continuation.resume(throwing: EngineError.unavailable("the device is not paired"))
+            }
+            continuation.resume(returning: signal)
+        }
+        return try await signal.load(key)
+    }
+}

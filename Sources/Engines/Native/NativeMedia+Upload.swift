@@ -1,0 +1,104 @@
+import Foundation
+import Logging
+import Reactor
+import WAProtocol
+
+/// Sending media (section 5.4): a fresh media key, the blob encrypted and hashed on a worker,
+/// uploaded to the first `media_conn` host that takes it, and the message built around it.
+extension NativeMediaTransfer {
+    /// Encrypts and uploads `media`; the attachment for its message. Failures are 503s with the
+    /// reason; nothing is stored before the upload succeeded.
+    func upload(_ media: OutgoingMedia, sessionID: String, link: LinkRef) async throws -> MessageCodec.MediaAttachment {
+        let kind = Self.messageKind(media.kind)
+        let (client, workers) = try await tools()
+        let plaintext = media.bytes
+        let sealed = try await workers.anyLane().run { () throws -> (key: [UInt8], blob: [UInt8], digests: MediaDigests) in
+            let key = try MediaKeys.generateMediaKey()
+            let (blob, digests) = try MediaEncryptor.encrypt(plaintext, mediaKey: key, kind: kind.mediaKind)
+            return (key, blob, digests)
+        }
+        let token = Self.base64URL(sealed.digests.fileEncSHA256)
+        let path = kind.mediaKind.uploadPath ?? "image"
+        var lastProblem = "no media host"
+        for attempt in 0..<2 {
+            let conn = try await mediaConn(sessionID: sessionID, link: link)
+            for hostname in conn.hosts {
+                let (host, port) = Self.origin(hostname)
+                let auth = conn.auth.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? conn.auth
+                let request = HTTPClientRequest(
+                    method: "POST", host: host, port: port, target: "/mms/\(path)/\(token)?auth=\(auth)&token=\(token)",
+                    headers: HTTPHeaders([
+                        ("origin", "https://web.whatsapp.com"), ("referer", "https://web.whatsapp.com/"),
+                        ("content-type", "application/octet-stream"),
+                    ]),
+                    body: sealed.blob, isSecure: true)
+                do {
+                    let response = try await client.execute(request)
+                    guard (200..<300).contains(response.status) else {
+                        lastProblem = "\(hostname) answered HTTP \(response.status)"
+                        continue
+                    }
+                    let json = try? JSONParser.parse(response.body)
+                    guard let directPath = json?["direct_path"]?.stringValue, directPath.hasPrefix("/") else {
+                        lastProblem = "\(hostname) gave no direct_path"
+                        continue
+                    }
+                    return MessageCodec.MediaAttachment(
+                        kind: kind, mimetype: media.mimetype, caption: kind == .ptt ? nil : media.caption,
+                        fileName: kind == .document ? (media.filename ?? "file") : media.filename,
+                        url: json?["url"]?.stringValue ?? "https://\(hostname)\(directPath)", directPath: directPath,
+                        mediaKey: sealed.key, fileSHA256: sealed.digests.fileSHA256,
+                        fileEncSHA256: sealed.digests.fileEncSHA256, fileLength: sealed.digests.fileLength,
+                        mediaKeyTimestamp: Int64(Date().timeIntervalSince1970))
+                } catch {
+                    lastProblem = "\(hostname): \(error)"
+                }
+            }
+            // The token or the hosts may be stale: ask once more before giving up.
+            forgetMediaConn(sessionID: sessionID)
+            if attempt == 0 { logger.info("media upload failed, asking for a new media connection", metadata: ["reason": "\(lastProblem)"]) }
+        }
+        throw EngineError.unavailable("Media upload failed: \(lastProblem)")
+    }
+
+    static func messageKind(_ kind: OutgoingMedia.Kind) -> MessageCodec.MediaMessageKind {
+        switch kind {
+        case .image: .image
+        case .video: .video
+        case .audio: .audio
+        case .voice: .ptt
+        case .document: .document
+        case .sticker: .sticker
+        }
+    }
+
+    /// OpenWA's `metadata.media` of a stored row.
+    static func metadata(_ attachment: MessageCodec.MediaAttachment) -> JSONValue {
+        var media: JSONValue = [
+            "mimetype": .string(attachment.mimetype), "sizeBytes": .number(Double(attachment.fileLength)),
+            "kind": .string(attachment.kind.rawValue),
+        ]
+        if let fileName = attachment.fileName { media = media.setting("filename", .string(fileName)) }
+        if let caption = attachment.caption { media = media.setting("caption", .string(caption)) }
+        return ["media": media]
+    }
+}
+
+extension NativeMediaTransfer {
+    /// The content of a media send: uploaded first, so a failed upload stores nothing.
+    static func content(
+        _ media: OutgoingMedia, quote: MessageCodec.Quote?, mentions: [String], sessionID: String, link: LinkRef
+    ) async throws -> NativeContent {
+        let transfer: NativeMediaTransfer? = try await link.withLink { link, continuation in
+            continuation.resume(returning: link.configuration.media)
+        }
+        guard let transfer else { throw EngineError.notSupported("Media is not configured for the native engine") }
+        let attachment = try await transfer.upload(media, sessionID: sessionID, link: link)
+        // OpenWA keeps no caption for a voice note.
+        let body = attachment.kind == .ptt ? "" : (attachment.caption ?? "")
+        var content = NativeContent(
+            message: MessageCodec.media(attachment, quote: quote, mentions: mentions), stored: (attachment.kind.storedType, body))
+        content.metadata = metadata(attachment)
+        return content
+    }
+}

@@ -111,6 +111,7 @@ extension NativeLink {
         case nil, "inactive": ack = 2
         case "read", "read-self": ack = 3
         case "played", "played-self": ack = 4
+        case "retry": return handleRetryReceipt(node)
         default: return
         }
         let ids = [id] + (node.child("list")?.children("item").compactMap { $0.attributes.string("id") } ?? [])

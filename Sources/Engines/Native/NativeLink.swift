@@ -81,6 +81,9 @@ final class NativeLink: WebSocketDelegate {
     /// Last known presence per chat, the contacts we subscribed to, and the availability asked
     /// for (all sent again after a reconnect).
     var presences: [String: PresenceSnapshot] = [:]
+    /// Recent sends by id with their chat, for retry receipts (`NativeLink+Retry.swift`).
+    var recentSends: [String: (content: Waproto_Message, chat: JID)] = [:]
+    var recentSendOrder: [String] = []
     var presenceSubscriptions: Set<JID> = []
     var wantsAvailable: Bool?
 

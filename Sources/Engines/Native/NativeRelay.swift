@@ -28,6 +28,7 @@ struct DirectRelay: Sendable {
     /// Sends `content` as message `id`; returns the server's time for it (Unix seconds).
     func send(_ content: Waproto_Message, id: String, options: Options = Options()) async throws -> Int {
         if recipient.server == JID.Server.group { return try await sendToGroup(content, id: id, options: options) }
+        try await link.rememberSent(id: id, content: content, chat: recipient)
         let devices = try await link.devices(of: [recipient, JID(user: me.user, server: me.server)])
         let targets = devices.filter { !($0.user == me.user && $0.device == me.device) }
         let padded = try MessageCodec.padded(content)

@@ -57,6 +57,9 @@ final class PhoneSignal {
     /// Drops the session with `address` (a retry receipt asked for a fresh one).
     func forgetSession(with address: SignalAddress) { sessions[address] = nil }
 
+    /// Drops every session (as if the phone were restored from an old backup).
+    func forgetAllSessions() { sessions.removeAll() }
+
     /// Starts a session from a companion's uploaded bundle.
     func startSession(with address: SignalAddress, bundle: PreKeyBundle) throws {
         var record = sessions[address] ?? WAProtocol.SessionRecord()

@@ -91,4 +91,17 @@ extension Simulator {
                 })
         }
     }
+
+    /// The phone loses every Signal session (restored from an old backup, say): what companions
+    /// send it next fails until they start new sessions through retry receipts.
+    package func dropSessions(of phone: String) async throws {
+        try await call { core, done in
+            done(
+                Result { () throws(SimulatorError) in
+                    do { try core.account(phone).signal().forgetAllSessions() } catch let error as SimulatorError { throw error } catch {
+                        throw SimulatorError(500, "no Signal state")
+                    }
+                })
+        }
+    }
 }

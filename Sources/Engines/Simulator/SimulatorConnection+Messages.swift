@@ -12,26 +12,34 @@ extension SimulatorConnection {
             let to = node.attributes.jid("to")
         else { return nackMessage(node, error: "479") }
         if to.server == JID.Server.group { return routeGroupMessage(node, id: id, to: to) }
-        guard let participants = node.child("participants") else { return nackMessage(node, error: "479") }
+        // A resend after a retry receipt names one device in `to` and carries its `enc` directly.
+        let parts =
+            node.child("participants")?.children("to")
+            ?? node.child("enc").map { [BinaryNode("to", ["jid": .jid(to)], children: [$0])] } ?? []
+        guard !parts.isEmpty else { return nackMessage(node, error: "479") }
+        let chat = to.bare
         let sender = account.jid(device: companion.device)
         let time = unixNow()
         let deviceIdentity = node.child("device-identity")
         var deliveredTo: [Account] = []
-        for part in participants.children("to") {
+        var retries: [BinaryNode] = []
+        for part in parts {
             guard let device = part.attributes.jid("jid"), let enc = part.child("enc"),
                 let owner = core.accounts[device.user]
             else { continue }
             core.noteContact(account, owner)
             if device.device == 0 {
-                if core.phoneReceives(owner, enc: enc, from: sender, chat: to, id: id), owner !== account {
-                    deliveredTo.append(owner)
+                if core.phoneReceives(owner, enc: enc, from: sender, chat: chat, id: id) {
+                    if owner !== account { deliveredTo.append(owner) }
+                } else if let retry = retryReceipt(from: owner, enc: enc, id: id, time: time) {
+                    retries.append(retry)
                 }
             } else if let target = owner.companions[device.device], target !== companion {
                 var attributes: NodeAttributes = [
                     "from": .jid(sender), "id": .string(id), "t": .string(String(time)),
                     "type": .string(node.attributes.string("type") ?? "text"), "notify": .string(account.pushName),
                 ]
-                if owner === account { attributes.append("recipient", .jid(to)) }
+                if owner === account { attributes.append("recipient", .jid(chat)) }
                 var children = [enc]
                 if enc.attributes.string("type") == "pkmsg", let deviceIdentity { children.append(deviceIdentity) }
                 core.deliver(QueuedStanza(id: id, node: BinaryNode("message", attributes, children: children)), to: target)
@@ -46,6 +54,21 @@ extension SimulatorConnection {
         for owner in deliveredTo {
             send(BinaryNode("receipt", ["from": .jid(owner.jid), "id": .string(id), "t": .string(String(unixNow()))]))
         }
+        // A phone that could not read its part asks the sending device for it again.
+        for retry in retries { send(retry) }
+    }
+
+    /// The retry receipt a phone sends when it cannot decrypt a companion's message (section 3.4),
+    /// counting on from the `enc`'s own count; nil after 5 attempts.
+    private func retryReceipt(from phone: Account, enc: BinaryNode, id: String, time: UInt64) -> BinaryNode? {
+        let count = (enc.attributes.string("count").flatMap(Int.init) ?? 0) + 1
+        guard count <= 5, let registration = try? phone.signal().registrationID else { return nil }
+        return BinaryNode(
+            "receipt", ["from": .jid(phone.jid), "id": .string(id), "type": "retry", "t": .string(String(unixNow()))],
+            children: [
+                BinaryNode("retry", ["count": .string(String(count)), "id": .string(id), "t": .string(String(time)), "v": "1"]),
+                BinaryNode("registration", bytes: withUnsafeBytes(of: registration.bigEndian) { Array($0) }),
+            ])
     }
 
     /// A companion's typing state reaches the other account's phone (kept for the admin API).

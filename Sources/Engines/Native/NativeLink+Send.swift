@@ -74,32 +74,8 @@ struct SendJob: Sendable {
     func run() async throws -> SentMessage {
         let built = try await NativeContent.build(outgoing, sink: sink, sessionID: sessionID, me: me, recipient: recipient, link: link)
         let id = try MessageCodec.newMessageID(ownUser: me.user)
-        let content = built.message
-        let devices = try await link.devices(of: [recipient, JID(user: me.user, server: me.server)])
-        let targets = devices.filter { !($0.user == me.user && $0.device == me.device) }
-        let padded = try MessageCodec.padded(content)
-        let copy = try MessageCodec.padded(MessageCodec.deviceSent(content, destination: recipient.description))
-        let plaintexts = targets.map { device in
-            (address: NativeSignal.address(of: device), padded: device.user == me.user ? copy : padded)
-        }
-        let encrypted = try await link.encrypt(plaintexts, devices: targets)
-        guard !encrypted.isEmpty else { throw EngineError.unavailable("no device of \(outgoing.chatID) could be reached") }
-        var children = [
-            BinaryNode(
-                "participants",
-                children: encrypted.map { device, message in
-                    BinaryNode(
-                        "to", ["jid": .jid(device)],
-                        children: [BinaryNode("enc", ["v": "2", "type": .string(message.encType)], bytes: message.serialized)])
-                })
-        ]
-        if encrypted.contains(where: { $0.1.encType == "pkmsg" }), let identity = try await link.signedIdentity() {
-            children.append(BinaryNode("device-identity", bytes: identity))
-        }
-        if built.poll != nil { children.append(BinaryNode("meta", ["polltype": "creation"])) }
-        let stanza = BinaryNode(
-            "message", ["id": .string(id), "to": .jid(recipient), "type": .string(MessageCodec.stanzaType(of: content))],
-            children: children)
+        let stanza = try await DirectRelay(link: link, me: me, recipient: recipient).stanza(
+            built.message, id: id, options: DirectRelay.Options(pollType: built.poll != nil ? "creation" : nil))
         return try await deliver(stanza, id: id, built: built)
     }
 

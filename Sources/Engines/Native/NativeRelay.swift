@@ -29,6 +29,16 @@ struct DirectRelay: Sendable {
     func send(_ content: Waproto_Message, id: String, options: Options = Options()) async throws -> Int {
         if recipient.server == JID.Server.group { return try await sendToGroup(content, id: id, options: options) }
         try await link.rememberSent(id: id, content: content, chat: recipient)
+        let ack = try await link.sendMessageStanza(try await stanza(content, id: id, options: options), id: id)
+        if let error = ack.attributes.string("error") {
+            throw EngineError.unavailable("WhatsApp refused the message (error \(error))")
+        }
+        return ack.attributes.string("t").flatMap(Int.init) ?? Int(Date().timeIntervalSince1970)
+    }
+
+    /// The `message` stanza: the recipient's and our other devices by usync, one encryption per
+    /// device (ours get the device-sent copy), and the attributes the content asks for.
+    func stanza(_ content: Waproto_Message, id: String, options: Options = Options()) async throws -> BinaryNode {
         let devices = try await link.devices(of: [recipient, JID(user: me.user, server: me.server)])
         let targets = devices.filter { !($0.user == me.user && $0.device == me.device) }
         let padded = try MessageCodec.padded(content)
@@ -57,11 +67,7 @@ struct DirectRelay: Sendable {
             "id": .string(id), "to": .jid(recipient), "type": .string(MessageCodec.stanzaType(of: content)),
         ]
         if let edit = options.edit { attributes.append("edit", .string(edit)) }
-        let ack = try await link.sendMessageStanza(BinaryNode("message", attributes, children: children), id: id)
-        if let error = ack.attributes.string("error") {
-            throw EngineError.unavailable("WhatsApp refused the message (error \(error))")
-        }
-        return ack.attributes.string("t").flatMap(Int.init) ?? Int(Date().timeIntervalSince1970)
+        return BinaryNode("message", attributes, children: children)
     }
 
     /// A group gets one `skmsg` for every member device (`LinkRef.groupStanza`).

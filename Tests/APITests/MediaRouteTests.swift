@@ -165,6 +165,11 @@ import TestSupport
             #expect(row.metadata?["media"]?["sizeBytes"]?.numberValue == Double(kind.size))
             let path = try #require(row.mediaPath)
             #expect(Self.sha(try await world.gateway.archive.storage.getBytes(key: path)) == Self.sha(payload))
+            // The list route shows where the bytes are.
+            let listed = try await world.gateway.request("GET", "/api/sessions/\(id)/messages?messageId=\(messageID)")
+            let listedRow = (listed.object["messages"] as? [[String: Any]])?.first
+            #expect(listedRow?["mediaPath"] as? String == path)
+            #expect(listedRow?["mediaMimetype"] as? String == kind.mimetype)
             let served = try await mediaRoute(world, id, messageID)
             #expect(served.status == 200, "\(kind.phoneKind): \(served.text)")
             #expect(Self.sha(served.body) == Self.sha(payload), "\(kind.phoneKind): other bytes served")

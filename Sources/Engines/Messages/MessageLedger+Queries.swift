@@ -76,7 +76,8 @@ extension MessageLedger {
             "chatName": .null, "author": record.author.map(JSONValue.string) ?? .null,
             "body": record.body.map(JSONValue.string) ?? .null, "type": .string(record.type),
             "direction": .string(record.direction), "timestamp": record.timestamp.map { .number(Double($0)) } ?? .null,
-            "metadata": metadata, "mediaPath": .null, "mediaMimetype": .null, "status": .string(record.status),
+            "metadata": metadata, "mediaPath": record.mediaPath.map(JSONValue.string) ?? .null,
+            "mediaMimetype": record.mediaMimetype.map(JSONValue.string) ?? .null, "status": .string(record.status),
             "createdAt": .string(ISOTimestamp.format(record.createdAt)),
         ]
     }

@@ -22,6 +22,9 @@ package struct MessageRecord: Sendable, Equatable {
     /// `pending`, `sent`, `delivered`, `read` or `failed`.
     package var status: String
     package var createdAt: Date
+    /// Where the media's bytes are stored, once downloaded (set by the media archive, not on insert).
+    package var mediaPath: String?
+    package var mediaMimetype: String?
 
     package init(
         id: String = TimeOrderedID.next(), sessionID: String, waMessageID: String?, chatID: String, from: String?,
@@ -82,6 +85,8 @@ package struct SQLMessageStore: Sendable {
 
     static let columns =
         #""id", "sessionId", "waMessageId", "chatId", "from", "to", "author", "body", "type", "direction", "timestamp", "metadata", "status", "createdAt""#
+    /// What reads return: the inserted columns and the media ones the archive fills in later.
+    static let readColumns = columns + #", "mediaPath", "mediaMimetype""#
 
     /// Inserts `record` inside `transaction` unless the session already has a row with its
     /// WhatsApp id; true when the row is new.
@@ -173,7 +178,7 @@ package struct SQLMessageStore: Sendable {
         let page = binds + [.integer(Int64(query.limit)), .integer(Int64(query.offset))]
         let rows = try await database.query(
             """
-            SELECT \(Self.columns) FROM messages WHERE \(filter)
+            SELECT \(Self.readColumns) FROM messages WHERE \(filter)
             ORDER BY "createdAt" DESC, "id" DESC LIMIT $\(binds.count + 1) OFFSET $\(binds.count + 2)
             """, page)
         return (try rows.map(Self.record), Int(total))
@@ -201,7 +206,7 @@ package struct SQLMessageStore: Sendable {
             let chatID = try row.requiredString("chatId")
             let last = try await database.query(
                 """
-                SELECT \(Self.columns) FROM messages WHERE "sessionId" = $1 AND "chatId" = $2
+                SELECT \(Self.readColumns) FROM messages WHERE "sessionId" = $1 AND "chatId" = $2
                 ORDER BY "createdAt" DESC, "id" DESC LIMIT 1
                 """, [.text(sessionID), .text(chatID)])
             guard let newest = try last.first.map(Self.record) else { continue }
@@ -239,7 +244,7 @@ package struct SQLMessageStore: Sendable {
     /// The session's row for a WhatsApp message id, if stored.
     package func find(sessionID: String, waMessageID: String) async throws -> MessageRecord? {
         try await database.query(
-            "SELECT \(Self.columns) FROM messages WHERE \"sessionId\" = $1 AND \"waMessageId\" = $2",
+            "SELECT \(Self.readColumns) FROM messages WHERE \"sessionId\" = $1 AND \"waMessageId\" = $2",
             [.text(sessionID), .text(waMessageID)]
         ).first.map(Self.record)
     }
@@ -263,11 +268,14 @@ package struct SQLMessageStore: Sendable {
     }
 
     private static func record(_ row: SQLRow) throws -> MessageRecord {
-        MessageRecord(
+        var record = MessageRecord(
             id: try row.requiredString("id"), sessionID: try row.requiredString("sessionId"),
             waMessageID: row.string("waMessageId"), chatID: try row.requiredString("chatId"), from: row.string("from"),
             to: row.string("to"), author: row.string("author"), body: row.string("body"), type: try row.requiredString("type"),
             direction: try row.requiredString("direction"), timestamp: row.int("timestamp"), metadata: row.string("metadata"),
             status: try row.requiredString("status"), createdAt: try row.requiredDate("createdAt"))
+        record.mediaPath = row.string("mediaPath")
+        record.mediaMimetype = row.string("mediaMimetype")
+        return record
     }
 }

@@ -9,8 +9,10 @@ import Reactor
 /// produce nothing.
 package final class MessageLedger: MessageSink {
     package let store: SQLMessageStore
-    private let webhooks: WebhookService?
-    private let bus: EventBus
+    let webhooks: WebhookService?
+    let bus: EventBus
+    /// Our sends' rows waiting for the next group commit (`MessageLedger+Sent.swift`).
+    let sentRows = SentRowQueue()
 
     package init(database: any SQLDatabase, webhooks: WebhookService?, bus: EventBus) {
         store = SQLMessageStore(database: database)
@@ -21,10 +23,6 @@ package final class MessageLedger: MessageSink {
     @discardableResult
     package func ingest(sessionID: String, message: EngineMessage) async throws -> Bool {
         try await record(sessionID: sessionID, message: message, status: message.fromMe ? "sent" : "delivered")
-    }
-
-    package func sent(sessionID: String, message: EngineMessage) async throws {
-        try await record(sessionID: sessionID, message: message, status: "pending")
     }
 
     package func acknowledged(sessionID: String, chatID: String?, messageIDs: [String], ack: Int) async throws {

@@ -64,15 +64,8 @@ package protocol PresenceOperations: Sendable {
 }
 
 extension SessionManager {
-    /// The session's engine for presence: 404 unknown session, 400 not ready, 501 unsupported.
+    /// The session's engine for presence.
     package func presenceOperations(id: String) async throws -> any PresenceOperations {
-        guard let live = live[id], let engine = live.engine, live.status == .ready else {
-            _ = try await get(id: id)
-            throw EngineError.invalid("Session is not ready")
-        }
-        guard let presence = engine as? any PresenceOperations else {
-            throw EngineError.notSupported("Presence is not supported by this engine")
-        }
-        return presence
+        try await readyEngine(id: id, as: (any PresenceOperations).self, unsupported: "Presence is not supported by this engine")
     }
 }

@@ -31,18 +31,7 @@ extension SimulatorCore {
             }
             let padded = try GroupCipher.decrypt(try SenderKeyMessage(serialized: bytes), record: &record)
             keys.received[name] = record
-            let decoded = try MessageCodec.decode(padded: padded)
-            let summary = MessageCodec.summary(of: decoded)
-            if let poll = summary.poll {
-                phone.polls[id] = PhonePoll(secret: poll.secret, sender: sender.bare.description, options: poll.options)
-            }
-            var entry = PhoneMessage(
-                id: id, from: sender.description, chat: group.jid.description, type: summary.type, body: summary.body,
-                encType: "skmsg", ciphertext: Data(bytes).base64EncodedString(), timestamp: unixNow())
-            entry.media = phoneOpensMedia(decoded)
-            apply(summary.change, from: sender, to: phone, entry: &entry)
-            if MessageCodec.isForwarded(decoded) { entry.forwarded = true }
-            phone.inbox.append(entry)
+            keep(try MessageCodec.decode(padded: padded), in: phone, id: id, from: sender, chat: group.jid, encType: "skmsg", ciphertext: bytes)
             return true
         } catch {
             logger.info("phone could not decrypt a group message", metadata: ["phone": "\(phone.phone)", "id": "\(id)", "error": "\(error)"])

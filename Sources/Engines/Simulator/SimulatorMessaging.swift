@@ -200,23 +200,28 @@ extension SimulatorCore {
         do {
             let padded = try phone.signal().decrypt(
                 encType: encType, bytes, from: SignalAddress(name: sender.user, deviceID: UInt32(sender.device)))
-            let decoded = try MessageCodec.decode(padded: padded)
-            let summary = MessageCodec.summary(of: decoded)
-            if let poll = summary.poll {
-                phone.polls[id] = PhonePoll(secret: poll.secret, sender: sender.bare.description, options: poll.options)
-            }
-            var entry = PhoneMessage(
-                id: id, from: sender.description, chat: summary.deviceSentTo ?? chat.description, type: summary.type,
-                body: summary.body, encType: encType, ciphertext: Data(bytes).base64EncodedString(), timestamp: unixNow())
-            entry.media = phoneOpensMedia(decoded)
-            apply(summary.change, from: sender, to: phone, entry: &entry)
-            if MessageCodec.isForwarded(decoded) { entry.forwarded = true }
-            phone.inbox.append(entry)
+            keep(try MessageCodec.decode(padded: padded), in: phone, id: id, from: sender, chat: chat, encType: encType, ciphertext: bytes)
             return true
         } catch {
             logger.info("phone could not decrypt", metadata: ["phone": "\(phone.phone)", "id": "\(id)", "error": "\(error)"])
             return false
         }
+    }
+
+    /// What a phone does with a message it decrypted: it keeps a poll's secret, opens media,
+    /// applies a revoke, edit or vote to the message it names, and files it in its inbox.
+    func keep(_ decoded: Waproto_Message, in phone: Account, id: String, from sender: JID, chat: JID, encType: String, ciphertext: [UInt8]) {
+        let summary = MessageCodec.summary(of: decoded)
+        if let poll = summary.poll {
+            phone.polls[id] = PhonePoll(secret: poll.secret, sender: sender.bare.description, options: poll.options)
+        }
+        var entry = PhoneMessage(
+            id: id, from: sender.description, chat: summary.deviceSentTo ?? chat.description, type: summary.type,
+            body: summary.body, encType: encType, ciphertext: Data(ciphertext).base64EncodedString(), timestamp: unixNow())
+        entry.media = phoneOpensMedia(decoded)
+        apply(summary.change, from: sender, to: phone, entry: &entry)
+        if MessageCodec.isForwarded(decoded) { entry.forwarded = true }
+        phone.inbox.append(entry)
     }
 
     func inbox(of phone: String) throws(SimulatorError) -> [PhoneMessage] {

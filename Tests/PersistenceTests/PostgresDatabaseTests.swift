@@ -201,7 +201,8 @@ struct PostgresDatabaseTests {
             let error = await #expect(throws: PersistenceError.self) { try await database.ping() }
             #expect(error?.isUnavailable == true)
             #expect(error?.database == "data")
-            #expect(Date().timeIntervalSince(started) < 2)
+            // Refused at once, not after the 10 s connection timeout (the margin absorbs a loaded host).
+            #expect(Date().timeIntervalSince(started) < 8)
             await database.close()
         }
     }

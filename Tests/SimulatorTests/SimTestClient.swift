@@ -203,7 +203,7 @@ final class SimTestClient: WebSocketDelegate, @unchecked Sendable {
 
     /// The next node not yet returned that matches, waiting up to `timeout`.
     func next(
-        _ what: String, timeout: Duration = .seconds(5), where matches: @escaping @Sendable (BinaryNode) -> Bool = { _ in true }
+        _ what: String, timeout: Duration = .seconds(30), where matches: @escaping @Sendable (BinaryNode) -> Bool = { _ in true }
     ) async throws -> BinaryNode {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
@@ -221,12 +221,12 @@ final class SimTestClient: WebSocketDelegate, @unchecked Sendable {
     }
 
     /// Waits for a node with `tag`.
-    func next(tag: String, timeout: Duration = .seconds(5)) async throws -> BinaryNode {
+    func next(tag: String, timeout: Duration = .seconds(30)) async throws -> BinaryNode {
         try await next(tag, timeout: timeout) { $0.tag == tag }
     }
 
     /// Sends an iq and returns its response (matched by id).
-    func query(_ node: BinaryNode, timeout: Duration = .seconds(5)) async throws -> BinaryNode {
+    func query(_ node: BinaryNode, timeout: Duration = .seconds(30)) async throws -> BinaryNode {
         let id = node.attributes.string("id") ?? ""
         try await send(node)
         return try await next("response to \(id)", timeout: timeout) { $0.tag == "iq" && $0.attributes.string("id") == id }

@@ -155,7 +155,7 @@ import TestSupport
         ]
         let output = Pipe()
         process.standardOutput = output
-        try process.run()
+        try ProcessLaunch.run(process)
         // Reading to the end waits for the exit without Foundation's `waitUntilExit`, which can spin.
         return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)

@@ -52,7 +52,7 @@ import WAProtocol
             let stdout = Pipe()
             process.standardInput = stdin
             process.standardOutput = stdout
-            try process.run()
+            try ProcessLaunch.run(process)
             stdin.fileHandleForWriting.write(input)
             try stdin.fileHandleForWriting.close()
             let data = stdout.fileHandleForReading.readDataToEndOfFile()

@@ -50,7 +50,7 @@ enum QRTestSupport {
         process.standardInput = try FileHandle(forReadingFrom: inURL)
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
-        try process.run()
+        try ProcessLaunch.run(process)
         awaitExit(process, seconds: 120)
         return ProcessResult(
             status: process.terminationStatus, stdout: try Data(contentsOf: outURL),

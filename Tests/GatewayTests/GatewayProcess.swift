@@ -59,7 +59,7 @@ final class GatewayProcess: Sendable {
                 errors.append(data)
             }
         }
-        try process.run()
+        try ProcessLaunch.run(process)
     }
 
     var stdout: String { output.text }

@@ -35,7 +35,7 @@ struct GatewayRealtimeFanOutTests {
             let data = handle.availableData
             if data.isEmpty { handle.readabilityHandler = nil } else { printed.append(data) }
         }
-        try client.run()
+        try ProcessLaunch.run(client)
         defer { if client.isRunning { kill(client.processIdentifier, SIGKILL) } }
         func waitFor(_ text: String) async throws {
             for _ in 0..<1_000 where !printed.text.contains(text) { try await Task.sleep(for: .milliseconds(10)) }

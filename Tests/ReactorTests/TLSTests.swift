@@ -97,7 +97,7 @@ import TestSupport
         curl.arguments = ["-sS", "--cacert", ca.path, "https://localhost:\(server.port)/from-curl"]
         let output = Pipe()
         curl.standardOutput = output
-        try curl.run()
+        try ProcessLaunch.run(curl)
         let data = try await blocking { output.fileHandleForReading.readDataToEndOfFile() }
         awaitExit(curl)
         #expect(curl.terminationStatus == 0)

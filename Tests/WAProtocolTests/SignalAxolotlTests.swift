@@ -117,7 +117,7 @@ private final class AxolotlPeer {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.standardError
-        do { try process.run() } catch {
+        do { try ProcessLaunch.run(process) } catch {
             throw PeerError("cannot start python3 (\(error)); install python3 and run `pip install python-axolotl`")
         }
         let hello: Reply

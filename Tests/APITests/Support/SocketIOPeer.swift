@@ -1,6 +1,7 @@
 import Foundation
 import Reactor
 import Synchronization
+import TestSupport
 
 /// The python-socketio client of `Fixtures/socketio_client.py`, run as a child process: what
 /// it writes to stdin is emitted as `message` events, what it prints is read back as JSON lines.
@@ -47,7 +48,7 @@ final class SocketIOPeer: Sendable {
             if chunk.isEmpty { handle.readabilityHandler = nil }
         }
         do {
-            try process.run()
+            try ProcessLaunch.run(process)
         } catch {
             throw SocketIOPeerError("cannot start python3 (\(error)); run scripts/setup.sh test for python-socketio")
         }

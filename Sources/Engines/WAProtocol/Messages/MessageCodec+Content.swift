@@ -108,7 +108,8 @@ extension MessageCodec {
         return "text"
     }
 
-    private static func context(quote: Quote?, mentions: [String]) -> Waproto_ContextInfo {
+    /// The reply and mention part of a message (text and media alike).
+    static func context(quote: Quote?, mentions: [String]) -> Waproto_ContextInfo {
         var context = Waproto_ContextInfo()
         if let quote {
             context.stanzaID = quote.id

@@ -65,7 +65,7 @@ extension MessageCodec {
     /// or mentions go into its `contextInfo`.
     package static func media(_ attachment: MediaAttachment, quote: Quote? = nil, mentions: [String] = []) -> Waproto_Message {
         var message = Waproto_Message()
-        let context = quote != nil || !mentions.isEmpty ? mediaContext(quote: quote, mentions: mentions) : nil
+        let context = quote != nil || !mentions.isEmpty ? context(quote: quote, mentions: mentions) : nil
         let a = attachment
         switch a.kind {
         case .image:
@@ -192,16 +192,5 @@ extension MessageCodec {
             kind: kind, mimetype: mimetype, caption: caption, fileName: fileName, url: url, directPath: directPath,
             mediaKey: Array(mediaKey), fileSHA256: Array(fileSHA256), fileEncSHA256: Array(fileEncSHA256), fileLength: fileLength,
             mediaKeyTimestamp: timestamp)
-    }
-
-    private static func mediaContext(quote: Quote?, mentions: [String]) -> Waproto_ContextInfo {
-        var context = Waproto_ContextInfo()
-        if let quote {
-            context.stanzaID = quote.id
-            context.participant = quote.participant
-            context.quotedMessage = quote.message
-        }
-        if !mentions.isEmpty { context.mentionedJid = mentions }
-        return context
     }
 }

@@ -4,17 +4,21 @@
 Run by perf/message-bench.sh, which builds the release binary. Steps:
   1. `openwa sim` and `openwa serve` (SQLite) in their own processes; session "alice" linked to
      Alice's phone. Bob's phone is the remote party.
-  2. Anchor: the harness's own round trip, GET /api/health/live at each rate (the floor every
-     figure below includes).
-  3. Receive: Bob's phone sends to Alice at RATE messages/s (simulator admin API); latency = the
-     admin call is made -> the gateway has committed the message and its event reaches a plain
-     WebSocket client (/api/events/ws).
-  4. Send: POST send-text to Bob at RATE/s; latency = the REST round trip, which ends after the
-     server ack, and the simulated server acks only after Bob's phone has decrypted its copy.
+  2. Anchor: the harness's own round trip, GET /api/health/live at each rate (the floor the send
+     figures include). Requests go out open-loop at fixed instants from one asyncio thread over
+     persistent connections, so a slow answer never delays the next request.
+  3. Receive: Bob's phone streams texts to Alice at RATE messages/s, paced by the simulator
+     (POST /admin/phones/:p/messages/stream); each text carries the CLOCK_MONOTONIC instant its
+     send began. Latency = that instant -> the gateway has committed the message and its event
+     reaches a plain WebSocket client (/api/events/ws), read on the same clock.
+  4. Send: POST send-text to Bob at RATE/s, open-loop as in 2; latency = the REST round trip,
+     which ends after the server ack, and the simulated server acks only after Bob's phone has
+     decrypted its copy.
   5. Throughput: SESSIONS linked sessions; Bob's phone sends to all of them round robin and every
      session sends to Bob (after one warm-up send each, which sets up the Signal sessions), as
      fast as WORKERS concurrent callers go, for SECONDS each way.
 """
+import asyncio
 import concurrent.futures
 import importlib.util
 import json
@@ -72,25 +76,58 @@ def summary(latencies_ms, wanted, seconds):
             "achieved_per_s": round(len(latencies_ms) / seconds, 1)}
 
 
-def paced(rate, seconds, call, workers=64):
-    """Calls `call(index)` at `rate` per second for `seconds`; returns its results."""
-    total = int(rate * seconds)
-    results = []
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+async def read_response(reader):
+    """Status and body of one HTTP/1.1 response with a Content-Length."""
+    status = int((await reader.readline()).split()[1])
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return status, await reader.readexactly(length)
+
+
+def open_loop(port, rate, seconds, method, path, body=None, key=KEY, connections=32):
+    """`method path` at `rate` per second for `seconds`, each request sent at its own instant
+    whatever the earlier ones are doing (open loop), from one asyncio thread. Returns latencies (ms)."""
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n" + (f"X-API-Key: {key}\r\n" if key else "")
+
+    async def run():
+        idle = [await asyncio.open_connection("127.0.0.1", port) for _ in range(connections)]
+        latencies = []
+
+        async def one(index):
+            reader, writer = idle.pop() if idle else await asyncio.open_connection("127.0.0.1", port)
+            payload = json.dumps(body(index)).encode() if body else b""
+            request = head + (f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n" if body else "\r\n")
+            began = time.perf_counter()
+            writer.write(request.encode() + payload)
+            status, answer = await read_response(reader)
+            latencies.append((time.perf_counter() - began) * 1000)
+            assert status in (200, 201), (status, answer[:200])
+            idle.append((reader, writer))
+
+        total = int(rate * seconds)
+        tasks = []
         started = time.perf_counter()
-        futures = []
-        for index in range(total):
-            delay = started + index / rate - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            futures.append(pool.submit(call, index))
-        for future in futures:
-            results.append(future.result())
-    return results
+        while len(tasks) < total:
+            due = min(total, int((time.perf_counter() - started) * rate) + 1)
+            while len(tasks) < due:
+                tasks.append(asyncio.create_task(one(len(tasks))))
+            await asyncio.sleep(max(0.0, started + len(tasks) / rate - time.perf_counter()))
+        await asyncio.gather(*tasks)
+        for _, writer in idle:
+            writer.close()
+        return latencies
+
+    return asyncio.run(run())
 
 
 class EventListener:
-    """The plain WebSocket event stream: when each message.received arrived, by message id."""
+    """The plain WebSocket event stream: each message.received's arrival (CLOCK_MONOTONIC ns) and body, by id."""
 
     def __init__(self, port):
         self.arrived = {}
@@ -105,53 +142,44 @@ class EventListener:
                 frame = self.socket.recv()
             except Exception:
                 return
-            now = time.perf_counter()
+            now = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
             if not frame:
                 return
             event = json.loads(frame)
             if event.get("type") == "event":
-                self.arrived[event["payload"]["data"]["id"]] = now
+                data = event["payload"]["data"]
+                self.arrived[data["id"]] = (now, data.get("body", ""))
 
     def close(self):
         self.socket.close()
 
 
 def receive_latency(admin, listener, rate, seconds, to="15550009001", sender="15550009000"):
-    sent = {}
-
-    def call(index):
-        message_id = f"BENCH{rate}R{index:07d}"
-        sent[message_id] = time.perf_counter()
-        status, _ = keep_alive(admin, "POST", f"/admin/phones/{sender}/messages",
-                               {"to": to, "text": f"bench {index}", "id": message_id}, key=None)
-        assert status == 201, status
-
-    paced(rate, seconds, call)
-    deadline = time.time() + 30
-    while time.time() < deadline and not all(m in listener.arrived for m in sent):
+    count = int(rate * seconds)
+    prefix = f"BENCH{rate}R"
+    status, _ = density.request(admin, "POST", f"/admin/phones/{sender}/messages/stream",
+                                {"to": to, "count": count, "perSecond": rate, "idPrefix": prefix}, key=None)
+    assert status == 202, status
+    ids = [f"{prefix}{index}" for index in range(count)]
+    deadline = time.time() + seconds + 30
+    while time.time() < deadline and not all(m in listener.arrived for m in ids):
         time.sleep(0.05)
-    return summary([(listener.arrived[m] - t) * 1000 for m, t in sent.items() if m in listener.arrived], len(sent), seconds)
+    latencies = []
+    for message_id in ids:
+        if message_id in listener.arrived:
+            arrived, body = listener.arrived[message_id]
+            latencies.append((arrived - int(body.rsplit("t=", 1)[1])) / 1e6)
+    return summary(latencies, count, seconds)
 
 
 def send_latency(port, session, rate, seconds, to="15550009000"):
-    def call(index):
-        began = time.perf_counter()
-        status, body = keep_alive(port, "POST", f"/api/sessions/{session}/messages/send-text",
-                                  {"chatId": f"{to}@c.us", "text": f"bench {index}"})
-        assert status == 201, (status, body)
-        return (time.perf_counter() - began) * 1000
-
-    return summary(paced(rate, seconds, call), int(rate * seconds), seconds)
+    latencies = open_loop(port, rate, seconds, "POST", f"/api/sessions/{session}/messages/send-text",
+                          body=lambda index: {"chatId": f"{to}@c.us", "text": f"bench {index}"})
+    return summary(latencies, int(rate * seconds), seconds)
 
 
 def anchor(port, rate, seconds):
-    def call(_):
-        began = time.perf_counter()
-        status, _ = keep_alive(port, "GET", "/api/health/live", key=None)
-        assert status == 200
-        return (time.perf_counter() - began) * 1000
-
-    return summary(paced(rate, seconds, call), int(rate * seconds), seconds)
+    return summary(open_loop(port, rate, seconds, "GET", "/api/health/live", key=None), int(rate * seconds), seconds)
 
 
 def flood(seconds, workers, call):

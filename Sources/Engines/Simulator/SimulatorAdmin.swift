@@ -86,6 +86,8 @@ final class SimulatorAdmin: HTTPResponder {
                 sink.send(try createGroup(core, phone: route[1], body: request.body))
             case (_, _, "groups"):
                 sink.send(try groupRoute(core, method: method, route: route, body: request.body))
+            case ("POST", 4, "phones") where route[2] == "messages" && route[3] == "stream":
+                sink.send(Self.encoded(202, try core.streamFromPhone(route[1], json: request.body)))
             case ("POST", 3, "phones") where route[2] == "messages":
                 sink.send(Self.encoded(201, try core.sendFromPhone(route[1], json: request.body)))
             case ("GET", 3, "phones") where route[2] == "inbox":

@@ -20,6 +20,7 @@ Run by perf/message-bench.sh, which builds the release binary. Steps:
 """
 import asyncio
 import concurrent.futures
+import gc
 import importlib.util
 import json
 import os
@@ -78,7 +79,10 @@ def summary(latencies_ms, wanted, seconds):
 
 async def read_response(reader):
     """Status and body of one HTTP/1.1 response with a Content-Length."""
-    status = int((await reader.readline()).split()[1])
+    line = await reader.readline()
+    if not line:
+        raise ConnectionError("the server closed the connection")
+    status = int(line.split()[1])
     length = 0
     while True:
         line = await reader.readline()
@@ -100,9 +104,13 @@ def open_loop(port, rate, seconds, method, path, body=None, key=KEY, connections
         latencies = []
 
         async def one(index):
-            reader, writer = idle.pop() if idle else await asyncio.open_connection("127.0.0.1", port)
             payload = json.dumps(body(index)).encode() if body else b""
             request = head + (f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n" if body else "\r\n")
+            reader, writer = idle.pop(0) if idle else await asyncio.open_connection("127.0.0.1", port)
+            if reader.at_eof() or writer.is_closing():
+                # The server closed it while it sat idle (keep-alive timeout): a fresh one.
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
             began = time.perf_counter()
             writer.write(request.encode() + payload)
             status, answer = await read_response(reader)
@@ -172,6 +180,22 @@ def receive_latency(admin, listener, rate, seconds, to="15550009001", sender="15
     return summary(latencies, count, seconds)
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time of a process so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def with_cpu(pids, seconds, phase):
+    """`phase()`'s summary plus each process's CPU use during it, in % of one core over `seconds`."""
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    result = phase()
+    for name, pid in pids.items():
+        result[f"{name}_cpu_percent"] = round((cpu_seconds(pid) - before[name]) / seconds * 100, 1)
+    return result
+
+
 def send_latency(port, session, rate, seconds, to="15550009000"):
     latencies = open_loop(port, rate, seconds, "POST", f"/api/sessions/{session}/messages/send-text",
                           body=lambda index: {"chatId": f"{to}@c.us", "text": f"bench {index}"})
@@ -226,12 +250,18 @@ def main():
         alice = link_one(port, admin, "15550009001", "alice")
         listener = EventListener(port)
         time.sleep(1)
+        pids = {"gateway": gateway.pid, "simulator": simulator.pid}
         for rate in rates:
+            # The collector's full passes stall every thread of the harness for tens of ms once
+            # the listener holds thousands of entries: they would show up as the gateway's tail.
+            gc.collect()
+            gc.disable()
             results["rates"][rate] = {
-                "anchor_health_live": anchor(port, rate, seconds),
-                "receive": receive_latency(admin, listener, rate, seconds),
-                "send": send_latency(port, alice, rate, seconds),
+                "anchor_health_live": with_cpu(pids, seconds, lambda: anchor(port, rate, seconds)),
+                "receive": with_cpu(pids, seconds, lambda: receive_latency(admin, listener, rate, seconds)),
+                "send": with_cpu(pids, seconds, lambda: send_latency(port, alice, rate, seconds)),
             }
+            gc.enable()
             print(json.dumps({rate: results["rates"][rate]}), flush=True)
         if sessions > 0:
             began = time.time()

@@ -117,7 +117,7 @@ extension NativeLink {
                                 inbound.append(.change(vote))
                             }
                         } else if let entry = Self.inboundItem(summary, source: source, ownChat: ownChat) {
-                            inbound.append(Self.withMedia(of: message, entry, pending: &pending, downloads: &downloads))
+                            inbound.append(Self.withMedia(of: message, Self.withCard(of: message, entry), pending: &pending, downloads: &downloads))
                         }
                     }
                     decrypted.append(true)

@@ -116,6 +116,20 @@ import TestSupport
         #expect(try await world.simulator.inbox(of: Self.bob).isEmpty)
         let sent = try await world.gateway.request("POST", path, headers: [("Content-Type", good.contentType)], bytes: good.bytes)
         #expect(sent.status == 201, "\(sent.text)")
+        // RFC 2046 leeway: a quoted boundary, a preamble, padding after a delimiter, an epilogue.
+        let file = Self.bytes(500)
+        var lenient = MultipartBody(boundary: "a b")
+        lenient.append("preamble to skip\r\n")
+        lenient.field("chatId", Self.bob)
+        lenient.append("--a b  \r\nContent-Disposition: form-data; name=\"file\"; filename=\"C:\\photos\\x.png\"\r\n\r\n")
+        lenient.bytes += file
+        lenient.append("\r\n--a b--\r\nepilogue")
+        let accepted = try await world.gateway.request(
+            "POST", path, headers: [("Content-Type", #"multipart/form-data; charset=utf-8; boundary="a b""#)], bytes: lenient.bytes)
+        #expect(accepted.status == 201, "\(accepted.text)")
+        let entry = try await world.inboxEntry(Self.bob, try #require(accepted.object["messageId"] as? String))
+        #expect(entry.media?.sha256 == Self.sha(file))
+        #expect(entry.media?.mimetype == "application/octet-stream", "a part without a type")
         await world.stop()
     }
 }

@@ -100,13 +100,16 @@ import WAProtocol
         let sentPlace = try await world.postJSON(
             id, "send-location",
             ["chatId": Self.bobChat, "latitude": -33.8568, "longitude": 151.2153, "description": "Opera", "address": "Bennelong Point"])
-        let sentCard = try await world.postJSON(id, "send-contact", ["chatId": Self.bobChat, "contactName": "Eve", "contactNumber": "+1 555 010 2222"])
+        let sentCard = try await world.postJSON(
+            id, "send-contact", ["chatId": Self.bobChat, "contactName": "Eve", "contactNumber": "+1 555 010 2222"])
         #expect(sentPlace.status == 201, "\(sentPlace.text)")
         #expect(sentCard.status == 201, "\(sentCard.text)")
-        let ourPlace = try await world.inboxEntry(Self.carol, try await forward(world, id, try #require(sentPlace.object["messageId"] as? String)))
+        let placeForward = try await forward(world, id, try #require(sentPlace.object["messageId"] as? String))
+        let ourPlace = try await world.inboxEntry(Self.carol, placeForward)
         #expect(ourPlace.location == PhoneLocation(latitude: -33.8568, longitude: 151.2153, name: "Opera", address: "Bennelong Point"))
         #expect(ourPlace.forwarded == true)
-        let ourCard = try await world.inboxEntry(Self.carol, try await forward(world, id, try #require(sentCard.object["messageId"] as? String)))
+        let cardForward = try await forward(world, id, try #require(sentCard.object["messageId"] as? String))
+        let ourCard = try await world.inboxEntry(Self.carol, cardForward)
         #expect(ourCard.vcard == MessageCodec.vCard(name: "Eve", number: "15550102222"))
         // A forward of a forward keeps the content (the forward's own row keeps it too).
         let again = try await world.postJSON(

@@ -59,7 +59,9 @@ struct MediaUploadForm {
         }
         if let mentions { members.append(("mentions", .array(mentions))) }
         if !problems.isEmpty { throw APIError.validation(problems) }
-        guard let file else { throw APIError.validation(["file should not be empty (a multipart media send carries its bytes in a file part)"]) }
+        guard let file else {
+            throw APIError.validation(["file should not be empty (a multipart media send carries its bytes in a file part)"])
+        }
         guard file.body.count <= maxBytes else { throw MessageSendDTO.tooLarge(maxBytes) }
         guard !file.body.isEmpty else { throw APIError.validation(["file should not be empty"]) }
         return MediaUploadForm(fields: .object(members), bytes: file.body, contentType: file.contentType, filename: file.filename)

@@ -97,7 +97,8 @@ extension MessageAction {
             do {
                 try await archive.save(sessionID: sessionID, messageID: id, mimetype: stored.mimetype, bytes: stored.bytes)
             } catch {
-                await archive.failed(sessionID: sessionID, messageID: id, reason: "forwarded media not stored: \(NativeMediaTransfer.reason(error))")
+                let reason = "forwarded media not stored: \(NativeMediaTransfer.reason(error))"
+                await archive.failed(sessionID: sessionID, messageID: id, reason: reason)
             }
         }
     }

@@ -11,9 +11,12 @@ import WAProtocol
 /// follow at once, and a record costs one small write); the plaintext is stored after the ack, in
 /// a task of its own, because the message has already gone out by then: a refused or failed send
 /// stores no bytes, the 201 does not wait for storage (a disk write, or an S3 PUT of the whole
-/// file), and a storage failure is only logged and noted on the row
-/// (`metadata.media.downloadError`, as for a download that could not be stored). Such a row keeps its `metadata.media` and its
+/// file), and a storage failure is only logged and noted on the row (`metadata.media.downloadError`,
+/// as for a download that could not be stored). Such a row keeps its `metadata.media` and its
 /// record, so the media route fetches the blob back from the media host on demand.
+///
+/// The media key and hashes stay in the auth state, as a received message's do, and not in the
+/// row's `metadata`, which the list route and webhooks hand out.
 extension NativeMediaTransfer {
     /// A media send's upload: what receivers get, and the plaintext until it is stored.
     struct SentMedia: Sendable {
@@ -34,7 +37,8 @@ extension NativeMediaTransfer {
         guard let archive, !sent.plaintext.isEmpty else { return }
         Task {
             do {
-                try await archive.save(sessionID: sessionID, messageID: messageID, mimetype: sent.attachment.mimetype, bytes: sent.plaintext)
+                try await archive.save(
+                    sessionID: sessionID, messageID: messageID, mimetype: sent.attachment.mimetype, bytes: sent.plaintext)
             } catch {
                 // Noted on the row like a download that could not be stored; the route retries.
                 await archive.failed(sessionID: sessionID, messageID: messageID, reason: "sent media not stored: \(Self.reason(error))")

@@ -59,29 +59,16 @@ import TestSupport
     private func linked(
         _ setup: Setup = .sqliteLocal, inboundMedia: MediaArchive.Settings = MediaArchive.Settings(), limits: TestLimits = TestLimits()
     ) async throws -> (LinkWorld, String) {
-        let world = try await LinkWorld.start(
-            setup.backend, phones: [Self.alice, Self.bob], limits: limits, inboundMedia: inboundMedia, storage: setup.storage)
-        let id = try await world.createAndStart("alice")
-        try await world.link(id, phone: Self.alice)
-        for _ in 0..<500 where (try await world.simulator.companions(of: Self.alice).first?.preKeyCount ?? 0) == 0 {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return (world, id)
+        try await LinkWorld.linkedForMedia(
+            setup.backend, storage: setup.storage, phones: [Self.alice, Self.bob], inboundMedia: inboundMedia, limits: limits)
     }
 
     private func post(_ world: LinkWorld, _ id: String, _ route: String, _ body: [String: Any]) async throws -> TestResponse {
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
-        return try await world.gateway.request("POST", "/api/sessions/\(id)/messages/\(route)", body: json)
+        try await world.postJSON(id, route, body)
     }
 
-    /// The phone's inbox entry for `messageID`, once it is there.
     private func inboxEntry(_ world: LinkWorld, _ phone: String, _ messageID: String) async throws -> PhoneMessage {
-        for _ in 0..<1_000 {
-            if let entry = try await world.simulator.inbox(of: phone).first(where: { $0.id == messageID }) { return entry }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("\(phone) never received \(messageID)")
-        throw LinkWorldError.timedOut("inbox")
+        try await world.inboxEntry(phone, messageID)
     }
 
     /// A phone media send through the admin JSON.
@@ -92,22 +79,14 @@ import TestSupport
         return try await world.simulator.sendMessage(from: Self.bob, json: Array(json)).id
     }
 
-    /// The stored row's media columns and metadata once `done` holds for them.
     private func mediaRow(
         _ world: LinkWorld, _ id: String, _ messageID: String, until done: (SQLMessageStore.MediaRow) -> Bool
     ) async throws -> SQLMessageStore.MediaRow {
-        var last: SQLMessageStore.MediaRow?
-        for _ in 0..<1_000 {
-            last = try await world.gateway.archive.row(sessionID: id, messageID: messageID)
-            if let last, done(last) { return last }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("row of \(messageID) never got there; last: \(String(describing: last))")
-        throw LinkWorldError.timedOut("media row")
+        try await world.mediaRow(id, messageID, until: done)
     }
 
     private func mediaRoute(_ world: LinkWorld, _ id: String, _ messageID: String, chat: String = "\(bob)@c.us") async throws -> TestResponse {
-        try await world.gateway.request("GET", "/api/sessions/\(id)/messages/\(chat)/\(messageID)/media")
+        try await world.mediaRoute(id, chat: chat, messageID)
     }
 
     @Test(arguments: DataBackend.available)

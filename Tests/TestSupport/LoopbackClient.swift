@@ -128,6 +128,15 @@ package func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) a
 
 extension LoopbackClient {
     /// Sends one HTTP/1.1 request (keep-alive) and reads its response.
+    /// One request with a binary body (`Content-Length` added), and its response.
+    package func request(_ method: String, _ path: String, headers: [(String, String)], bytes: [UInt8]) -> TestResponse? {
+        var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        for (name, value) in headers { text += "\(name): \(value)\r\n" }
+        text += "Content-Length: \(bytes.count)\r\n\r\n"
+        send(Array(text.utf8) + bytes)
+        return readResponse()
+    }
+
     package func request(
         _ method: String, _ path: String, headers: [(String, String)] = [], body: String? = nil
     ) -> TestResponse? {

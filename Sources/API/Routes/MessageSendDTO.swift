@@ -120,6 +120,7 @@ struct MessageSendDTO {
     enum MediaSource {
         case base64(String)
         case url(String)
+        case file(MediaUploadForm)
     }
 
     /// Exactly one of `url` (http or https) and `base64`.

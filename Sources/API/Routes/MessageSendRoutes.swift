@@ -4,9 +4,10 @@ import Reactor
 
 /// The send routes beyond plain text (reference 2.5): media, location, contact card, reply and
 /// reaction. Each answers 201 `{messageId, timestamp}` (react: 200 `{success: true}`); an
-/// engine that cannot send the content answers 501. Media comes as base64 (with `mimetype`) or
-/// as a `url` the gateway fetches through the SSRF guard; both are capped at
-/// `MEDIA_DOWNLOAD_MAX_BYTES` (413 beyond it).
+/// engine that cannot send the content answers 501. Media comes as base64 (with `mimetype`), as
+/// a `url` the gateway fetches through the SSRF guard, or as the `file` part of a
+/// `multipart/form-data` body (`MediaUploadForm`); all are capped at `MEDIA_DOWNLOAD_MAX_BYTES`
+/// (413 beyond it), and the whole body at `BODY_SIZE_LIMIT` by the HTTP server.
 package enum MessageSendRoutes {
     package static func routes(sessions: SessionManager, media: MediaDownloader, idempotency: SendIdempotency? = nil) -> [Route] {
         let access = RouteAccess.key(minimum: .operator, sessionParameter: "id")
@@ -107,9 +108,11 @@ package enum MessageSendRoutes {
         _ kind: OutgoingMedia.Kind, context: APIContext, media: MediaDownloader, sessions: SessionManager
     ) async throws -> OutgoingMessage {
         let isAudio = kind == .audio
-        var dto = MessageSendDTO(try context.jsonObject(allowing: isAudio ? MessageSendDTO.audioFields : MessageSendDTO.mediaFields))
+        let allowed = isAudio ? MessageSendDTO.audioFields : MessageSendDTO.mediaFields
+        let upload = try MediaUploadForm.read(context, allowing: allowed.subtracting(["url", "base64"]), maxBytes: media.settings.maxBytes)
+        var dto = MessageSendDTO(try upload?.fields ?? context.jsonObject(allowing: allowed))
         let chat = dto.required("chatId")
-        let source = dto.mediaSource()
+        let source = upload.map { MessageSendDTO.MediaSource.file($0) } ?? dto.mediaSource()
         var mimetype = dto.optional("mimetype", max: 255)
         var filename = dto.optional("filename", max: 255)
         let caption = dto.optional("caption", max: 1_024)
@@ -138,6 +141,12 @@ package enum MessageSendRoutes {
             mimetype = mimetype ?? download.contentType ?? fallbackType ?? "application/octet-stream"
             filename = filename ?? download.filename
             bytes = download.bytes
+        case .file(let upload)?:
+            // A generic part type says nothing; a voice note then keeps its usual type.
+            let declared = upload.contentType.flatMap { $0.lowercased() == "application/octet-stream" && fallbackType != nil ? nil : $0 }
+            mimetype = mimetype ?? declared ?? fallbackType ?? "application/octet-stream"
+            filename = filename ?? upload.filename
+            bytes = upload.bytes
         case nil:
             preconditionFailure("validate() refuses a body without a media source")
         }

@@ -108,49 +108,6 @@ struct MessageAction: Sendable {
                 kind: kind, id: changeID, targetID: target.id, chatID: target.chatID, senderID: ownID, from: ownID,
                 to: target.chatID, fromMe: true, timestamp: timestamp))
     }
-
-    /// Sends the content of a stored message to this action's chat as a forward. Text and polls
-    /// are rebuilt from the row (a poll with a secret of its own); other kinds need content the
-    /// row does not keep yet.
-    func forward(_ original: EngineMessage) async throws -> SentMessage {
-        let id = try MessageCodec.newMessageID(ownUser: me.user)
-        let content: Waproto_Message
-        var metadata: JSONValue?
-        var pollType: String?
-        switch original.type {
-        case "text":
-            content = MessageCodec.forwardedText(original.body, score: 1)
-        case "poll":
-            guard let poll = original.metadata?["poll"], let options = poll["options"]?.arrayValue?.compactMap(\.stringValue),
-                options.count >= 2
-            else { throw EngineError.notSupported("This poll's options are not stored, so it cannot be forwarded") }
-            let multiple = poll["allowMultipleAnswers"] != .bool(false)
-            let secret = try Crypto.randomBytes(32)
-            content = MessageCodec.forwardedPoll(
-                name: original.body, options: options, selectable: multiple ? 0 : 1, secret: secret, score: 1)
-            metadata = PollRecord.metadata(name: original.body, options: options, allowMultipleAnswers: multiple)
-            pollType = "creation"
-            // Kept before the poll goes out, so no vote can arrive for an unknown poll.
-            let record = PollRecord(secret: secret, sender: JID(user: me.user, server: me.server).description, options: options)
-            try await ref.writeSignalRecords([PollRecord.key(id): record.serialized])
-        case "revoked":
-            throw EngineError.invalid("A deleted message cannot be forwarded")
-        default:
-            throw EngineError.notSupported("The native engine cannot forward \(original.type) messages yet")
-        }
-        let chat = NativeLink.neutral(recipient)
-        let row = EngineMessage(
-            id: id, chatID: chat, from: ownID, to: chat, body: original.body, type: original.type,
-            timestamp: Int(Date().timeIntervalSince1970), fromMe: true, metadata: metadata)
-        try await sink.sent(sessionID: sessionID, message: row)
-        do {
-            let time = try await relay.send(content, id: id, options: DirectRelay.Options(pollType: pollType))
-            return SentMessage(messageID: id, timestamp: time)
-        } catch {
-            try? await sink.acknowledged(sessionID: sessionID, chatID: chat, messageIDs: [id], ack: -1)
-            throw error
-        }
-    }
 }
 
 extension LinkRef {

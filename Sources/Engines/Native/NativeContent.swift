@@ -8,10 +8,13 @@ struct NativeContent: Sendable {
     /// OpenWA's type and body for the stored row; nil for a reaction, which is not a message of
     /// its own.
     let stored: (type: String, body: String)?
-    /// The stored row's `metadata` (a poll's name, options and votes).
+    /// The stored row's `metadata` (a poll's name, options and votes; media; a location or card).
     var metadata: JSONValue?
     /// A poll's secret and options, kept so the votes can be opened.
     var poll: (secret: [UInt8], options: [String])?
+    /// A media send's uploaded blob and its plaintext: the blob's record is kept (for forwards
+    /// and on-demand downloads) and the plaintext goes to media storage once the send is acked.
+    var media: NativeMediaTransfer.SentMedia?
 
     /// Builds the content; replies and reactions look their target up in the stored messages.
     static func build(
@@ -31,12 +34,16 @@ struct NativeContent: Sendable {
             let mentions = try outgoing.mentions.map { try NativeLink.recipient(of: $0).description }
             return NativeContent(message: MessageCodec.text(text, quote: quote, mentions: mentions), stored: ("text", text))
         case .location(let latitude, let longitude, let description, let address):
-            return NativeContent(
+            var content = NativeContent(
                 message: MessageCodec.location(
                     latitude: latitude, longitude: longitude, name: description, address: address, quote: quote),
                 stored: ("location", description ?? ""))
+            content.metadata = CardMetadata.location(latitude: latitude, longitude: longitude, description: description, address: address)
+            return content
         case .contact(let name, let number):
-            return NativeContent(message: MessageCodec.contact(name: name, number: number, quote: quote), stored: ("contact", name))
+            var content = NativeContent(message: MessageCodec.contact(name: name, number: number, quote: quote), stored: ("contact", name))
+            content.metadata = CardMetadata.contact(displayName: name, vcard: MessageCodec.vCard(name: name, number: number))
+            return content
         case .reaction(let messageID, let emoji):
             guard let original = try await sink.stored(sessionID: sessionID, messageID: messageID),
                 original.chatID == NativeLink.neutral(recipient)

@@ -117,7 +117,8 @@ extension NativeLink {
                                 inbound.append(.change(vote))
                             }
                         } else if let entry = Self.inboundItem(summary, source: source, ownChat: ownChat) {
-                            inbound.append(Self.withMedia(of: message, entry, pending: &pending, downloads: &downloads))
+                            let withCard = Self.withCard(of: message, entry)
+                            inbound.append(Self.withMedia(of: message, withCard, pending: &pending, downloads: &downloads))
                         }
                     }
                     decrypted.append(true)

@@ -79,8 +79,9 @@ struct SendJob: Sendable {
         return try await deliver(stanza, id: id, built: built)
     }
 
-    /// Stores our row (`pending`) and the poll's record, sends the stanza and waits for the
-    /// server's ack, which makes the row `sent` (or `failed`).
+    /// Stores our row (`pending`) and the poll's or media's record, sends the stanza and waits
+    /// for the server's ack, which makes the row `sent` (or `failed`); acked media goes to media
+    /// storage (`NativeMedia+Sent.swift`).
     func deliver(_ stanza: BinaryNode, id: String, built: NativeContent) async throws -> SentMessage {
         let ownChat = NativeLink.neutral(JID(user: me.user, server: me.server))
         let isGroup = recipient.server == JID.Server.group
@@ -88,11 +89,14 @@ struct SendJob: Sendable {
             id: id, chatID: NativeLink.neutral(recipient), from: ownChat, to: NativeLink.neutral(recipient),
             body: built.stored?.body ?? "", type: built.stored?.type ?? "reaction", timestamp: Int(Date().timeIntervalSince1970),
             fromMe: true, metadata: built.metadata, author: isGroup ? ownChat : nil)
+        // Kept before the message goes out, so no vote can arrive for an unknown poll, and a
+        // forward or download of our media finds its record.
+        var records = NativeMediaTransfer.records(of: built.media, messageID: id)
         if let poll = built.poll {
-            // Kept before the poll goes out, so no vote can arrive for an unknown poll.
             let record = PollRecord(secret: poll.secret, sender: JID(user: me.user, server: me.server).description, options: poll.options)
-            try await link.writeSignalRecords([PollRecord.key(id): record.serialized])
+            records[PollRecord.key(id)] = record.serialized
         }
+        if !records.isEmpty { try await link.writeSignalRecords(records) }
         if !isGroup { try await link.rememberSent(id: id, content: built.message, chat: recipient) }
         // A reaction is not a message of its own: nothing to store or track.
         if built.stored != nil { try await sink.sent(sessionID: sessionID, message: stored) }
@@ -106,6 +110,7 @@ struct SendJob: Sendable {
         if let error = ack.attributes.string("error") {
             throw EngineError.unavailable("WhatsApp refused the message (error \(error))")
         }
+        if let media = built.media { media.transfer.archiveSent(media, sessionID: sessionID, messageID: id) }
         let timestamp = ack.attributes.string("t").flatMap(Int.init) ?? stored.timestamp
         return SentMessage(messageID: id, timestamp: timestamp)
     }

@@ -99,6 +99,7 @@ extension NativeMediaTransfer {
         var content = NativeContent(
             message: MessageCodec.media(attachment, quote: quote, mentions: mentions), stored: (attachment.kind.storedType, body))
         content.metadata = metadata(attachment)
+        content.media = SentMedia(attachment: attachment, plaintext: media.bytes, transfer: transfer)
         return content
     }
 }

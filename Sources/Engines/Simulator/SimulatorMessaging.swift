@@ -28,6 +28,25 @@ package struct PhoneMessage: Sendable, Equatable, Codable {
     package var forwarded: Bool? = nil
     /// For a media message: what the downloaded, checked and decrypted blob was.
     package var media: PhoneMedia? = nil
+    /// For a location: its coordinates, name and address.
+    package var location: PhoneLocation? = nil
+    /// For a contact card: the vCard as it arrived.
+    package var vcard: String? = nil
+}
+
+/// A location a phone received (admin `GET …/inbox`, field `location`).
+package struct PhoneLocation: Sendable, Equatable, Codable {
+    package let latitude: Double
+    package let longitude: Double
+    package let name: String?
+    package let address: String?
+
+    package init(latitude: Double, longitude: Double, name: String?, address: String?) {
+        self.latitude = latitude
+        self.longitude = longitude
+        self.name = name
+        self.address = address
+    }
 }
 
 /// A read or played receipt a phone got for messages it sent (admin `GET …/receipts`).
@@ -208,8 +227,9 @@ extension SimulatorCore {
         }
     }
 
-    /// What a phone does with a message it decrypted: it keeps a poll's secret, opens media,
-    /// applies a revoke, edit or vote to the message it names, and files it in its inbox.
+    /// What a phone does with a message it decrypted: it keeps a poll's secret, opens media, reads
+    /// a location or contact card, applies a revoke, edit or vote to the message it names, and
+    /// files it in its inbox.
     func keep(_ decoded: Waproto_Message, in phone: Account, id: String, from sender: JID, chat: JID, encType: String, ciphertext: [UInt8]) {
         let summary = MessageCodec.summary(of: decoded)
         if let poll = summary.poll {
@@ -219,6 +239,14 @@ extension SimulatorCore {
             id: id, from: sender.description, chat: summary.deviceSentTo ?? chat.description, type: summary.type,
             body: summary.body, encType: encType, ciphertext: Data(ciphertext).base64EncodedString(), timestamp: unixNow())
         entry.media = phoneOpensMedia(decoded)
+        let content = MessageCodec.unwrapped(decoded)
+        if content.hasLocationMessage {
+            let place = content.locationMessage
+            entry.location = PhoneLocation(
+                latitude: place.degreesLatitude, longitude: place.degreesLongitude, name: place.hasName ? place.name : nil,
+                address: place.hasAddress ? place.address : nil)
+        }
+        if content.hasContactMessage { entry.vcard = content.contactMessage.vcard }
         apply(summary.change, from: sender, to: phone, entry: &entry)
         if MessageCodec.isForwarded(decoded) { entry.forwarded = true }
         phone.inbox.append(entry)

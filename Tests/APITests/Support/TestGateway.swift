@@ -201,6 +201,19 @@ final class TestGateway: Sendable {
         return response
     }
 
+    /// One request with a binary body on a fresh connection.
+    func request(
+        _ method: String, _ path: String, key: String? = TestGateway.adminKey, headers: [(String, String)] = [], bytes: [UInt8]
+    ) async throws -> TestResponse {
+        let port = self.port
+        var all = headers
+        if let key { all.append(("X-API-Key", key)) }
+        let headerList = all
+        let response = try await blocking { try LoopbackClient(port: port).request(method, path, headers: headerList, bytes: bytes) }
+        guard let response else { throw TestGatewayError.noResponse }
+        return response
+    }
+
     func stop() async {
         await sessions.shutdown()
         await webhooks?.shutdown()

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Messages that act on earlier ones (reference part 2, 4.3 and 4.4): revoke ("delete for
-/// everyone"), edit, and forwarded copies.
+/// everyone") and edit; forwarded copies are in `MessageCodec+Forward.swift`.
 extension MessageCodec {
     /// The stanza `edit` attribute of a message edit and of a sender's revoke (section 2.2).
     package static let editAttribute = "1"
@@ -32,41 +32,6 @@ extension MessageCodec {
         var message = Waproto_Message()
         message.editedMessage = wrapper
         return message
-    }
-
-    /// Text marked as forwarded (`contextInfo.isForwarded`, `forwardingScore`): always an
-    /// `extendedTextMessage`, the form that carries a context.
-    package static func forwardedText(_ text: String, score: UInt32) -> Waproto_Message {
-        var extended = Waproto_ExtendedTextMessage()
-        extended.text = text
-        extended.contextInfo = forwardingContext(score: score)
-        var message = Waproto_Message()
-        message.extendedTextMessage = extended
-        return message
-    }
-
-    /// A poll marked as forwarded; it gets a secret of its own, since votes are keyed per poll.
-    package static func forwardedPoll(
-        name: String, options: [String], selectable: UInt32, secret: [UInt8], score: UInt32
-    ) -> Waproto_Message {
-        var message = poll(name: name, options: options, selectable: selectable, secret: secret)
-        message.pollCreationMessage.contextInfo = forwardingContext(score: score)
-        return message
-    }
-
-    /// Whether the content (inside a device-sent copy, if it is one) is marked as forwarded.
-    package static func isForwarded(_ message: Waproto_Message) -> Bool {
-        let content = message.hasDeviceSentMessage ? message.deviceSentMessage.message : message
-        if content.hasExtendedTextMessage { return content.extendedTextMessage.contextInfo.isForwarded }
-        if content.hasPollCreationMessage { return content.pollCreationMessage.contextInfo.isForwarded }
-        return false
-    }
-
-    private static func forwardingContext(score: UInt32) -> Waproto_ContextInfo {
-        var context = Waproto_ContextInfo()
-        context.isForwarded = true
-        context.forwardingScore = score
-        return context
     }
 
     private static func ownKey(id: String, chat: String) -> Waproto_MessageKey {

@@ -1,0 +1,48 @@
+import Foundation
+import Reactor
+import WAProtocol
+
+/// Our own media sends, kept like received media: the blob's record (`media.<id>`, the message
+/// itself with key, path and hashes) goes to the auth state before the stanza leaves, and the
+/// plaintext goes to media storage once the server acked the message, so the media route serves
+/// what we sent and a forward can reuse the uploaded blob.
+///
+/// Order, and why: the record is written before the send (a forward or an on-demand download may
+/// follow at once, and a record costs one small write); the plaintext is stored after the ack, in
+/// a task of its own, because the message has already gone out by then: a refused or failed send
+/// stores no bytes, the 201 does not wait for storage (a disk write, or an S3 PUT of the whole
+/// file), and a storage failure is only logged and noted on the row (`metadata.media.downloadError`,
+/// as for a download that could not be stored). Such a row keeps its `metadata.media` and its
+/// record, so the media route fetches the blob back from the media host on demand.
+///
+/// The media key and hashes stay in the auth state, as a received message's do, and not in the
+/// row's `metadata`, which the list route and webhooks hand out.
+extension NativeMediaTransfer {
+    /// A media send's upload: what receivers get, and the plaintext until it is stored.
+    struct SentMedia: Sendable {
+        let attachment: MessageCodec.MediaAttachment
+        let plaintext: [UInt8]
+        let transfer: NativeMediaTransfer
+    }
+
+    /// The auth-state record of a sent or forwarded message's media, keyed by its id.
+    static func records(of media: SentMedia?, messageID: String) -> NativeSignal.Changes {
+        guard let media, let record = record(media.attachment) else { return [:] }
+        return [recordKey(messageID): record]
+    }
+
+    /// Stores the plaintext of our sent message `messageID` and points its row at it, in a task
+    /// of its own; a failure is logged and leaves the send as it was.
+    func archiveSent(_ sent: SentMedia, sessionID: String, messageID: String) {
+        guard let archive, !sent.plaintext.isEmpty else { return }
+        Task {
+            do {
+                try await archive.save(
+                    sessionID: sessionID, messageID: messageID, mimetype: sent.attachment.mimetype, bytes: sent.plaintext)
+            } catch {
+                // Noted on the row like a download that could not be stored; the route retries.
+                await archive.failed(sessionID: sessionID, messageID: messageID, reason: "sent media not stored: \(Self.reason(error))")
+            }
+        }
+    }
+}

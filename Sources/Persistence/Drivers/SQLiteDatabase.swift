@@ -144,8 +144,9 @@ package final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     }
 
     /// Runs `body` between `BEGIN IMMEDIATE` and `COMMIT` with the connection reserved for it,
-    /// rolling back when anything throws. Each statement of the body is one job on the lane; the
-    /// gate keeps other statements from slipping in between them.
+    /// rolling back when anything throws. The body runs on the lane (its task prefers the lane's
+    /// executor), so its statements run in place; when it awaits something else the lane is free
+    /// for other files' work, and the gate keeps this file's other statements from slipping in.
     package func withTransaction<T: Sendable>(
         _ body: @escaping @Sendable (any AsyncSQLTransaction) async throws -> T
     ) async throws -> T {
@@ -154,6 +155,15 @@ package final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         }
         await gate.enterExclusive()
         defer { gate.leaveExclusive() }
+        // One hop in and one out for the whole transaction instead of two per statement.
+        return try await withTaskExecutorPreference(lane.executor) {
+            try await self.runTransaction(body)
+        }
+    }
+
+    private func runTransaction<T: Sendable>(
+        _ body: @escaping @Sendable (any AsyncSQLTransaction) async throws -> T
+    ) async throws -> T {
         _ = try await onLaneReserved { try $0.execute("BEGIN IMMEDIATE", []) }
         let transaction = SQLiteAsyncTransaction(database: self)
         do {

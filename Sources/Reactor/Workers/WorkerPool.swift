@@ -16,7 +16,7 @@ package final class WorkerPool: Sendable {
         let count = max(1, size)
         let backlog = self.backlog
         self.lanes = (0..<count).map {
-            WorkerLane(queue: DispatchQueue(label: "\(label).\($0)", qos: .userInitiated), backlog: backlog)
+            WorkerLane(executor: WorkerLaneExecutor(queue: DispatchQueue(label: "\(label).\($0)", qos: .userInitiated)), backlog: backlog)
         }
     }
 
@@ -40,15 +40,22 @@ package final class WorkerPool: Sendable {
 
 /// One serial queue of the worker pool.
 package struct WorkerLane: Sendable {
-    package let queue: DispatchQueue
+    /// Runs the jobs of tasks that prefer this lane (`withTaskExecutorPreference`).
+    package let executor: WorkerLaneExecutor
     fileprivate let backlog: WorkBacklog
+
+    package var queue: DispatchQueue { executor.queue }
 
     /// Runs `body` on this lane and resumes the caller with its result.
     ///
     /// The caller's task resumes on its own executor; for tasks that prefer the reactor's
     /// executor that resumption is posted to the reactor and wakes it through its eventfd.
+    /// A caller already running on this lane (a task that prefers the lane's executor) runs
+    /// `body` in place: it holds the lane, so nothing else can run in between anyway, and a
+    /// many-statement transaction costs no thread hop per statement.
     package func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        if executor.isCurrent { return try body() }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             backlog.count.add(1, ordering: .relaxed)
             queue.async { [backlog] in
                 let result = Result { try body() }
@@ -75,4 +82,28 @@ package struct WorkerLane: Sendable {
 /// The pool-wide count behind `WorkerPool.outstanding`; one relaxed atomic add per work item.
 private final class WorkBacklog: Sendable {
     let count = Atomic<Int>(0)
+}
+
+/// A task executor over one lane's serial queue: a task that prefers it runs every job on the
+/// lane, so the lane work it awaits (`WorkerLane.run`) runs in place instead of being handed over
+/// and resumed by another thread.
+package final class WorkerLaneExecutor: TaskExecutor, Sendable {
+    let queue: DispatchQueue
+    /// Set as the queue's specific value, to recognise code that already runs on the lane.
+    private let key = DispatchSpecificKey<ObjectIdentifier>()
+
+    init(queue: DispatchQueue) {
+        self.queue = queue
+        queue.setSpecific(key: key, value: ObjectIdentifier(queue))
+    }
+
+    /// True on the lane's own thread (inside one of its work items or task jobs).
+    var isCurrent: Bool { DispatchQueue.getSpecific(key: key) == ObjectIdentifier(queue) }
+
+    package func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        queue.async { unowned.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+
+    package func asUnownedTaskExecutor() -> UnownedTaskExecutor { UnownedTaskExecutor(ordinary: self) }
 }

@@ -93,7 +93,7 @@ struct SendJob: Sendable {
             let record = PollRecord(secret: poll.secret, sender: JID(user: me.user, server: me.server).description, options: poll.options)
             try await link.writeSignalRecords([PollRecord.key(id): record.serialized])
         }
-        if !isGroup { try await link.rememberSent(id: id, content: built.message, chat: recipient) }
+        try await link.rememberSent(id: id, content: built.message, chat: recipient)
         // A reaction is not a message of its own: nothing to store or track.
         if built.stored != nil { try await sink.sent(sessionID: sessionID, message: stored) }
         let ack: BinaryNode

@@ -28,6 +28,28 @@ package struct PhoneMessage: Sendable, Equatable, Codable {
     package var forwarded: Bool? = nil
     /// For a media message: what the downloaded, checked and decrypted blob was.
     package var media: PhoneMedia? = nil
+    /// For a text that previews a link: what the preview showed.
+    package var linkPreview: PhoneLinkPreview? = nil
+}
+
+/// The link preview a text carried (`ExtendedTextMessage` fields 2, 5, 6, 16).
+package struct PhoneLinkPreview: Sendable, Equatable, Codable {
+    package let matchedText: String
+    package let title: String
+    package let description: String?
+    /// The inline JPEG thumbnail, base64.
+    package let jpegThumbnail: String?
+
+    /// The preview in `message` (device-sent copies unwrapped), nil when it has none.
+    init?(_ message: Waproto_Message) {
+        let content = message.hasDeviceSentMessage ? message.deviceSentMessage.message : message
+        guard content.hasExtendedTextMessage, content.extendedTextMessage.hasMatchedText else { return nil }
+        let text = content.extendedTextMessage
+        matchedText = text.matchedText
+        title = text.title
+        description = text.hasPreviewDescription ? text.previewDescription : nil
+        jpegThumbnail = text.hasJpegThumbnail ? text.jpegThumbnail.base64EncodedString() : nil
+    }
 }
 
 /// A read or played receipt a phone got for messages it sent (admin `GET …/receipts`).
@@ -219,6 +241,7 @@ extension SimulatorCore {
             id: id, from: sender.description, chat: summary.deviceSentTo ?? chat.description, type: summary.type,
             body: summary.body, encType: encType, ciphertext: Data(ciphertext).base64EncodedString(), timestamp: unixNow())
         entry.media = phoneOpensMedia(decoded)
+        entry.linkPreview = PhoneLinkPreview(decoded)
         apply(summary.change, from: sender, to: phone, entry: &entry)
         if MessageCodec.isForwarded(decoded) { entry.forwarded = true }
         phone.inbox.append(entry)

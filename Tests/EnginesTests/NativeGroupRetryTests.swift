@@ -89,4 +89,45 @@ import WAProtocol
         #expect(!inbox.contains { $0.id == "3EB0NEVERSENT" })
         await world.shutdown(engine)
     }
+
+    @Test func aMemberCompanionThatLostOurSenderKeyGetsTheGroupMessageAgain() async throws {
+        let (world, engine, group, _) = try await groupWorld()
+        // Bob has a linked companion of his own, with its own store of messages.
+        let bobsMessages = RecordingMessageSink()
+        let start = { () async throws -> NativeEngine in
+            let recorder = EventRecorder()
+            let companion = try world.engine("s2", recorder: recorder, messages: bobsMessages)
+            let paired = !(try await world.store.load(sessionID: "s2")).isEmpty
+            try await companion.start()
+            if !paired {
+                let (qr, _) = try await recorder.qr()
+                _ = try await world.simulator.scan(qr: qr, by: Self.bob)
+            }
+            _ = try await recorder.readyIndex()
+            return companion
+        }
+        var bobs = try await start()
+        try await waitUntil { (try await world.simulator.companions(of: Self.bob).first?.preKeyCount ?? 0) > 0 }
+        let second = try await engine.sendText(chatID: group, text: "Bob's companion is here")
+        try await waitUntil { bobsMessages.messages.contains { $0.id == second.messageID } }
+        // The companion loses our sender key: our next `skmsg` cannot be read there. Its retry
+        // receipt reaches our device through the server; the answer (our key and the content,
+        // pairwise, naming it as participant) reaches it alone.
+        await bobs.stop()
+        let ownKey = "signal.senderkey.\(group)::\(Self.alice).\(try await world.device())"
+        #expect(try await world.store.value(sessionID: "s2", key: ownKey) != nil)
+        try await world.store.apply(sessionID: "s2", changes: [ownKey: nil])
+        bobs = try await start()
+        let third = try await engine.sendText(chatID: group, text: "after the loss")
+        try await waitUntil { bobsMessages.messages.contains { $0.id == third.messageID } }
+        let got = try #require(bobsMessages.messages.first { $0.id == third.messageID })
+        #expect(got.body == "after the loss")
+        #expect(got.chatID == group)
+        #expect(got.author == "\(Self.alice)@c.us")
+        #expect(try await world.store.value(sessionID: "s2", key: ownKey) != nil, "the companion keeps our key again")
+        // Bob's phone read the shared `skmsg` and was never asked about.
+        #expect(try await world.simulator.inbox(of: Self.bob).filter { $0.id == third.messageID }.map(\.encType) == ["skmsg"])
+        await bobs.stop()
+        await world.shutdown(engine)
+    }
 }

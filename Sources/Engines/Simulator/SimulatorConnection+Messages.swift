@@ -101,7 +101,8 @@ extension SimulatorConnection {
     }
 
     /// A receipt from this companion confirms queued stanzas; a retry receipt has the phone that
-    /// sent the message encrypt it again under a fresh session (at most 5 times).
+    /// sent the message encrypt it again under a fresh session (at most 5 times), or goes to the
+    /// companion that sent it, which answers itself.
     func companionReceipt(_ node: BinaryNode) {
         guard let companion, let id = node.attributes.string("id") else { return }
         var ack = serverAttributes
@@ -123,6 +124,11 @@ extension SimulatorConnection {
         }
         guard let index = companion.outbox.firstIndex(where: { $0.id == id }) else { return }
         var queued = companion.outbox[index]
+        // Another companion's message: that companion answers, its resend comes as a new stanza.
+        guard queued.resend != nil else {
+            companion.outbox.remove(at: index)
+            return forwardRetry(node, about: queued.node)
+        }
         queued.retries += 1
         guard queued.retries < 5, let resend = queued.resend, let node = resend(queued.retries) else {
             companion.outbox.remove(at: index)

@@ -93,3 +93,23 @@ extension SimulatorConnection {
         if let reply { send(reply) }
     }
 }
+
+extension SimulatorConnection {
+    /// This companion's retry receipt for a message another companion sent (section 2.6 [SIM]):
+    /// it goes to that companion, from this device (in a group: from the group, naming this
+    /// device as `participant`), with the receipt's own `retry`, `registration` and `keys`.
+    func forwardRetry(_ receipt: BinaryNode, about message: BinaryNode) {
+        guard let account, let companion, let id = receipt.attributes.string("id"), let from = message.attributes.jid("from") else { return }
+        let group = from.server == JID.Server.group ? from : nil
+        guard let sender = group == nil ? from : message.attributes.jid("participant"), sender.device != 0,
+            let target = core.accounts[sender.user]?.companions[sender.device], let connection = target.connection, connection.isOnline
+        else { return }
+        let requester = account.jid(device: companion.device)
+        var attributes: NodeAttributes = ["from": .jid(group ?? requester)]
+        if group != nil { attributes.append("participant", .jid(requester)) }
+        attributes.append("id", .string(id))
+        attributes.append("type", "retry")
+        attributes.append("t", .string(String(unixNow())))
+        connection.send(BinaryNode("receipt", attributes, children: receipt.children))
+    }
+}

@@ -78,7 +78,9 @@ import WAProtocol
         try await waitUntil { try await world.simulator.inbox(of: Self.bob).filter { $0.id == first }.count == 2 }
         #expect(try await world.simulator.inbox(of: Self.bob).filter { $0.id == first }.last?.encType == "pkmsg")
         // An id the engine never sent, and one of ours asked about from the wrong chat, are ignored.
-        #expect(try await world.simulator.askAgain(phone: Self.bob, sender: Self.alice, device: device, id: "3EB0NEVERSENT", group: group, count: 1))
+        #expect(
+            try await world.simulator.askAgain(
+                phone: Self.bob, sender: Self.alice, device: device, id: "3EB0NEVERSENT", group: group, count: 1))
         #expect(try await world.simulator.askAgain(phone: Self.bob, sender: Self.alice, device: device, id: first, group: nil, count: 1))
         // The link keeps serving; by the time this arrives, anything the ignored retries caused
         // would have arrived before it.

@@ -37,7 +37,9 @@ import WAProtocol
         #expect(try await world.simulator.inbox(of: SimulatorWorld.phone).first { $0.id == second.messageID }?.chat == "\(Self.bob)@s.whatsapp.net")
         // A retry for an id the engine never sent is ignored; the link keeps serving.
         let device = try await world.device()
-        #expect(try await world.simulator.askAgain(phone: Self.bob, sender: SimulatorWorld.phone, device: device, id: "3EB0NEVERSENT", group: nil, count: 1))
+        #expect(
+            try await world.simulator.askAgain(
+                phone: Self.bob, sender: SimulatorWorld.phone, device: device, id: "3EB0NEVERSENT", group: nil, count: 1))
         let third = try await engine.sendText(chatID: "\(Self.bob)@c.us", text: "still fine")
         try await waitUntil { try await world.simulator.inbox(of: Self.bob).contains { $0.id == third.messageID } }
         #expect(!(try await world.simulator.inbox(of: Self.bob)).contains { $0.id == "3EB0NEVERSENT" })

@@ -8,7 +8,9 @@ import Reactor
 package enum MessageRoutes {
     static let sendTextFields: Set<String> = ["chatId", "text", "mentions", "linkPreview", "customLinkPreview", "quotedMessageId"]
 
-    package static func routes(sessions: SessionManager, previews: LinkPreviewFetcher? = nil, idempotency: SendIdempotency? = nil) -> [Route] {
+    package static func routes(
+        sessions: SessionManager, previews: LinkPreviewFetcher? = nil, idempotency: SendIdempotency? = nil
+    ) -> [Route] {
         let operatorScoped = RouteAccess.key(minimum: .operator, sessionParameter: "id")
         return [
             Route("POST", "/api/sessions/:id/messages/send-text", access: operatorScoped, handler: .task { context in
@@ -26,8 +28,10 @@ package enum MessageRoutes {
                 let custom = options.customLinkPreview()
                 errors += options.errors
                 if !errors.isEmpty { throw APIError.validation(errors) }
-                var message = OutgoingMessage(chatID: normalizedChat(chat), content: .text(text), quotedMessageID: quoted, mentions: mentions)
-                message.linkPreview = try await linkPreview(for: text, wanted: wantsPreview, custom: custom, previews: previews, sessions: sessions)
+                var message = OutgoingMessage(
+                    chatID: normalizedChat(chat), content: .text(text), quotedMessageID: quoted, mentions: mentions)
+                message.linkPreview = try await linkPreview(
+                    for: text, wanted: wantsPreview, custom: custom, previews: previews, sessions: sessions)
                 return try await MessageSendRoutes.send(message, context: context, sessions: sessions)
                 }
             })

@@ -32,7 +32,8 @@ struct NativeContent: Sendable {
             let preview = outgoing.linkPreview.map {
                 MessageCodec.LinkPreview(matchedText: $0.url, title: $0.title, description: $0.description, jpegThumbnail: $0.jpegThumbnail)
             }
-            return NativeContent(message: MessageCodec.text(text, quote: quote, mentions: mentions, preview: preview), stored: ("text", text))
+            return NativeContent(
+                message: MessageCodec.text(text, quote: quote, mentions: mentions, preview: preview), stored: ("text", text))
         case .location(let latitude, let longitude, let description, let address):
             return NativeContent(
                 message: MessageCodec.location(

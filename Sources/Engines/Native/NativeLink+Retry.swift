@@ -62,9 +62,11 @@ extension LinkRef {
     func resendStanza(_ content: Waproto_Message, id: String, to chat: JID, device: JID, group: JID?, count: Int) async throws
         -> BinaryNode
     {
-        let encrypted = try await encrypt([(address: NativeSignal.address(of: device), padded: try MessageCodec.padded(content))], devices: [device])
+        let padded = try MessageCodec.padded(content)
+        let encrypted = try await encrypt([(address: NativeSignal.address(of: device), padded: padded)], devices: [device])
         guard let (_, message) = encrypted.first else { throw EngineError.unavailable("no session with \(device) could be made") }
-        var children = [BinaryNode("enc", ["v": "2", "type": .string(message.encType), "count": .string(String(count))], bytes: message.serialized)]
+        let enc: NodeAttributes = ["v": "2", "type": .string(message.encType), "count": .string(String(count))]
+        var children = [BinaryNode("enc", enc, bytes: message.serialized)]
         if message.encType == "pkmsg", let identity = try await signedIdentity() {
             children.append(BinaryNode("device-identity", bytes: identity))
         }

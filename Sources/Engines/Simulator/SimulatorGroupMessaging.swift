@@ -157,7 +157,9 @@ extension SimulatorConnection {
             let ownPart = pairwise["\(owner.phone):0"]
             if core.phoneReceivesGroup(owner, pairwise: ownPart, skmsg: skmsg, from: sender, group: group, id: id) {
                 if owner !== account { readBy.append(owner) }
-            } else if let retry = retryReceipt(from: owner, failed: [skmsg] + (ownPart.map { [$0] } ?? []), id: id, time: time, group: group.jid) {
+            } else if let retry = retryReceipt(
+                from: owner, failed: [skmsg] + (ownPart.map { [$0] } ?? []), id: id, time: time, group: group.jid)
+            {
                 retries.append(retry)
             }
             for target in owner.companions.values where target !== companion {

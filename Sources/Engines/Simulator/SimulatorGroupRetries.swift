@@ -99,7 +99,9 @@ extension SimulatorConnection {
     /// it goes to that companion, from this device (in a group: from the group, naming this
     /// device as `participant`), with the receipt's own `retry`, `registration` and `keys`.
     func forwardRetry(_ receipt: BinaryNode, about message: BinaryNode) {
-        guard let account, let companion, let id = receipt.attributes.string("id"), let from = message.attributes.jid("from") else { return }
+        guard let account, let companion, let id = receipt.attributes.string("id"), let from = message.attributes.jid("from") else {
+            return
+        }
         let group = from.server == JID.Server.group ? from : nil
         guard let sender = group == nil ? from : message.attributes.jid("participant"), sender.device != 0,
             let target = core.accounts[sender.user]?.companions[sender.device], let connection = target.connection, connection.isOnline

@@ -123,9 +123,18 @@ struct BrowserSendRouteTests {
             #expect(response.status == 404, "\(route): \(response.text)")
             #expect((response.object["message"] as? String)?.contains("not found") == true)
         }
+        // A ready-made link preview is the native engine's; WhatsApp Web builds its own (OpenWA: 501).
+        let custom = try await world.post(
+            id, "send-text",
+            ["chatId": "15550001111", "text": "https://shop.test/x", "customLinkPreview": ["url": "https://shop.test/x", "title": "X"]])
+        #expect(custom.status == 501, "\(custom.text)")
         #expect(try await engine.evaluate("__fake.sent.length") == sentBefore)
         #expect(try await engine.evaluate("__fake.uploads.length") == 0, "a bad quote is caught before any upload")
         #expect(try await engine.evaluate("__fake.reactions.length") == 0)
+        // `linkPreview: true` is accepted; the page builds the preview, the gateway fetches nothing.
+        let previewed = try await world.post(id, "send-text", ["chatId": "15550001111", "text": "https://shop.test/x", "linkPreview": true])
+        #expect(previewed.status == 201, "\(previewed.text)")
+        #expect(try await world.lastSent(engine)["body"] == "https://shop.test/x")
         await world.stop()
     }
 

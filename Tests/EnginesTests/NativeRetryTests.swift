@@ -36,8 +36,13 @@ import WAProtocol
         try await waitUntil { try await world.simulator.inbox(of: SimulatorWorld.phone).contains { $0.id == second.messageID } }
         #expect(try await world.simulator.inbox(of: SimulatorWorld.phone).first { $0.id == second.messageID }?.chat == "\(Self.bob)@s.whatsapp.net")
         // A retry for an id the engine never sent is ignored; the link keeps serving.
+        let device = try await world.device()
+        #expect(
+            try await world.simulator.askAgain(
+                phone: Self.bob, sender: SimulatorWorld.phone, device: device, id: "3EB0NEVERSENT", group: nil, count: 1))
         let third = try await engine.sendText(chatID: "\(Self.bob)@c.us", text: "still fine")
         try await waitUntil { try await world.simulator.inbox(of: Self.bob).contains { $0.id == third.messageID } }
+        #expect(!(try await world.simulator.inbox(of: Self.bob)).contains { $0.id == "3EB0NEVERSENT" })
         await world.shutdown(engine)
     }
 }

@@ -30,13 +30,14 @@ struct SimulatorWorld {
 
     func engine(
         _ sessionID: String = "s1", recorder: EventRecorder,
-        config: SessionEngineConfig = SessionEngineConfig(reconnectBaseDelayMilliseconds: 1_000), root: [UInt8]? = nil
+        config: SessionEngineConfig = SessionEngineConfig(reconnectBaseDelayMilliseconds: 1_000), root: [UInt8]? = nil,
+        messages: RecordingMessageSink? = nil
     ) throws -> NativeEngine {
         let configuration = NativeEngineConfiguration(
             serverURL: simulator.webSocketURL, tls: try TLSContext(clientTrusting: simulator.caFile),
             rootPublicKey: root ?? simulator.rootPublicKey, connectTimeoutMilliseconds: 5_000, handshakeTimeoutMilliseconds: 5_000)
         let factory = NativeEngineFactory(
-            configuration: configuration, reactor: reactor, authState: store, messages: messages, logger: quietLogger)
+            configuration: configuration, reactor: reactor, authState: store, messages: messages ?? self.messages, logger: quietLogger)
         return factory.makeEngine(sessionID: sessionID, config: config, events: recorder.sink) as! NativeEngine
     }
 

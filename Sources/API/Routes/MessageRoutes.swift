@@ -3,11 +3,14 @@ import Foundation
 import Reactor
 
 /// `/api/sessions/:id/messages/*` (reference section 2.5): send-text here, the other sends in
-/// `MessageSendRoutes`. The engine answers 501 when it cannot send.
+/// `MessageSendRoutes`. The engine answers 501 when it cannot send. A link preview never fails
+/// a send: one that cannot be fetched is left out.
 package enum MessageRoutes {
     static let sendTextFields: Set<String> = ["chatId", "text", "mentions", "linkPreview", "customLinkPreview", "quotedMessageId"]
 
-    package static func routes(sessions: SessionManager, idempotency: SendIdempotency? = nil) -> [Route] {
+    package static func routes(
+        sessions: SessionManager, previews: LinkPreviewFetcher? = nil, idempotency: SendIdempotency? = nil
+    ) -> [Route] {
         let operatorScoped = RouteAccess.key(minimum: .operator, sessionParameter: "id")
         return [
             Route("POST", "/api/sessions/:id/messages/send-text", access: operatorScoped, handler: .task { context in
@@ -21,17 +24,29 @@ package enum MessageRoutes {
                 var options = MessageSendDTO(body)
                 let mentions = options.mentions()
                 let quoted = options.optional("quotedMessageId")
+                let wantsPreview = options.flag("linkPreview") ?? false
+                let custom = options.customLinkPreview()
                 errors += options.errors
                 if !errors.isEmpty { throw APIError.validation(errors) }
-                // A link preview built by the gateway is the native engine's (OpenWA: 501 on wwebjs).
-                if body["customLinkPreview"] != nil && body["customLinkPreview"] != .null {
-                    throw APIError.notImplemented("customLinkPreview is not supported by this gateway yet")
-                }
-                let message = OutgoingMessage(chatID: normalizedChat(chat), content: .text(text), quotedMessageID: quoted, mentions: mentions)
+                var message = OutgoingMessage(
+                    chatID: normalizedChat(chat), content: .text(text), quotedMessageID: quoted, mentions: mentions)
+                message.linkPreview = try await linkPreview(
+                    for: text, wanted: wantsPreview, custom: custom, previews: previews, sessions: sessions)
                 return try await MessageSendRoutes.send(message, context: context, sessions: sessions)
                 }
             })
         ]
+    }
+
+    /// The caller's own preview, or (`linkPreview: true`) one the gateway fetches for the first
+    /// link of `text`. WhatsApp Web builds its own previews in the page, so the browser engine
+    /// gets nothing fetched, and refuses a custom preview itself (501).
+    static func linkPreview(
+        for text: String, wanted: Bool, custom: OutgoingLinkPreview?, previews: LinkPreviewFetcher?, sessions: SessionManager
+    ) async throws -> OutgoingLinkPreview? {
+        if let custom { return custom }
+        guard wanted, let previews, sessions.engineType == .native else { return nil }
+        return await previews.preview(for: text)
     }
 
     /// A bare number is a person's chat (`<number>@c.us`), as OpenWA accepts it.

@@ -99,6 +99,22 @@ struct MessageSendDTO {
         return texts
     }
 
+    /// `customLinkPreview {url, title, description?}`: the caller's own preview of a link.
+    mutating func customLinkPreview() -> OutgoingLinkPreview? {
+        guard let value = body["customLinkPreview"], value != .null else { return nil }
+        guard case .object = value else {
+            errors.append("customLinkPreview must be an object")
+            return nil
+        }
+        var fields = MessageSendDTO(value)
+        let url = fields.required("url")
+        let title = fields.required("title")
+        let description = fields.optional("description")
+        errors += fields.errors.map { "customLinkPreview.\($0)" }
+        guard fields.errors.isEmpty else { return nil }
+        return OutgoingLinkPreview(url: url, title: title, description: description, isCustom: true)
+    }
+
     mutating func mentions() -> [String] {
         guard let value = body["mentions"], value != .null else { return [] }
         guard let list = value.arrayValue else {

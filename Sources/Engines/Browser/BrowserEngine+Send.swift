@@ -15,6 +15,10 @@ extension BrowserEngine {
             return try Self.sent(try await call("react", arguments, media: false))
         }
         if case .poll = message.content { throw EngineError.notSupported("The browser engine cannot send polls yet") }
+        // WhatsApp Web builds its own previews in the page; a caller's ready-made one it cannot send.
+        if message.linkPreview?.isCustom == true {
+            throw EngineError.notSupported("customLinkPreview is not supported by the whatsapp-web.js engine")
+        }
         var token: String?
         if case .media(let media) = message.content {
             token = try await stage(media.bytes)

@@ -32,7 +32,11 @@ struct NativeContent: Sendable {
         switch outgoing.content {
         case .text(let text):
             let mentions = try outgoing.mentions.map { try NativeLink.recipient(of: $0).description }
-            return NativeContent(message: MessageCodec.text(text, quote: quote, mentions: mentions), stored: ("text", text))
+            let preview = outgoing.linkPreview.map {
+                MessageCodec.LinkPreview(matchedText: $0.url, title: $0.title, description: $0.description, jpegThumbnail: $0.jpegThumbnail)
+            }
+            return NativeContent(
+                message: MessageCodec.text(text, quote: quote, mentions: mentions, preview: preview), stored: ("text", text))
         case .location(let latitude, let longitude, let description, let address):
             var content = NativeContent(
                 message: MessageCodec.location(

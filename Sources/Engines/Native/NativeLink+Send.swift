@@ -97,7 +97,7 @@ struct SendJob: Sendable {
             records[PollRecord.key(id)] = record.serialized
         }
         if !records.isEmpty { try await link.writeSignalRecords(records) }
-        if !isGroup { try await link.rememberSent(id: id, content: built.message, chat: recipient) }
+        try await link.rememberSent(id: id, content: built.message, chat: recipient)
         // A reaction is not a message of its own: nothing to store or track.
         if built.stored != nil { try await sink.sent(sessionID: sessionID, message: stored) }
         let ack: BinaryNode

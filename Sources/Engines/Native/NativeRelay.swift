@@ -27,8 +27,8 @@ struct DirectRelay: Sendable {
 
     /// Sends `content` as message `id`; returns the server's time for it (Unix seconds).
     func send(_ content: Waproto_Message, id: String, options: Options = Options()) async throws -> Int {
-        if recipient.server == JID.Server.group { return try await sendToGroup(content, id: id, options: options) }
         try await link.rememberSent(id: id, content: content, chat: recipient)
+        if recipient.server == JID.Server.group { return try await sendToGroup(content, id: id, options: options) }
         let ack = try await link.sendMessageStanza(try await stanza(content, id: id, options: options), id: id)
         if let error = ack.attributes.string("error") {
             throw EngineError.unavailable("WhatsApp refused the message (error \(error))")

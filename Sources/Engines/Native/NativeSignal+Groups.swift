@@ -91,6 +91,29 @@ extension NativeSignal {
         return (skmsg.serialized, pairwise)
     }
 
+    /// Our chain for `group` as it stands, for a device that asked for a group message again
+    /// (reference part 2, 2.6), and that device taken out of the chain's memory so a later send
+    /// hands it the chain again should this retry fail too. Nil when we have no chain (the next
+    /// send starts one and hands it to everyone).
+    func redistribution(group: JID, to device: JID, me: JID) async throws -> Waproto_SenderKeyDistributionMessage? {
+        let memoryKey = GroupKey.memory(group: group)
+        guard let stored = try await load(GroupKey.senderKey(group: group, sender: me)) else { return nil }
+        let distribution = try await lane.run {
+            var record = try SenderKeyRecord(serialized: stored)
+            return try GroupCipher.distributionMessage(record: &record).serialized
+        }
+        if let lines = try await load(memoryKey) {
+            var memory = Set(String(decoding: lines, as: UTF8.self).split(separator: "\n").map(String.init))
+            if memory.remove(Self.address(of: device).description) != nil {
+                try await write([memoryKey: Array(memory.sorted().joined(separator: "\n").utf8)])
+            }
+        }
+        var carrier = Waproto_SenderKeyDistributionMessage()
+        carrier.groupID = group.bare.description
+        carrier.axolotlSenderKeyDistributionMessage = Data(distribution)
+        return carrier
+    }
+
     /// Drops our chain for a group (a member left): the next send starts a new one and hands it
     /// to every remaining device, so the one who left cannot read what follows.
     func rotateSenderKey(group: JID, me: JID) async throws {

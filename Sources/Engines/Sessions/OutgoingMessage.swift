@@ -9,12 +9,39 @@ package struct OutgoingMessage: Sendable, Equatable {
     package var quotedMessageID: String?
     /// Mentioned contacts (`<number>@c.us`), each also written as `@<number>` in the text.
     package var mentions: [String]
+    /// For a text: the preview of its link.
+    package var linkPreview: OutgoingLinkPreview?
 
-    package init(chatID: String, content: OutgoingContent, quotedMessageID: String? = nil, mentions: [String] = []) {
+    package init(
+        chatID: String, content: OutgoingContent, quotedMessageID: String? = nil, mentions: [String] = [],
+        linkPreview: OutgoingLinkPreview? = nil
+    ) {
         self.chatID = chatID
         self.content = content
         self.quotedMessageID = quotedMessageID
         self.mentions = mentions
+        self.linkPreview = linkPreview
+    }
+}
+
+/// The preview of a link a text carries: fetched by the gateway (`linkPreview: true`) or given by
+/// the caller (`customLinkPreview`).
+package struct OutgoingLinkPreview: Sendable, Equatable {
+    /// The URL as written in the text (`matchedText`).
+    package var url: String
+    package var title: String
+    package var description: String?
+    /// A small JPEG shown inline, when the page named one small enough.
+    package var jpegThumbnail: [UInt8]?
+    /// Given by the caller rather than fetched.
+    package var isCustom: Bool
+
+    package init(url: String, title: String, description: String? = nil, jpegThumbnail: [UInt8]? = nil, isCustom: Bool) {
+        self.url = url
+        self.title = title
+        self.description = description
+        self.jpegThumbnail = jpegThumbnail
+        self.isCustom = isCustom
     }
 }
 

@@ -26,6 +26,8 @@ package actor SessionManager {
     let store: any SessionStore
     let authState: any AuthStateStore
     let engines: (any WhatsAppEngineFactory)?
+    /// The engine this gateway's sessions run; nil when this build cannot drive it.
+    package nonisolated var engineType: EngineType? { engines?.engineType }
     let bus: EventBus
     let audit: (any AuditLogStore)?
     let maxConcurrentSessions: Int

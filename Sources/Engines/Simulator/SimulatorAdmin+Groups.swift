@@ -104,4 +104,22 @@ extension Simulator {
                 })
         }
     }
+
+    /// The phone forgets the sender keys members handed it: their next group message fails
+    /// until they hand the key again through a retry receipt.
+    package func dropSenderKeys(of phone: String) async throws {
+        try await call { core, done in done(Result { () throws(SimulatorError) in try core.dropSenderKeys(of: phone) }) }
+    }
+
+    /// The phone sends companion `device` of `sender` a retry receipt numbered `count` for message
+    /// `id` (in `group`, or in their chat), whether or not it failed to read it. False when that
+    /// companion is offline.
+    package func askAgain(phone: String, sender: String, device: UInt16, id: String, group: String?, count: Int) async throws -> Bool {
+        try await call { core, done in
+            done(
+                Result { () throws(SimulatorError) in
+                    try core.askAgain(phone: phone, sender: sender, device: device, id: id, group: group, count: count)
+                })
+        }
+    }
 }

@@ -31,7 +31,7 @@ extension SimulatorConnection {
             if device.device == 0 {
                 if core.phoneReceives(owner, enc: enc, from: sender, chat: chat, id: id) {
                     if owner !== account { deliveredTo.append(owner) }
-                } else if let retry = retryReceipt(from: owner, enc: enc, id: id, time: time) {
+                } else if let retry = retryReceipt(from: owner, failed: [enc], id: id, time: time) {
                     retries.append(retry)
                 }
             } else if let target = owner.companions[device.device], target !== companion {
@@ -59,12 +59,24 @@ extension SimulatorConnection {
     }
 
     /// The retry receipt a phone sends when it cannot decrypt a companion's message (section 3.4),
-    /// counting on from the `enc`'s own count; nil after 5 attempts.
-    private func retryReceipt(from phone: Account, enc: BinaryNode, id: String, time: UInt64) -> BinaryNode? {
-        let count = (enc.attributes.string("count").flatMap(Int.init) ?? 0) + 1
-        guard count <= 5, let registration = try? phone.signal().registrationID else { return nil }
+    /// counting on from the highest count among the failed `enc`s; nil after 5 attempts.
+    func retryReceipt(from phone: Account, failed encs: [BinaryNode], id: String, time: UInt64, group: JID? = nil) -> BinaryNode? {
+        let count = (encs.compactMap { $0.attributes.string("count").flatMap(Int.init) }.max() ?? 0) + 1
+        guard count <= 5 else { return nil }
+        return Self.retryReceipt(from: phone, id: id, count: count, time: time, group: group)
+    }
+
+    /// A phone's retry receipt numbered `count`: from the phone itself, or from the group naming
+    /// the phone as `participant`.
+    static func retryReceipt(from phone: Account, id: String, count: Int, time: UInt64, group: JID?) -> BinaryNode? {
+        guard let registration = try? phone.signal().registrationID else { return nil }
+        var attributes: NodeAttributes = ["from": .jid(group ?? phone.jid)]
+        if group != nil { attributes.append("participant", .jid(phone.jid)) }
+        attributes.append("id", .string(id))
+        attributes.append("type", "retry")
+        attributes.append("t", .string(String(unixNow())))
         return BinaryNode(
-            "receipt", ["from": .jid(phone.jid), "id": .string(id), "type": "retry", "t": .string(String(unixNow()))],
+            "receipt", attributes,
             children: [
                 BinaryNode("retry", ["count": .string(String(count)), "id": .string(id), "t": .string(String(time)), "v": "1"]),
                 BinaryNode("registration", bytes: withUnsafeBytes(of: registration.bigEndian) { Array($0) }),
@@ -89,7 +101,8 @@ extension SimulatorConnection {
     }
 
     /// A receipt from this companion confirms queued stanzas; a retry receipt has the phone that
-    /// sent the message encrypt it again under a fresh session (at most 5 times).
+    /// sent the message encrypt it again under a fresh session (at most 5 times), or goes to the
+    /// companion that sent it, which answers itself.
     func companionReceipt(_ node: BinaryNode) {
         guard let companion, let id = node.attributes.string("id") else { return }
         var ack = serverAttributes
@@ -111,6 +124,11 @@ extension SimulatorConnection {
         }
         guard let index = companion.outbox.firstIndex(where: { $0.id == id }) else { return }
         var queued = companion.outbox[index]
+        // Another companion's message: that companion answers, its resend comes as a new stanza.
+        guard queued.resend != nil else {
+            companion.outbox.remove(at: index)
+            return forwardRetry(node, about: queued.node)
+        }
         queued.retries += 1
         guard queued.retries < 5, let resend = queued.resend, let node = resend(queued.retries) else {
             companion.outbox.remove(at: index)

@@ -19,11 +19,7 @@ extension SimulatorCore {
             if let pairwise, let bytes = pairwise.contentBytes, let encType = pairwise.attributes.string("type") {
                 let message = try MessageCodec.decode(padded: try phone.signal().decrypt(encType: encType, bytes, from: address))
                 if message.hasSenderKeyDistributionMessage {
-                    let distribution = try SenderKeyDistributionMessage(
-                        serialized: message.senderKeyDistributionMessage.axolotlSenderKeyDistributionMessage)
-                    var record = keys.received[name] ?? SenderKeyRecord()
-                    GroupCipher.process(distribution, record: &record)
-                    keys.received[name] = record
+                    try takeChain(message.senderKeyDistributionMessage, in: phone, from: address, group: group)
                 }
             }
             guard var record = keys.received[name], let bytes = skmsg.contentBytes else {
@@ -143,6 +139,7 @@ extension SimulatorConnection {
         guard group.role(of: account.phone) != nil, !group.announce || group.isAdmin(account.phone) else {
             return nackMessage(node, error: "403")
         }
+        if let device = node.attributes.jid("participant") { return routeGroupResend(node, id: id, group: group, device: device) }
         guard let skmsg = node.children("enc").first(where: { $0.attributes.string("type") == "skmsg" }) else {
             return nackMessage(node, error: "479")
         }
@@ -154,12 +151,16 @@ extension SimulatorConnection {
         let deviceIdentity = node.child("device-identity")
         let time = unixNow()
         var readBy: [Account] = []
+        var retries: [BinaryNode] = []
         for member in group.members {
             guard let owner = core.accounts[member.phone] else { continue }
-            if core.phoneReceivesGroup(owner, pairwise: pairwise["\(owner.phone):0"], skmsg: skmsg, from: sender, group: group, id: id),
-                owner !== account
+            let ownPart = pairwise["\(owner.phone):0"]
+            if core.phoneReceivesGroup(owner, pairwise: ownPart, skmsg: skmsg, from: sender, group: group, id: id) {
+                if owner !== account { readBy.append(owner) }
+            } else if let retry = retryReceipt(
+                from: owner, failed: [skmsg] + (ownPart.map { [$0] } ?? []), id: id, time: time, group: group.jid)
             {
-                readBy.append(owner)
+                retries.append(retry)
             }
             for target in owner.companions.values where target !== companion {
                 var children: [BinaryNode] = []
@@ -186,5 +187,7 @@ extension SimulatorConnection {
                     "receipt",
                     ["from": .jid(group.jid), "participant": .jid(owner.jid), "id": .string(id), "t": .string(String(unixNow()))]))
         }
+        // A phone that could not read the message asks the sending device for it again.
+        for retry in retries { send(retry) }
     }
 }

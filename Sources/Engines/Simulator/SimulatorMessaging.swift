@@ -32,6 +32,8 @@ package struct PhoneMessage: Sendable, Equatable, Codable {
     package var location: PhoneLocation? = nil
     /// For a contact card: the vCard as it arrived.
     package var vcard: String? = nil
+    /// For a text that previews a link: what the preview showed.
+    package var linkPreview: PhoneLinkPreview? = nil
 }
 
 /// A location a phone received (admin `GET …/inbox`, field `location`).
@@ -46,6 +48,26 @@ package struct PhoneLocation: Sendable, Equatable, Codable {
         self.longitude = longitude
         self.name = name
         self.address = address
+    }
+}
+
+/// The link preview a text carried (`ExtendedTextMessage` fields 2, 5, 6, 16).
+package struct PhoneLinkPreview: Sendable, Equatable, Codable {
+    package let matchedText: String
+    package let title: String
+    package let description: String?
+    /// The inline JPEG thumbnail, base64.
+    package let jpegThumbnail: String?
+
+    /// The preview in `message` (device-sent copies unwrapped), nil when it has none.
+    init?(_ message: Waproto_Message) {
+        let content = MessageCodec.unwrapped(message)
+        guard content.hasExtendedTextMessage, content.extendedTextMessage.hasMatchedText else { return nil }
+        let text = content.extendedTextMessage
+        matchedText = text.matchedText
+        title = text.title
+        description = text.hasPreviewDescription ? text.previewDescription : nil
+        jpegThumbnail = text.hasJpegThumbnail ? text.jpegThumbnail.base64EncodedString() : nil
     }
 }
 
@@ -247,6 +269,7 @@ extension SimulatorCore {
                 address: place.hasAddress ? place.address : nil)
         }
         if content.hasContactMessage { entry.vcard = content.contactMessage.vcard }
+        entry.linkPreview = PhoneLinkPreview(decoded)
         apply(summary.change, from: sender, to: phone, entry: &entry)
         if MessageCodec.isForwarded(decoded) { entry.forwarded = true }
         phone.inbox.append(entry)

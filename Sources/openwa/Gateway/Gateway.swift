@@ -121,7 +121,8 @@ final class Gateway: Sendable {
             contentsOf: MetricsRoutes.routes(registry: observability.registry, token: configuration.observability.metricsToken))
         if configuration.observability.metricsToken != nil { observability.loopLag.start(on: reactor) }
         let idempotency = SendIdempotency(database: databases.data)
-        router.add(contentsOf: MessageRoutes.routes(sessions: sessions, idempotency: idempotency))
+        let previews = LinkPreviewFetcher(reactor: reactor, settings: configuration.mediaDownload, logger: logger)
+        router.add(contentsOf: MessageRoutes.routes(sessions: sessions, previews: previews, idempotency: idempotency))
         router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions))
         router.add(contentsOf: MediaRoutes.routes(sessions: sessions, archive: archive))
         router.add(contentsOf: ContactRoutes.routes(sessions: sessions))

@@ -150,7 +150,10 @@ final class TestGateway: Sendable {
             router.add(contentsOf: AuditRoutes.routes(audit: audit))
             router.add(contentsOf: MetricsRoutes.routes(registry: registry, token: limits.metricsToken))
             if limits.metricsToken != nil { loopLag.start(on: reactor) }
-            router.add(contentsOf: MessageRoutes.routes(sessions: sessions, idempotency: SendIdempotency(database: data)))
+            router.add(
+                contentsOf: MessageRoutes.routes(
+                    sessions: sessions, previews: LinkPreviewFetcher(reactor: reactor, settings: limits.media, logger: quietLogger),
+                    idempotency: SendIdempotency(database: data)))
             router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions))
             router.add(contentsOf: MediaRoutes.routes(sessions: sessions, archive: archive))
             router.add(contentsOf: ContactRoutes.routes(sessions: sessions))

@@ -15,13 +15,36 @@ extension MessageCodec {
         }
     }
 
-    /// Text, as `extendedTextMessage` when it quotes a message or mentions someone (the mentions
-    /// are wire JIDs), else as the plain `conversation`.
-    package static func text(_ text: String, quote: Quote?, mentions: [String]) -> Waproto_Message {
-        guard quote != nil || !mentions.isEmpty else { return self.text(text) }
+    /// The preview of a link in a text (`ExtendedTextMessage` fields 2, 5, 6 and 16): the URL as
+    /// written in the text, the page's title and description, an inline JPEG thumbnail.
+    package struct LinkPreview: Sendable, Equatable {
+        package var matchedText: String
+        package var title: String
+        package var description: String?
+        package var jpegThumbnail: [UInt8]?
+
+        package init(matchedText: String, title: String, description: String? = nil, jpegThumbnail: [UInt8]? = nil) {
+            self.matchedText = matchedText
+            self.title = title
+            self.description = description
+            self.jpegThumbnail = jpegThumbnail
+        }
+    }
+
+    /// Text, as `extendedTextMessage` when it quotes a message, mentions someone (the mentions
+    /// are wire JIDs) or previews a link, else as the plain `conversation`.
+    package static func text(_ text: String, quote: Quote?, mentions: [String], preview: LinkPreview? = nil) -> Waproto_Message {
+        guard quote != nil || !mentions.isEmpty || preview != nil else { return self.text(text) }
         var extended = Waproto_ExtendedTextMessage()
         extended.text = text
-        extended.contextInfo = context(quote: quote, mentions: mentions)
+        if let preview {
+            extended.matchedText = preview.matchedText
+            extended.title = preview.title
+            if let description = preview.description { extended.previewDescription = description }
+            if let thumbnail = preview.jpegThumbnail { extended.jpegThumbnail = Data(thumbnail) }
+            extended.previewType = .none
+        }
+        if quote != nil || !mentions.isEmpty { extended.contextInfo = context(quote: quote, mentions: mentions) }
         var message = Waproto_Message()
         message.extendedTextMessage = extended
         return message

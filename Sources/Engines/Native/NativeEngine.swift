@@ -93,13 +93,17 @@ package final class NativeEngine: WhatsAppEngine {
     }
 
     package func send(_ message: OutgoingMessage) async throws -> SentMessage {
-        try await withCheckedThrowingContinuation { continuation in
+        let job: SendJob = try await withCheckedThrowingContinuation { continuation in
             let posted = reactor.post { [link] reactor in
                 link.value.attach(reactor)
-                link.value.sendMessage(message) { continuation.resume(with: $0) }
+                continuation.resume(with: Result { try link.value.sendJob(for: message) })
             }
             if !posted { continuation.resume(throwing: EngineError.unavailable("the reactor has stopped")) }
         }
+        // The job runs in the caller's task. A REST call's task prefers the reactor, so the job's
+        // many short visits to the link cost no thread switch; its heavy steps (encryption,
+        // uploads, storage) run on worker lanes either way.
+        return try await job.recipient.server == JID.Server.group ? job.runInGroup() : job.run()
     }
 
     package func checkNumber(_ number: String) async throws -> String? {

@@ -79,7 +79,7 @@ extension NativeLink {
         let ownChat = JID(user: me.user, server: me.server)
         let items = work.map { Unchecked(($0.source, $0.parts)) }
         let media = configuration.media
-        runAsync({ () async throws -> [Bool] in
+        runAsync(preferring: signal.lane, { () async throws -> [Bool] in
             var pending: NativeSignal.Changes = [:]
             var inbound: [InboundItem] = []
             var decrypted: [Bool] = []

@@ -11,26 +11,15 @@ extension NativeLink {
     /// How long a device list is trusted before it is asked for again.
     static let deviceListMilliseconds = 60_000
 
-    func sendMessage(_ outgoing: OutgoingMessage, _ completion: @escaping @Sendable (Result<SentMessage, any Error>) -> Void) {
+    /// The job that sends `outgoing`, checked against the link's state; it runs off the
+    /// reactor's own stack (`NativeEngine.send` awaits it in the caller's task).
+    func sendJob(for outgoing: OutgoingMessage) throws -> SendJob {
         guard phase == .ready, let me = credentials?.me, signalContext() != nil else {
-            return completion(.failure(EngineError.invalid("Session is not ready")))
+            throw EngineError.invalid("Session is not ready")
         }
-        let recipient: JID
-        do {
-            recipient = try Self.recipient(of: outgoing.chatID)
-        } catch {
-            return completion(.failure(error))
-        }
-        let job = SendJob(
-            link: LinkRef(self), sink: messages, sessionID: sessionID, me: me, recipient: recipient,
+        return SendJob(
+            link: LinkRef(self), sink: messages, sessionID: sessionID, me: me, recipient: try Self.recipient(of: outgoing.chatID),
             outgoing: outgoing)
-        Task {
-            do {
-                completion(.success(try await recipient.server == JID.Server.group ? job.runInGroup() : job.run()))
-            } catch {
-                completion(.failure(error))
-            }
-        }
     }
 
     /// `<number>@c.us` / `@s.whatsapp.net`, `<lid>@lid` and `<id>@g.us` as wire JIDs.

@@ -192,27 +192,28 @@ package struct SQLMessageStore: Sendable {
     }
 
     /// The session's chats, most recent first: each with its newest message and how many incoming
-    /// messages are not read yet.
+    /// messages are not read yet. One statement: the page of chats, each joined to its newest row
+    /// through the (session, chat, createdAt) index.
     package func chats(sessionID: String, limit: Int, offset: Int) async throws -> [ChatSummary] {
+        let qualified = Self.readColumns.split(separator: ",").map { "newest." + $0.trimmingCharacters(in: .whitespaces) }
         let rows = try await database.query(
             """
-            SELECT "chatId", MAX("createdAt") AS "lastAt",
-                SUM(CASE WHEN "direction" = 'incoming' AND "status" <> 'read' AND "type" <> 'revoked' THEN 1 ELSE 0 END) AS "unread"
-            FROM messages WHERE "sessionId" = $1 GROUP BY "chatId" ORDER BY "lastAt" DESC, "chatId" LIMIT $2 OFFSET $3
+            WITH page AS (
+                SELECT "chatId", MAX("createdAt") AS "lastAt",
+                    SUM(CASE WHEN "direction" = 'incoming' AND "status" <> 'read' AND "type" <> 'revoked' THEN 1 ELSE 0 END) AS "unread"
+                FROM messages WHERE "sessionId" = $1 GROUP BY "chatId" ORDER BY "lastAt" DESC, "chatId" LIMIT $2 OFFSET $3
+            )
+            SELECT \(qualified.joined(separator: ", ")), page."unread" AS "chatUnread"
+            FROM page JOIN messages newest ON newest."id" = (
+                SELECT "id" FROM messages WHERE "sessionId" = $1 AND "chatId" = page."chatId"
+                ORDER BY "createdAt" DESC, "id" DESC LIMIT 1)
+            ORDER BY page."lastAt" DESC, page."chatId"
             """,
             [.text(sessionID), .integer(Int64(limit)), .integer(Int64(offset))])
-        var chats: [ChatSummary] = []
-        for row in rows {
-            let chatID = try row.requiredString("chatId")
-            let last = try await database.query(
-                """
-                SELECT \(Self.readColumns) FROM messages WHERE "sessionId" = $1 AND "chatId" = $2
-                ORDER BY "createdAt" DESC, "id" DESC LIMIT 1
-                """, [.text(sessionID), .text(chatID)])
-            guard let newest = try last.first.map(Self.record) else { continue }
-            chats.append(ChatSummary(chatID: chatID, unread: Int(row.int("unread") ?? 0), last: newest))
+        return try rows.map { row in
+            let newest = try Self.record(row)
+            return ChatSummary(chatID: newest.chatID, unread: Int(row.int("chatUnread") ?? 0), last: newest)
         }
-        return chats
     }
 
     /// Marks incoming messages of a chat read (all, or the given ids); returns the ids that were

@@ -89,6 +89,10 @@ extension RecordingMessageSink {
 }
 
 extension RecordingMessageSink {
+    func unread(sessionID: String, chatID: String, messageIDs: [String]?) async throws -> [String] {
+        try await markRead(sessionID: sessionID, chatID: chatID, messageIDs: messageIDs)
+    }
+
     func markRead(sessionID: String, chatID: String, messageIDs: [String]?) async throws -> [String] {
         messages.filter { !$0.fromMe && $0.chatID == chatID && (messageIDs?.contains($0.id) ?? true) }.map(\.id)
     }

@@ -98,6 +98,10 @@ package final class MessageLedger: MessageSink {
             timestamp: Int64(message.timestamp), metadata: message.metadata.map(JSONWriter.string), status: status)
     }
 
+    package func unread(sessionID: String, chatID: String, messageIDs: [String]?) async throws -> [String] {
+        try await store.unreadIncoming(sessionID: sessionID, chatID: chatID, waMessageIDs: messageIDs)
+    }
+
     package func markRead(sessionID: String, chatID: String, messageIDs: [String]?) async throws -> [String] {
         try await store.markRead(sessionID: sessionID, chatID: chatID, waMessageIDs: messageIDs)
     }

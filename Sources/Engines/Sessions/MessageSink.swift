@@ -21,6 +21,9 @@ package protocol MessageSink: Sendable {
     /// transaction.
     func commit(sessionID: String, items: [InboundItem]) async throws
 
+    /// Incoming messages of a chat not read yet (all, or among `messageIDs`).
+    func unread(sessionID: String, chatID: String, messageIDs: [String]?) async throws -> [String]
+
     /// Marks incoming messages of a chat read (all, or `messageIDs`); the ids that were unread.
     func markRead(sessionID: String, chatID: String, messageIDs: [String]?) async throws -> [String]
 

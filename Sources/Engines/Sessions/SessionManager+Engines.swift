@@ -105,9 +105,12 @@ extension SessionManager {
             throw EngineError.invalid("Session is not ready")
         }
         guard let messages else { throw EngineError.notSupported("No message store") }
-        let newlyRead = try await messages.markRead(sessionID: id, chatID: chatID, messageIDs: messageIDs)
-        guard !newlyRead.isEmpty else { return false }
-        try await engine.markRead(chatID: chatID, messageIDs: newlyRead)
+        let unread = try await messages.unread(sessionID: id, chatID: chatID, messageIDs: messageIDs)
+        guard !unread.isEmpty else { return false }
+        // The receipts go first: rows turn read only once WhatsApp was told, so a receipt that
+        // could not go out leaves them unread for the next call (sending one twice is harmless).
+        try await engine.markRead(chatID: chatID, messageIDs: unread)
+        _ = try await messages.markRead(sessionID: id, chatID: chatID, messageIDs: unread)
         return true
     }
 

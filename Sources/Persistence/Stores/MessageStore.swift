@@ -216,24 +216,34 @@ package struct SQLMessageStore: Sendable {
         }
     }
 
+    /// Incoming messages of a chat that are not read yet (all, or among the given ids).
+    package func unreadIncoming(sessionID: String, chatID: String, waMessageIDs: [String]?) async throws -> [String] {
+        guard let (filter, binds) = Self.unreadFilter(sessionID: sessionID, chatID: chatID, waMessageIDs: waMessageIDs) else { return [] }
+        let rows = try await database.query(#"SELECT "waMessageId" FROM messages WHERE "# + filter, binds)
+        return rows.compactMap { $0.string("waMessageId") }
+    }
+
     /// Marks incoming messages of a chat read (all, or the given ids); returns the ids that were
     /// not read before.
     package func markRead(sessionID: String, chatID: String, waMessageIDs: [String]?) async throws -> [String] {
+        guard let (filter, binds) = Self.unreadFilter(sessionID: sessionID, chatID: chatID, waMessageIDs: waMessageIDs) else { return [] }
+        let rows = try await database.query(#"UPDATE messages SET "status" = 'read' WHERE "# + filter + #" RETURNING "waMessageId""#, binds)
+        return rows.compactMap { $0.string("waMessageId") }
+    }
+
+    /// The condition for a chat's unread incoming rows (among `waMessageIDs` when given); nil for
+    /// an empty id list, which matches nothing.
+    private static func unreadFilter(sessionID: String, chatID: String, waMessageIDs: [String]?) -> (String, [SQLValue])? {
         var binds: [SQLValue] = [.text(sessionID), .text(chatID)]
-        var filter = ""
+        var filter = #""sessionId" = $1 AND "chatId" = $2 AND "direction" = 'incoming' AND "status" <> 'read'"#
         if let ids = waMessageIDs {
-            guard !ids.isEmpty else { return [] }
-            filter = " AND \"waMessageId\" IN (" + ids.map { id -> String in
+            guard !ids.isEmpty else { return nil }
+            filter += " AND \"waMessageId\" IN (" + ids.map { id -> String in
                 binds.append(.text(id))
                 return "$\(binds.count)"
             }.joined(separator: ", ") + ")"
         }
-        let rows = try await database.query(
-            """
-            UPDATE messages SET "status" = 'read' WHERE "sessionId" = $1 AND "chatId" = $2 AND "direction" = 'incoming'
-            AND "status" <> 'read'\(filter) RETURNING "waMessageId"
-            """, binds)
-        return rows.compactMap { $0.string("waMessageId") }
+        return (filter, binds)
     }
 
     /// Deletes a chat's stored messages; how many went.

@@ -45,11 +45,7 @@ extension SimulatorConnection {
                 core.deliver(QueuedStanza(id: id, node: BinaryNode("message", attributes, children: children)), to: target)
             }
         }
-        var ack = serverAttributes
-        ack.append("class", "message")
-        ack.append("id", .string(id))
-        ack.append("t", .string(String(time)))
-        send(BinaryNode("ack", ack))
+        acknowledgeMessage(id: id, time: time)
         // The recipient's phone confirms delivery to the sending device.
         for owner in deliveredTo {
             send(BinaryNode("receipt", ["from": .jid(owner.jid), "id": .string(id), "t": .string(String(unixNow()))]))
@@ -157,5 +153,26 @@ extension SimulatorConnection {
         }
         caughtUp = true
         send(BinaryNode("ib", serverAttributes, children: [BinaryNode("offline", ["count": .string(String(companion.outbox.count))])]))
+    }
+
+    /// The server's ack of a `message` stanza this connection sent.
+    func acknowledgeMessage(id: String, time: UInt64) {
+        var ack = serverAttributes
+        ack.append("class", "message")
+        ack.append("id", .string(id))
+        ack.append("t", .string(String(time)))
+        send(BinaryNode("ack", ack))
+    }
+
+    /// A member's group message (or its resend) as one companion of another member gets it.
+    func relayToCompanion(
+        _ target: Companion, group: JID, sender: JID, notify: String, id: String, time: UInt64, type: String?,
+        children: [BinaryNode]
+    ) {
+        let attributes: NodeAttributes = [
+            "from": .jid(group), "participant": .jid(sender), "id": .string(id), "t": .string(String(time)),
+            "type": .string(type ?? "text"), "notify": .string(notify),
+        ]
+        core.deliver(QueuedStanza(id: id, node: BinaryNode("message", attributes, children: children)), to: target)
     }
 }

@@ -169,18 +169,12 @@ extension SimulatorConnection {
                     if enc.attributes.string("type") == "pkmsg", let deviceIdentity { children.append(deviceIdentity) }
                 }
                 children.append(skmsg)
-                let attributes: NodeAttributes = [
-                    "from": .jid(group.jid), "participant": .jid(sender), "id": .string(id), "t": .string(String(time)),
-                    "type": .string(node.attributes.string("type") ?? "text"), "notify": .string(account.pushName),
-                ]
-                core.deliver(QueuedStanza(id: id, node: BinaryNode("message", attributes, children: children)), to: target)
+                relayToCompanion(
+                    target, group: group.jid, sender: sender, notify: account.pushName, id: id, time: time,
+                    type: node.attributes.string("type"), children: children)
             }
         }
-        var ack = serverAttributes
-        ack.append("class", "message")
-        ack.append("id", .string(id))
-        ack.append("t", .string(String(time)))
-        send(BinaryNode("ack", ack))
+        acknowledgeMessage(id: id, time: time)
         for owner in readBy {
             send(
                 BinaryNode(

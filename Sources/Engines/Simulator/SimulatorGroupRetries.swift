@@ -79,17 +79,11 @@ extension SimulatorConnection {
         } else if let target = owner.companions[device.device], target !== companion {
             var children = [enc]
             if enc.attributes.string("type") == "pkmsg", let identity = node.child("device-identity") { children.append(identity) }
-            let attributes: NodeAttributes = [
-                "from": .jid(group.jid), "participant": .jid(sender), "id": .string(id), "t": .string(String(time)),
-                "type": .string(node.attributes.string("type") ?? "text"), "notify": .string(account.pushName),
-            ]
-            core.deliver(QueuedStanza(id: id, node: BinaryNode("message", attributes, children: children)), to: target)
+            relayToCompanion(
+                target, group: group.jid, sender: sender, notify: account.pushName, id: id, time: time,
+                type: node.attributes.string("type"), children: children)
         }
-        var ack = serverAttributes
-        ack.append("class", "message")
-        ack.append("id", .string(id))
-        ack.append("t", .string(String(time)))
-        send(BinaryNode("ack", ack))
+        acknowledgeMessage(id: id, time: time)
         if let reply { send(reply) }
     }
 }

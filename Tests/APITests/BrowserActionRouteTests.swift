@@ -22,9 +22,13 @@ struct BrowserActionRouteTests {
             let response = try await world.gateway.request("POST", "/api/sessions/\(id)/messages/\(action)", body: body)
             #expect(response.status == 501, "\(action): \(response.text)")
         }
-        for path in ["contacts", "contacts/\(chat)", "contacts/\(chat)/profile-picture"] {
+        for path in ["contacts", "contacts/\(chat)", "contacts/\(chat)/profile-picture", "contacts/blocked"] {
             let response = try await world.gateway.request("GET", "/api/sessions/\(id)/\(path)")
             #expect(response.status == 501, "\(path): \(response.text)")
+        }
+        for method in ["POST", "DELETE"] {
+            let response = try await world.gateway.request(method, "/api/sessions/\(id)/contacts/\(chat)/block")
+            #expect(response.status == 501, "\(method) block: \(response.text)")
         }
         let malformed = try await world.gateway.request("POST", "/api/sessions/\(id)/messages/edit", body: #"{"chatId":"\#(chat)"}"#)
         #expect(malformed.status == 400, "validation comes first")

@@ -407,8 +407,8 @@ final class SimulatorConnection: WebSocketDelegate {
             answerGroupIQ(node)
         case ("abt", "get"):
             result(node, [BinaryNode("props", ["protocol": "1", "hash": "sim"], children: [])])
-        case ("blocklist", "get"):
-            result(node, [BinaryNode("list", children: [])])
+        case ("blocklist", _):
+            answerBlocklist(node, type: type)
         case ("privacy", "get"):
             result(node, [BinaryNode("privacy", children: [])])
         case ("w:profile:picture", "get"):

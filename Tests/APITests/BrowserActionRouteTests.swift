@@ -4,8 +4,8 @@ import Reactor
 import Testing
 import TestSupport
 
-/// The browser engine does not have message actions or contacts yet: a ready session answers
-/// 501 to each, after the body is validated, and nothing reaches the page.
+/// The browser engine does not have message actions, contacts, blocking or pictures yet: a ready
+/// session answers 501 to each, after the body is validated, and nothing reaches the page.
 @Suite(.timeLimit(.minutes(2)), .enabled(if: BrowserRESTWorld.enabled))
 struct BrowserActionRouteTests {
     @Test func actionsAndContactsAnswer501() async throws {
@@ -26,9 +26,12 @@ struct BrowserActionRouteTests {
             let response = try await world.gateway.request("GET", "/api/sessions/\(id)/\(path)")
             #expect(response.status == 501, "\(path): \(response.text)")
         }
-        for method in ["POST", "DELETE"] {
-            let response = try await world.gateway.request(method, "/api/sessions/\(id)/contacts/\(chat)/block")
-            #expect(response.status == 501, "\(method) block: \(response.text)")
+        for (method, path) in [
+            ("POST", "contacts/\(chat)/block"), ("DELETE", "contacts/\(chat)/block"), ("GET", "groups/120363000000000001@g.us/picture"),
+            ("DELETE", "groups/120363000000000001@g.us/picture"), ("DELETE", "profile/picture"),
+        ] {
+            let response = try await world.gateway.request(method, "/api/sessions/\(id)/\(path)")
+            #expect(response.status == 501, "\(method) \(path): \(response.text)")
         }
         let malformed = try await world.gateway.request("POST", "/api/sessions/\(id)/messages/edit", body: #"{"chatId":"\#(chat)"}"#)
         #expect(malformed.status == 400, "validation comes first")

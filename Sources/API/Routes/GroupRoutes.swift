@@ -3,7 +3,7 @@ import Foundation
 import Reactor
 
 /// `/api/sessions/:id/groups…` (reference 2.7): reads need any key, changes an operator's.
-/// Group pictures and membership requests answer 501: no engine serves them yet.
+/// Group pictures are in `PictureRoutes`; membership requests answer 501: no engine serves them yet.
 package enum GroupRoutes {
     private static let base = "/api/sessions/:id/groups"
 
@@ -139,18 +139,16 @@ package enum GroupRoutes {
                         return .json(["success": true, "message": .string(message), "results": .array(results.map(GroupDTO.result))])
                     }))
         }
-        let unsupported = [
-            ("GET", "/:groupId/picture"), ("PUT", "/:groupId/picture"), ("DELETE", "/:groupId/picture"),
+        for (method, path) in [
             ("GET", "/:groupId/membership-requests"), ("POST", "/:groupId/membership-requests/approve"),
             ("POST", "/:groupId/membership-requests/reject"),
-        ]
-        for (method, path) in unsupported {
+        ] {
             routes.append(
                 Route(
                     method, base + path, access: method == "GET" ? read : write,
                     handler: .task { context in
                         _ = try await groups(context)
-                        throw APIError.notImplemented("Group pictures and membership requests are not supported by this engine yet")
+                        throw APIError.notImplemented("Membership requests are not supported by this engine yet")
                     }))
         }
         return routes

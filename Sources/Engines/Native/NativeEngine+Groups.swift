@@ -8,7 +8,7 @@ extension NativeEngine: GroupOperations {
         try await linkRef()
     }
 
-    private static func groupJID(_ id: String) throws -> JID {
+    static func groupJID(_ id: String) throws -> JID {
         let jid = try NativeLink.recipient(of: id)
         guard jid.server == JID.Server.group else { throw EngineError.invalid("groupId must be a group id such as 120363…@g.us") }
         return jid

@@ -108,6 +108,10 @@ package protocol GroupOperations: Sendable {
     func groupInviteInfo(code: String) async throws -> GroupInfo
     /// Joins by invite code; the group's id.
     func joinGroup(code: String) async throws -> String
+    /// The group picture's URL, or nil when it has none.
+    func groupPictureURL(group: String) async throws -> String?
+    /// Sets the group picture to `image` (the file's bytes), or removes it (nil).
+    func setGroupPicture(group: String, image: [UInt8]?) async throws
 }
 
 /// A change to a group the session is in (OpenWA's `group.join`, `group.leave`, `group.update`,
@@ -117,7 +121,7 @@ package struct GroupEvent: Sendable, Equatable {
     package var groupID: String
     package var actorID: String?
     package var participantIDs: [String]
-    /// `subject`, `description`, `announce`, `locked` for `group.update`.
+    /// `subject`, `description`, `announce`, `locked`, `admin`, `picture` for `group.update`.
     package var changes: JSONValue?
     /// Unix seconds.
     package var timestamp: Int

@@ -413,6 +413,8 @@ final class SimulatorConnection: WebSocketDelegate {
             result(node, [BinaryNode("privacy", children: [])])
         case ("w:profile:picture", "get"):
             answerProfilePicture(node)
+        case ("w:profile:picture", "set"):
+            answerSetPicture(node)
         case ("urn:xmpp:whatsapp:dirty", "set"):
             result(node)
         case ("md", "set") where node.child("remove-companion-device") != nil:

@@ -130,7 +130,7 @@ extension SimulatorCore {
     }
 
     /// Subject and description: any member unless the group is locked.
-    private func requireInfoEditor(_ group: SimulatorGroup, _ phone: String) throws(SimulatorError) {
+    func requireInfoEditor(_ group: SimulatorGroup, _ phone: String) throws(SimulatorError) {
         if group.locked { try requireAdmin(group, phone) } else { try requireMember(group, phone) }
     }
 }

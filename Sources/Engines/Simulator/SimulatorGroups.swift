@@ -21,6 +21,8 @@ final class SimulatorGroup {
     var memberAddMode = "all_member_add"
     var ephemeral: Int?
     var inviteCode: String
+    /// The group picture: its id and the media host URL that serves it.
+    var picture: (id: String, url: String)?
     /// Members in the order they joined.
     private(set) var members: [(phone: String, role: Role)] = []
 
@@ -114,6 +116,8 @@ package struct GroupSnapshot: Sendable, Equatable, Codable {
     package let announce: Bool
     package let locked: Bool
     package let inviteCode: String
+    /// The picture's URL on the simulator's media host.
+    package let picture: String?
     package let members: [Member]
 
     init(_ group: SimulatorGroup) {
@@ -123,6 +127,7 @@ package struct GroupSnapshot: Sendable, Equatable, Codable {
         announce = group.announce
         locked = group.locked
         inviteCode = group.inviteCode
+        picture = group.picture?.url
         members = group.members.map { Member(phone: $0.phone, role: $0.role.rawValue) }
     }
 }
@@ -164,7 +169,9 @@ extension SimulatorCore {
     /// the `affected` phones (removed ones), except the device that made the change (it has the
     /// iq's answer). Only online companions get it; one that was offline queries the metadata
     /// when it next needs it.
-    func notifyGroup(_ group: SimulatorGroup, actor: String, affected: [String], change: BinaryNode, except: Companion?) {
+    func notifyGroup(
+        _ group: SimulatorGroup, actor: String, affected: [String], change: BinaryNode, except: Companion?, type: String = "w:gp2"
+    ) {
         let phones = group.members.map(\.phone) + affected.filter { group.role(of: $0) == nil }
         let actorJID = JID(user: actor, server: JID.Server.user)
         for phone in phones {
@@ -175,7 +182,7 @@ extension SimulatorCore {
                     BinaryNode(
                         "notification",
                         [
-                            "from": .jid(group.jid), "type": "w:gp2", "id": .string(connection.makeID()),
+                            "from": .jid(group.jid), "type": .string(type), "id": .string(connection.makeID()),
                             "t": .string(String(unixNow())), "participant": .jid(actorJID),
                             "notify": .string(accounts[actor]?.pushName ?? actor),
                         ],

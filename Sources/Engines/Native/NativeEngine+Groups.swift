@@ -14,7 +14,7 @@ extension NativeEngine: GroupOperations {
         return jid
     }
 
-    private static func memberJIDs(_ ids: [String]) throws -> [JID] {
+    static func memberJIDs(_ ids: [String]) throws -> [JID] {
         try ids.map { id in
             let jid = try NativeLink.recipient(of: id.contains("@") ? id : "\(id)@c.us")
             guard jid.server != JID.Server.group else { throw EngineError.invalid("participants must be user ids, not groups") }

@@ -19,6 +19,11 @@ extension SimulatorCore {
         notifyGroup(group, actor: phone, affected: [], change: change, except: nil, only: admins)
     }
 
+    func setJoinApproval(_ group: SimulatorGroup, actor: String, on: Bool) throws(SimulatorError) {
+        let setting = BinaryNode("membership_approval_mode", children: [BinaryNode("group_join", ["state": .string(on ? "on" : "off")])])
+        try setSetting(group, actor: actor, setting: setting, except: nil)
+    }
+
     /// `<membership_approval_requests>` with one `<membership_approval_request jid request_time request_method/>` each.
     func pendingRequestsNode(_ group: SimulatorGroup) -> BinaryNode {
         BinaryNode(
@@ -90,12 +95,7 @@ extension Simulator {
     /// An admin (`actor`) turns approval of joins by invite link on or off.
     package func setJoinApproval(_ id: String, actor: String, on: Bool) async throws {
         try await call { core, done in
-            done(
-                Result { () throws(SimulatorError) in
-                    let setting = BinaryNode(
-                        "membership_approval_mode", children: [BinaryNode("group_join", ["state": .string(on ? "on" : "off")])])
-                    try core.setSetting(try core.group(id), actor: actor, setting: setting, except: nil)
-                })
+            done(Result { () throws(SimulatorError) in try core.setJoinApproval(try core.group(id), actor: actor, on: on) })
         }
     }
 }

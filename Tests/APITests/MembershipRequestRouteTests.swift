@@ -36,7 +36,8 @@ import TestSupport
         let base = "/api/sessions/\(id)/groups/\(group)/membership-requests"
         #expect(try await world.gateway.request("GET", base).array.isEmpty)
         try await world.simulator.setJoinApproval(group, actor: Self.alice, on: true)
-        let code = try #require(try await world.gateway.request("GET", "/api/sessions/\(id)/groups/\(group)/invite-code").object["inviteCode"] as? String)
+        let invite = try await world.gateway.request("GET", "/api/sessions/\(id)/groups/\(group)/invite-code")
+        let code = try #require(invite.object["inviteCode"] as? String, "\(invite.text)")
         for phone in [Self.carol, Self.dave] {
             let joined = try await world.simulator.joinGroup(phone: phone, code: code)
             #expect(joined.group == group)
@@ -61,7 +62,8 @@ import TestSupport
         #expect(results.map { $0["success"] as? Bool } == [true])
         #expect(try await world.simulator.group(group).members.map(\.phone) == [Self.alice, Self.bob, Self.carol])
         let info = try await world.gateway.request("GET", "/api/sessions/\(id)/groups/\(group)")
-        #expect((info.object["participants"] as? [[String: Any]])?.compactMap { $0["id"] as? String }.contains("\(Self.carol)@c.us") == true)
+        let members = (info.object["participants"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
+        #expect(members.contains("\(Self.carol)@c.us"), "\(info.text)")
 
         // No list: every pending request is answered.
         let rejected = try await world.gateway.request("POST", base + "/reject")
@@ -100,7 +102,8 @@ import TestSupport
         // The session itself joins a group that needs approval: its request waits (409).
         let gated = try await world.simulator.createGroup(by: Self.bob, subject: "Gate", members: [Self.carol])
         try await world.simulator.setJoinApproval(gated.id, actor: Self.bob, on: true)
-        let join = try await world.gateway.request("POST", "/api/sessions/\(id)/groups/join", body: #"{"inviteCode":"\#(gated.inviteCode)"}"#)
+        let join = try await world.gateway.request(
+            "POST", "/api/sessions/\(id)/groups/join", body: #"{"inviteCode":"\#(gated.inviteCode)"}"#)
         #expect(join.status == 409, "\(join.text)")
         #expect(try await world.simulator.group(gated.id).pendingRequests == [Self.alice])
         await receiver.stop()

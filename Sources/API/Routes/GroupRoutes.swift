@@ -158,7 +158,8 @@ package enum GroupRoutes {
                         let listed = body["participants"].map { $0 != .null } ?? false
                         let participants = listed ? GroupDTO.participants(body, errors: &errors) : nil
                         if !errors.isEmpty { throw APIError.validation(errors) }
-                        let results = try await groups(context).answerMembershipRequests(group: id, approve: approve, participants: participants)
+                        let results = try await groups(context).answerMembershipRequests(
+                            group: id, approve: approve, participants: participants)
                         return .json([
                             "success": true, "message": .string("Membership requests \(approve ? "approved" : "rejected")"),
                             "results": .array(results.map(GroupDTO.result)),

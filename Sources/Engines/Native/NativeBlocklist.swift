@@ -28,7 +28,8 @@ extension LinkRef {
         let cached: Set<String>? = try await withLink { link, continuation in continuation.resume(returning: link.blocklist) }
         if let cached { return cached }
         let reply = try await request(BinaryNode("iq", ["to": .jid(.whatsAppServer), "type": "get", "xmlns": "blocklist"]))
-        let listed = Set((reply.child("list")?.children("item") ?? []).compactMap { $0.attributes.jid("jid").map { NativeLink.neutral($0.bare) } })
+        let items = reply.child("list")?.children("item") ?? []
+        let listed = Set(items.compactMap { $0.attributes.jid("jid").map { NativeLink.neutral($0.bare) } })
         try await withLink { (link, continuation: CheckedContinuation<Void, any Error>) in
             link.blocklist = listed
             continuation.resume()

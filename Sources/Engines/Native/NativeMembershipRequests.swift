@@ -12,7 +12,8 @@ extension LinkRef {
         return entries.compactMap { entry in
             guard let jid = entry.attributes.jid("jid") else { return nil }
             return MembershipRequest(
-                participantID: NativeLink.neutral(jid.bare), addedByID: entry.attributes.jid("requestor").map { NativeLink.neutral($0.bare) },
+                participantID: NativeLink.neutral(jid.bare),
+                addedByID: entry.attributes.jid("requestor").map { NativeLink.neutral($0.bare) },
                 method: entry.attributes.string("request_method"), requestedAt: entry.attributes.string("request_time").flatMap(Int.init))
         }
     }

@@ -24,7 +24,9 @@ extension NativeLink {
     func handlePictureNotification(_ node: BinaryNode) {
         let timestamp = node.attributes.string("t").flatMap(Int.init) ?? Int(Date().timeIntervalSince1970)
         for change in node.children where change.tag == "set" || change.tag == "delete" {
-            guard let group = change.attributes.jid("jid") ?? node.attributes.jid("from"), group.server == JID.Server.group else { continue }
+            guard let group = change.attributes.jid("jid") ?? node.attributes.jid("from"), group.server == JID.Server.group else {
+                continue
+            }
             let picture: JSONValue = change.tag == "set" ? change.attributes.string("id").map(JSONValue.string) ?? .null : .null
             let actor = (change.attributes.jid("author") ?? node.attributes.jid("participant")).map { Self.neutral($0.bare) }
             emit(

@@ -22,7 +22,10 @@ extension SimulatorCore {
             connection.send(
                 BinaryNode(
                     "notification",
-                    ["from": .jid(account.jid), "type": "account_sync", "id": .string(connection.makeID()), "t": .string(String(unixNow()))],
+                    [
+                        "from": .jid(account.jid), "type": "account_sync", "id": .string(connection.makeID()),
+                        "t": .string(String(unixNow())),
+                    ],
                     children: [BinaryNode("blocklist", ["action": "modify"], children: [item])]))
         }
     }

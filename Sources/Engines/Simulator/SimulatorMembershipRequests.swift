@@ -40,7 +40,9 @@ extension SimulatorCore {
 
     /// `<membership_requests_action><approve|reject><participant jid/>…</…></…>` from an admin:
     /// the same shape back, a participant without a pending request marked `error="404"`.
-    func answerRequests(_ group: SimulatorGroup, actor: String, action: BinaryNode, except: Companion?) throws(SimulatorError) -> BinaryNode {
+    func answerRequests(
+        _ group: SimulatorGroup, actor: String, action: BinaryNode, except: Companion?
+    ) throws(SimulatorError) -> BinaryNode {
         try requireAdmin(group, actor)
         guard let decision = action.children.first, ["approve", "reject"].contains(decision.tag) else {
             throw .badRequest("membership_requests_action needs <approve> or <reject>")

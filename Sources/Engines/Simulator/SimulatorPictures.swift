@@ -54,7 +54,8 @@ extension SimulatorConnection {
             found = (SimulatorCore.pictureID(url), url)
         }
         guard let found else { return result(node, [missing]) }
-        result(node, [BinaryNode("picture", ["id": .string(found.id), "type": "image", "url": .string(found.url), "direct_path": "/v/sim"])])
+        let attributes: NodeAttributes = ["id": .string(found.id), "type": "image", "url": .string(found.url), "direct_path": "/v/sim"]
+        result(node, [BinaryNode("picture", attributes)])
     }
 
     /// `<iq xmlns="w:profile:picture" type="set" [target]>[<picture type="image">bytes</picture>]`:

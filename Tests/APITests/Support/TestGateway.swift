@@ -160,7 +160,8 @@ final class TestGateway: Sendable {
             router.add(contentsOf: GroupRoutes.routes(sessions: sessions))
             router.add(contentsOf: PictureRoutes.routes(sessions: sessions, media: downloader))
             router.add(contentsOf: PresenceRoutes.routes(sessions: sessions))
-            router.add(contentsOf: MessageSendRoutes.routes(sessions: sessions, media: downloader, idempotency: SendIdempotency(database: data)))
+            router.add(
+                contentsOf: MessageSendRoutes.routes(sessions: sessions, media: downloader, idempotency: SendIdempotency(database: data)))
             let api = APIServer(
                 router: router, auth: AuthGuard(keys: keys),
                 options: APIServer.Options(

@@ -55,10 +55,12 @@ import TestSupport
 
         // Bob's message is taken from him but never reaches Alice's device; Carol's, sent after it, does.
         let muted = try await world.simulator.sendMessage(from: Self.bob, to: Self.alice, text: "while blocked")
+        #expect(muted.devices == 0, "queued for no device of Alice's")
         let heard = try await world.simulator.sendMessage(from: Self.carol, to: Self.alice, text: "carol")
-        let deliveries = try await receiver.wait("carol's message") { $0.contains { $0.data["id"] as? String == heard.id } }
+        #expect(heard.devices == 1)
+        _ = try await receiver.wait("carol's message") { $0.contains { $0.data["id"] as? String == heard.id } }
         try await Task.sleep(for: .milliseconds(200))
-        #expect(!deliveries.contains { $0.data["id"] as? String == muted.id })
+        #expect(!receiver.deliveries.contains { $0.data["id"] as? String == muted.id })
         let rows = try await world.gateway.request("GET", "/api/sessions/\(id)/messages?chatId=\(Self.bobChat)")
         #expect((rows.object["messages"] as? [[String: Any]])?.compactMap { $0["body"] as? String } == ["before"], "\(rows.text)")
 

@@ -4,8 +4,9 @@ import Reactor
 import Testing
 import TestSupport
 
-/// The browser engine does not have message actions or contacts yet: a ready session answers
-/// 501 to each, after the body is validated, and nothing reaches the page.
+/// The browser engine does not have message actions, contacts, blocking, pictures or membership
+/// requests yet: a ready session answers 501 to each, after the body is validated, and nothing
+/// reaches the page.
 @Suite(.timeLimit(.minutes(2)), .enabled(if: BrowserRESTWorld.enabled))
 struct BrowserActionRouteTests {
     @Test func actionsAndContactsAnswer501() async throws {
@@ -22,9 +23,18 @@ struct BrowserActionRouteTests {
             let response = try await world.gateway.request("POST", "/api/sessions/\(id)/messages/\(action)", body: body)
             #expect(response.status == 501, "\(action): \(response.text)")
         }
-        for path in ["contacts", "contacts/\(chat)", "contacts/\(chat)/profile-picture"] {
+        for path in ["contacts", "contacts/\(chat)", "contacts/\(chat)/profile-picture", "contacts/blocked"] {
             let response = try await world.gateway.request("GET", "/api/sessions/\(id)/\(path)")
             #expect(response.status == 501, "\(path): \(response.text)")
+        }
+        for (method, path) in [
+            ("POST", "contacts/\(chat)/block"), ("DELETE", "contacts/\(chat)/block"), ("GET", "groups/120363000000000001@g.us/picture"),
+            ("DELETE", "groups/120363000000000001@g.us/picture"), ("DELETE", "profile/picture"),
+            ("GET", "groups/120363000000000001@g.us/membership-requests"),
+            ("POST", "groups/120363000000000001@g.us/membership-requests/reject"),
+        ] {
+            let response = try await world.gateway.request(method, "/api/sessions/\(id)/\(path)")
+            #expect(response.status == 501, "\(method) \(path): \(response.text)")
         }
         let malformed = try await world.gateway.request("POST", "/api/sessions/\(id)/messages/edit", body: #"{"chatId":"\#(chat)"}"#)
         #expect(malformed.status == 400, "validation comes first")

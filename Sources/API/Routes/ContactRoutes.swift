@@ -3,7 +3,7 @@ import Foundation
 import Reactor
 
 /// `/api/sessions/:id/contacts/*` (reference 2.6): the contacts the session's engine has
-/// learned, their phone numbers and profile pictures, and the "is on WhatsApp" check.
+/// learned, their phone numbers and profile pictures, the "is on WhatsApp" check and the blocklist.
 package enum ContactRoutes {
     /// At most this many ids per `profile-pictures` request, asked this many at a time.
     static let pictureBatch = 50
@@ -11,7 +11,8 @@ package enum ContactRoutes {
 
     package static func routes(sessions: SessionManager) -> [Route] {
         let reader = RouteAccess.key(minimum: .viewer, sessionParameter: "id")
-        return [
+        let writer = RouteAccess.key(minimum: .operator, sessionParameter: "id")
+        return blockRoutes(sessions: sessions, reader: reader, writer: writer) + [
             Route(
                 "GET", "/api/sessions/:id/contacts/check/:number", access: .key(minimum: .operator, sessionParameter: "id"),
                 handler: .task { context in
@@ -55,6 +56,25 @@ package enum ContactRoutes {
                 return .json(["url": url.map(JSONValue.string) ?? .null])
             }),
         ]
+    }
+
+    /// `GET …/contacts/blocked`, `POST` / `DELETE …/contacts/:contactId/block`.
+    static func blockRoutes(sessions: SessionManager, reader: RouteAccess, writer: RouteAccess) -> [Route] {
+        var routes = [
+            Route("GET", "/api/sessions/:id/contacts/blocked", access: reader, handler: .task { context in
+                .json(.array(try await sessions.blockingOperations(id: context.parameter("id")).blockedContacts().map(JSONValue.string)))
+            })
+        ]
+        for (method, blocked, message) in [("POST", true, "Contact blocked"), ("DELETE", false, "Contact unblocked")] {
+            routes.append(
+                Route(method, "/api/sessions/:id/contacts/:contactId/block", access: writer, handler: .task { context in
+                    let contactID = MessageRoutes.normalizedChat(context.parameter("contactId"))
+                    guard !contactID.hasSuffix("@g.us") else { throw APIError.validation(["contactId must be a contact, not a group"]) }
+                    try await sessions.blockingOperations(id: context.parameter("id")).setBlocked(contactID, blocked: blocked)
+                    return .json(["success": true, "message": .string(message)])
+                }))
+        }
+        return routes
     }
 
     /// Each id's picture URL, a few lookups at a time; a failed lookup counts as no picture.

@@ -115,6 +115,15 @@ enum GroupDTO {
         return .object(fields)
     }
 
+    /// OpenWA's membership request: `{participantId, addedById?, method?, requestedAt?}` (seconds).
+    static func membershipRequest(_ request: MembershipRequest) -> JSONValue {
+        var fields: [(String, JSONValue)] = [("participantId", .string(request.participantID))]
+        if let addedBy = request.addedByID { fields.append(("addedById", .string(addedBy))) }
+        if let method = request.method { fields.append(("method", .string(method))) }
+        if let requestedAt = request.requestedAt { fields.append(("requestedAt", .number(Double(requestedAt)))) }
+        return .object(fields)
+    }
+
     static func inviteLink(_ code: String) -> JSONValue {
         ["inviteCode": .string(code), "inviteLink": .string("https://chat.whatsapp.com/\(code)")]
     }

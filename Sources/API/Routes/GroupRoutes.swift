@@ -3,7 +3,7 @@ import Foundation
 import Reactor
 
 /// `/api/sessions/:id/groups…` (reference 2.7): reads need any key, changes an operator's.
-/// Group pictures and membership requests answer 501: no engine serves them yet.
+/// Group pictures are in `PictureRoutes`.
 package enum GroupRoutes {
     private static let base = "/api/sessions/:id/groups"
 
@@ -139,18 +139,31 @@ package enum GroupRoutes {
                         return .json(["success": true, "message": .string(message), "results": .array(results.map(GroupDTO.result))])
                     }))
         }
-        let unsupported = [
-            ("GET", "/:groupId/picture"), ("PUT", "/:groupId/picture"), ("DELETE", "/:groupId/picture"),
-            ("GET", "/:groupId/membership-requests"), ("POST", "/:groupId/membership-requests/approve"),
-            ("POST", "/:groupId/membership-requests/reject"),
-        ]
-        for (method, path) in unsupported {
+        routes.append(
+            Route(
+                "GET", base + "/:groupId/membership-requests", access: read,
+                handler: .task { context in
+                    let requests = try await groups(context).membershipRequests(group: try GroupDTO.groupID(context))
+                    return .json(.array(requests.map(GroupDTO.membershipRequest)))
+                }))
+        for (decision, approve) in [("approve", true), ("reject", false)] {
             routes.append(
                 Route(
-                    method, base + path, access: method == "GET" ? read : write,
+                    "POST", base + "/:groupId/membership-requests/" + decision, access: write,
                     handler: .task { context in
-                        _ = try await groups(context)
-                        throw APIError.notImplemented("Group pictures and membership requests are not supported by this engine yet")
+                        let id = try GroupDTO.groupID(context)
+                        let body = try context.jsonObject(allowing: ["participants"])
+                        var errors: [String] = []
+                        // No list answers every pending request.
+                        let listed = body["participants"].map { $0 != .null } ?? false
+                        let participants = listed ? GroupDTO.participants(body, errors: &errors) : nil
+                        if !errors.isEmpty { throw APIError.validation(errors) }
+                        let results = try await groups(context).answerMembershipRequests(
+                            group: id, approve: approve, participants: participants)
+                        return .json([
+                            "success": true, "message": .string("Membership requests \(approve ? "approved" : "rejected")"),
+                            "results": .array(results.map(GroupDTO.result)),
+                        ])
                     }))
         }
         return routes

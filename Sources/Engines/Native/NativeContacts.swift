@@ -40,8 +40,10 @@ struct ContactRecord: Sendable, Equatable {
         ContactRecord(pushName: pushName ?? self.pushName, phone: phone ?? self.phone)
     }
 
-    func contact(id: String) -> EngineContact {
-        EngineContact(id: id, pushName: pushName, phone: phone ?? (id.hasSuffix("@c.us") ? String(id.dropLast(5)) : nil))
+    func contact(id: String, blocked: Set<String>) -> EngineContact {
+        EngineContact(
+            id: id, pushName: pushName, phone: phone ?? (id.hasSuffix("@c.us") ? String(id.dropLast(5)) : nil),
+            isBlocked: blocked.contains(id))
     }
 }
 
@@ -124,14 +126,17 @@ extension LinkRef {
 
 extension NativeEngine {
     package func contacts() async throws -> [EngineContact] {
-        try await linkRef().contactRecords().map { id, record in record.contact(id: id) }.sorted { $0.id < $1.id }
+        let link = try await linkRef()
+        let blocked = try await link.blocklist()
+        return try await link.contactRecords().map { id, record in record.contact(id: id, blocked: blocked) }.sorted { $0.id < $1.id }
     }
 
     package func contact(id: String) async throws -> EngineContact? {
-        guard let bytes = try await linkRef().readRecord(ContactRecord.key(id)), let record = ContactRecord(serialized: bytes) else {
+        let link = try await linkRef()
+        guard let bytes = try await link.readRecord(ContactRecord.key(id)), let record = ContactRecord(serialized: bytes) else {
             return nil
         }
-        return record.contact(id: id)
+        return record.contact(id: id, blocked: try await link.blocklist())
     }
 
     package func profilePictureURL(of contactID: String) async throws -> String? {

@@ -8,13 +8,13 @@ extension NativeEngine: GroupOperations {
         try await linkRef()
     }
 
-    private static func groupJID(_ id: String) throws -> JID {
+    static func groupJID(_ id: String) throws -> JID {
         let jid = try NativeLink.recipient(of: id)
         guard jid.server == JID.Server.group else { throw EngineError.invalid("groupId must be a group id such as 120363…@g.us") }
         return jid
     }
 
-    private static func memberJIDs(_ ids: [String]) throws -> [JID] {
+    static func memberJIDs(_ ids: [String]) throws -> [JID] {
         try ids.map { id in
             let jid = try NativeLink.recipient(of: id.contains("@") ? id : "\(id)@c.us")
             guard jid.server != JID.Server.group else { throw EngineError.invalid("participants must be user ids, not groups") }

@@ -83,6 +83,10 @@ extension NativeLink {
             refreshAdvSecret()
         case "w:gp2":
             handleGroupNotification(node)
+        case "picture":
+            handlePictureNotification(node)
+        case "account_sync":
+            if let change = node.child("blocklist") { applyBlocklistChange(change) }
         case "devices":
             handleDevicesNotification(node)
         case "encrypt":

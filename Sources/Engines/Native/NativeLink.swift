@@ -78,6 +78,9 @@ final class NativeLink: WebSocketDelegate {
     var contactsBeingNoted: Set<String> = []
     /// Group metadata by group JID, until a `w:gp2` notification or a new connection drops it.
     var groupCache: [String: GroupInfo] = [:]
+    /// The account's blocked contacts in OpenWA's ids (nil until asked for on this connection),
+    /// kept current by our own changes and the server's `account_sync` notifications.
+    var blocklist: Set<String>?
     /// Last known presence per chat, the contacts we subscribed to, and the availability asked
     /// for (all sent again after a reconnect).
     var presences: [String: PresenceSnapshot] = [:]
@@ -309,6 +312,7 @@ final class NativeLink: WebSocketDelegate {
         pendingAcks = [:]
         deviceCache = [:]
         groupCache = [:]
+        blocklist = nil
         for entry in waiting {
             reactor.cancel(entry.timer)
             entry.callback(.failure(.unavailable("the link closed")))

@@ -55,6 +55,23 @@ package struct GroupInfo: Sendable, Equatable {
     }
 }
 
+/// A request to join a group that awaits an admin (OpenWA's membership request).
+package struct MembershipRequest: Sendable, Equatable {
+    package var participantID: String
+    package var addedByID: String?
+    /// `invite_link`, `non_admin_add` or `linked_group_join`.
+    package var method: String?
+    /// Unix seconds.
+    package var requestedAt: Int?
+
+    package init(participantID: String, addedByID: String? = nil, method: String? = nil, requestedAt: Int? = nil) {
+        self.participantID = participantID
+        self.addedByID = addedByID
+        self.method = method
+        self.requestedAt = requestedAt
+    }
+}
+
 /// What one participant change did (OpenWA's `ParticipantOperationResult`).
 package struct ParticipantResult: Sendable, Equatable {
     package var id: String
@@ -108,6 +125,14 @@ package protocol GroupOperations: Sendable {
     func groupInviteInfo(code: String) async throws -> GroupInfo
     /// Joins by invite code; the group's id.
     func joinGroup(code: String) async throws -> String
+    /// The group picture's URL, or nil when it has none.
+    func groupPictureURL(group: String) async throws -> String?
+    /// Sets the group picture to `image` (the file's bytes), or removes it (nil).
+    func setGroupPicture(group: String, image: [UInt8]?) async throws
+    /// The requests to join that await an admin.
+    func membershipRequests(group: String) async throws -> [MembershipRequest]
+    /// Approves (`approve`) or rejects requests: those of `participants`, or every pending one (nil).
+    func answerMembershipRequests(group: String, approve: Bool, participants: [String]?) async throws -> [ParticipantResult]
 }
 
 /// A change to a group the session is in (OpenWA's `group.join`, `group.leave`, `group.update`,
@@ -117,7 +142,7 @@ package struct GroupEvent: Sendable, Equatable {
     package var groupID: String
     package var actorID: String?
     package var participantIDs: [String]
-    /// `subject`, `description`, `announce`, `locked` for `group.update`.
+    /// `subject`, `description`, `announce`, `locked`, `admin`, `picture` for `group.update`.
     package var changes: JSONValue?
     /// Unix seconds.
     package var timestamp: Int

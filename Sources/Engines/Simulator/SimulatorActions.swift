@@ -50,19 +50,6 @@ extension SimulatorCore {
     }
 }
 
-extension SimulatorConnection {
-    /// `<iq xmlns="w:profile:picture" type="get" target=…>`: `<picture id url direct_path/>`,
-    /// or `<picture><error code="404"/></picture>` for an account without one or unknown.
-    func answerProfilePicture(_ node: BinaryNode) {
-        let target = node.attributes.jid("target")
-        guard let target, let owner = core.accounts[target.user], let url = owner.pictureURL else {
-            return result(node, [BinaryNode("picture", children: [BinaryNode("error", ["code": "404", "text": "item-not-found"])])])
-        }
-        let id = Crypto.hex(Crypto.sha256(Array(url.utf8)).prefix(6))
-        result(node, [BinaryNode("picture", ["id": .string(id), "type": "image", "url": .string(url), "direct_path": "/v/sim"])])
-    }
-}
-
 extension Simulator {
     /// `PUT /admin/phones/:phone/picture`: the URL contacts get for this phone's profile picture.
     package func setProfilePicture(phone: String, url: String?) async throws {

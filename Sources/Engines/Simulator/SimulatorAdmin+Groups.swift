@@ -18,13 +18,31 @@ extension SimulatorAdmin {
         let actor: String
         let subject: String
     }
+    private struct Join: Decodable { let code: String }
+    private struct Approval: Decodable {
+        let actor: String
+        let on: Bool
+    }
+    private struct Picture: Decodable {
+        let actor: String
+        /// The image, base64; null removes the picture.
+        let data: String?
+    }
+
+    /// `POST /admin/phones/:phone/groups/join`: the phone follows an invite link.
+    func joinGroup(_ core: SimulatorCore, phone: String, body: [UInt8]) throws(SimulatorError) -> HTTPResponse {
+        let request = try Self.decode(Join.self, body)
+        _ = try core.account(phone)
+        let joined = try core.join(inviteCode: request.code, phone: phone, except: nil)
+        return Self.encoded(200, JoinOutcome(group: joined.group.jid.description, pending: joined.pending))
+    }
 
     func createGroup(_ core: SimulatorCore, phone: String, body: [UInt8]) throws(SimulatorError) -> HTTPResponse {
         let request = try Self.decode(CreateGroup.self, body)
         return Self.encoded(201, try core.createGroup(by: phone, subject: request.subject, members: request.members ?? []))
     }
 
-    /// `GET /admin/groups/:id`, `POST …/participants`, `PUT …/subject`.
+    /// `GET /admin/groups/:id`, `POST …/participants`, `PUT …/subject`, `…/approval`, `…/picture`.
     func groupRoute(_ core: SimulatorCore, method: String, route: [String], body: [UInt8]) throws(SimulatorError) -> HTTPResponse {
         switch (method, route.count, route.count > 2 ? route[2] : "") {
         case ("GET", 2, _):
@@ -34,6 +52,19 @@ extension SimulatorAdmin {
             let results = try core.changeParticipants(
                 try core.group(route[1]), actor: request.actor, action: request.action, phones: request.participants, except: nil)
             return Self.encoded(200, results.map { ParticipantOutcome(phone: $0.phone, error: $0.error) })
+        case ("PUT", 3, "approval"):
+            let request = try Self.decode(Approval.self, body)
+            try core.setJoinApproval(try core.group(route[1]), actor: request.actor, on: request.on)
+            return HTTPResponse(status: 204)
+        case ("PUT", 3, "picture"):
+            let request = try Self.decode(Picture.self, body)
+            var image: [UInt8]?
+            if let data = request.data {
+                guard let bytes = Data(base64Encoded: data), !bytes.isEmpty else { throw .badRequest("data must be base64 of an image") }
+                image = Array(bytes)
+            }
+            try core.setGroupPicture(try core.group(route[1]), actor: request.actor, image: image, except: nil)
+            return HTTPResponse(status: 204)
         case ("PUT", 3, "subject"):
             let request = try Self.decode(Subject.self, body)
             try core.setSubject(try core.group(route[1]), actor: request.actor, subject: request.subject, except: nil)

@@ -24,6 +24,10 @@ final class SimulatorAdmin: HTTPResponder {
         let state: String
     }
     private struct Picture: Decodable { let url: String? }
+    private struct Block: Decodable {
+        let contact: String
+        let blocked: Bool
+    }
     private struct MediaFaultBody: Decodable {
         let kind: String
         let count: Int?
@@ -84,6 +88,14 @@ final class SimulatorAdmin: HTTPResponder {
                 sink.send(HTTPResponse(status: 204))
             case ("POST", 3, "phones") where route[2] == "groups":
                 sink.send(try createGroup(core, phone: route[1], body: request.body))
+            case ("POST", 4, "phones") where route[2] == "groups" && route[3] == "join":
+                sink.send(try joinGroup(core, phone: route[1], body: request.body))
+            case ("GET", 3, "phones") where route[2] == "blocklist":
+                sink.send(Self.encoded(200, try core.blocklist(of: route[1])))
+            case ("PUT", 3, "phones") where route[2] == "blocklist":
+                let body = try Self.decode(Block.self, request.body)
+                try core.setBlocked(phone: route[1], contact: body.contact, blocked: body.blocked, except: nil)
+                sink.send(HTTPResponse(status: 204))
             case (_, _, "groups"):
                 sink.send(try groupRoute(core, method: method, route: route, body: request.body))
             case ("POST", 4, "phones") where route[2] == "messages" && route[3] == "stream":

@@ -43,8 +43,8 @@ extension SimulatorConnection {
             if type == "get" {
                 result(node, [try core.group(inviteCode: code).node()])
             } else {
-                let group = try core.join(inviteCode: code, phone: phone, except: companion)
-                result(node, [BinaryNode("group", ["jid": .jid(group.jid)])])
+                let joined = try core.join(inviteCode: code, phone: phone, except: companion)
+                result(node, [BinaryNode(joined.pending ? "membership_approval_request" : "group", ["jid": .jid(joined.group.jid)])])
             }
         } else {
             throw SimulatorError(501, "feature-not-implemented")
@@ -86,6 +86,11 @@ extension SimulatorConnection {
             let id = child.attributes.string("id") ?? makeID()
             try core.setDescription(group, actor: phone, body: body, id: id, except: companion)
             result(node)
+        case ("get", "membership_approval_requests"):
+            try core.requireAdmin(group, phone)
+            result(node, [core.pendingRequestsNode(group)])
+        case ("set", "membership_requests_action"):
+            result(node, [try core.answerRequests(group, actor: phone, action: child, except: companion)])
         case ("set", _):
             try core.setSetting(group, actor: phone, setting: child, except: companion)
             result(node)

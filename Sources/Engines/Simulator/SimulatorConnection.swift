@@ -407,12 +407,14 @@ final class SimulatorConnection: WebSocketDelegate {
             answerGroupIQ(node)
         case ("abt", "get"):
             result(node, [BinaryNode("props", ["protocol": "1", "hash": "sim"], children: [])])
-        case ("blocklist", "get"):
-            result(node, [BinaryNode("list", children: [])])
+        case ("blocklist", _):
+            answerBlocklist(node, type: type)
         case ("privacy", "get"):
             result(node, [BinaryNode("privacy", children: [])])
         case ("w:profile:picture", "get"):
             answerProfilePicture(node)
+        case ("w:profile:picture", "set"):
+            answerSetPicture(node)
         case ("urn:xmpp:whatsapp:dirty", "set"):
             result(node)
         case ("md", "set") where node.child("remove-companion-device") != nil:

@@ -95,6 +95,11 @@ extension SimulatorCore {
             guard let seconds = setting.attributes.string("expiration").flatMap(Int.init), [86_400, 604_800, 7_776_000].contains(seconds)
             else { throw .badRequest("unsupported ephemeral expiration") }
             group.ephemeral = seconds
+        case "membership_approval_mode":
+            guard let state = setting.child("group_join")?.attributes.string("state"), ["on", "off"].contains(state) else {
+                throw .badRequest("membership_approval_mode needs <group_join state=\"on|off\"/>")
+            }
+            group.joinApproval = state == "on"
         case "member_add_mode":
             let mode = setting.contentBytes.map { String(decoding: $0, as: UTF8.self) } ?? ""
             guard ["admin_add", "all_member_add"].contains(mode) else { throw .badRequest("unknown member_add_mode \(mode)") }
@@ -120,17 +125,23 @@ extension SimulatorCore {
         return group
     }
 
-    func join(inviteCode code: String, phone: String, except: Companion?) throws(SimulatorError) -> SimulatorGroup {
+    /// Joins by invite link; in a group that needs approval the phone's request waits for an
+    /// admin instead (`pending`).
+    func join(inviteCode code: String, phone: String, except: Companion?) throws(SimulatorError) -> (group: SimulatorGroup, pending: Bool) {
         let group = try group(inviteCode: code)
         guard group.role(of: phone) == nil else { throw .conflict("already a participant of \(group.jid)") }
+        if group.joinApproval {
+            try requestToJoin(group, phone: phone, method: "invite_link")
+            return (group, true)
+        }
         group.add(phone)
         let participant = BinaryNode("participant", ["jid": .jid(JID(user: phone, server: JID.Server.user))])
         notifyGroup(group, actor: phone, affected: [], change: BinaryNode("add", ["reason": "invite"], children: [participant]), except: except)
-        return group
+        return (group, false)
     }
 
     /// Subject and description: any member unless the group is locked.
-    private func requireInfoEditor(_ group: SimulatorGroup, _ phone: String) throws(SimulatorError) {
+    func requireInfoEditor(_ group: SimulatorGroup, _ phone: String) throws(SimulatorError) {
         if group.locked { try requireAdmin(group, phone) } else { try requireMember(group, phone) }
     }
 }

@@ -21,6 +21,12 @@ final class SimulatorGroup {
     var memberAddMode = "all_member_add"
     var ephemeral: Int?
     var inviteCode: String
+    /// Joining by invite link needs an admin's approval (`membership_approval_mode`).
+    var joinApproval = false
+    /// Requests to join awaiting an admin, oldest first.
+    var pendingRequests: [(phone: String, time: UInt64, method: String)] = []
+    /// The group picture: its id and the media host URL that serves it.
+    var picture: (id: String, url: String)?
     /// Members in the order they joined.
     private(set) var members: [(phone: String, role: Role)] = []
 
@@ -77,6 +83,9 @@ final class SimulatorGroup {
         if locked { children.append(BinaryNode("locked")) }
         if let ephemeral { children.append(BinaryNode("ephemeral", ["expiration": .string(String(ephemeral))])) }
         children.append(BinaryNode("member_add_mode", bytes: Array(memberAddMode.utf8)))
+        if joinApproval {
+            children.append(BinaryNode("membership_approval_mode", children: [BinaryNode("group_join", ["state": "on"])]))
+        }
         return BinaryNode(
             "group",
             [
@@ -114,6 +123,11 @@ package struct GroupSnapshot: Sendable, Equatable, Codable {
     package let announce: Bool
     package let locked: Bool
     package let inviteCode: String
+    /// The picture's URL on the simulator's media host.
+    package let picture: String?
+    package let joinApproval: Bool
+    /// Phones whose requests to join await an admin.
+    package let pendingRequests: [String]
     package let members: [Member]
 
     init(_ group: SimulatorGroup) {
@@ -123,6 +137,9 @@ package struct GroupSnapshot: Sendable, Equatable, Codable {
         announce = group.announce
         locked = group.locked
         inviteCode = group.inviteCode
+        picture = group.picture?.url
+        joinApproval = group.joinApproval
+        pendingRequests = group.pendingRequests.map(\.phone)
         members = group.members.map { Member(phone: $0.phone, role: $0.role.rawValue) }
     }
 }
@@ -161,11 +178,14 @@ extension SimulatorCore {
     func groupSnapshot(_ id: String) throws(SimulatorError) -> GroupSnapshot { GroupSnapshot(try group(id)) }
 
     /// `<notification type="w:gp2">` for one change, to every companion of every member and of
-    /// the `affected` phones (removed ones), except the device that made the change (it has the
+    /// the `affected` phones (removed ones), or only of the `recipients` phones, except the device that made the change (it has the
     /// iq's answer). Only online companions get it; one that was offline queries the metadata
     /// when it next needs it.
-    func notifyGroup(_ group: SimulatorGroup, actor: String, affected: [String], change: BinaryNode, except: Companion?) {
-        let phones = group.members.map(\.phone) + affected.filter { group.role(of: $0) == nil }
+    func notifyGroup(
+        _ group: SimulatorGroup, actor: String, affected: [String], change: BinaryNode, except: Companion?, type: String = "w:gp2",
+        only recipients: [String]? = nil
+    ) {
+        let phones = recipients ?? (group.members.map(\.phone) + affected.filter { group.role(of: $0) == nil })
         let actorJID = JID(user: actor, server: JID.Server.user)
         for phone in phones {
             guard let account = accounts[phone] else { continue }
@@ -175,7 +195,7 @@ extension SimulatorCore {
                     BinaryNode(
                         "notification",
                         [
-                            "from": .jid(group.jid), "type": "w:gp2", "id": .string(connection.makeID()),
+                            "from": .jid(group.jid), "type": .string(type), "id": .string(connection.makeID()),
                             "t": .string(String(unixNow())), "participant": .jid(actorJID),
                             "notify": .string(accounts[actor]?.pushName ?? actor),
                         ],

@@ -70,6 +70,14 @@ final class SimulatorMediaHost {
         return path
     }
 
+    /// A profile or group picture as WhatsApp's picture host serves it (plain bytes, not an
+    /// upload): the URL it is fetched from.
+    func storePicture(_ image: [UInt8]) -> String {
+        let path = "/v/t61.sim-picture/\(Data(Crypto.sha256(image)).base64URLEncoded).jpg"
+        blobs[path] = image
+        return "https://\(hostname)\(path)"
+    }
+
     /// A blob by the direct path a message names (extra query parameters are ignored).
     func blob(directPath: String) -> [UInt8]? {
         blobs[String(directPath.prefix { $0 != "?" })]

@@ -188,7 +188,9 @@ extension SimulatorCore {
         }
         let copy = MessageCodec.deviceSent(content, destination: recipient.jid.description)
         var reached = 0
-        let targets = recipient.companions.values.map { ($0, content, false) } + sender.companions.values.map { ($0, copy, true) }
+        // A phone the recipient blocked gets its single tick; the recipient's devices never see it.
+        let delivered = recipient.blocked.contains(phone) ? [] : Array(recipient.companions.values)
+        let targets = delivered.map { ($0, content, false) } + sender.companions.values.map { ($0, copy, true) }
         for (companion, message, ownCopy) in targets.sorted(by: { $0.0.device < $1.0.device }) {
             let owner = ownCopy ? sender : recipient
             let time = unixNow()

@@ -141,6 +141,9 @@ final class Account {
     var polls: [String: PhonePoll] = [:]
     /// The URL the `w:profile:picture` iq answers for this account (nil: no picture).
     var pictureURL: String?
+    /// Phones this account blocked, in the order it blocked them: their messages to it are
+    /// accepted from them but never delivered.
+    var blocked: [String] = []
     /// Typing states contacts' devices showed this phone, oldest first.
     var chatStates: [PhoneChatState] = []
     /// Sender keys of the groups this phone is in.

@@ -128,12 +128,11 @@ final class Gateway: Sendable {
         router.add(contentsOf: ContactRoutes.routes(sessions: sessions))
         router.add(contentsOf: MessageActionRoutes.routes(sessions: sessions, idempotency: idempotency))
         router.add(contentsOf: ChatRoutes.routes(sessions: sessions, messages: ledger))
+        let downloader = MediaDownloader(reactor: reactor, settings: configuration.mediaDownload)
         router.add(contentsOf: GroupRoutes.routes(sessions: sessions))
+        router.add(contentsOf: PictureRoutes.routes(sessions: sessions, media: downloader))
         router.add(contentsOf: PresenceRoutes.routes(sessions: sessions))
-        router.add(
-            contentsOf: MessageSendRoutes.routes(
-                sessions: sessions, media: MediaDownloader(reactor: reactor, settings: configuration.mediaDownload),
-                idempotency: idempotency))
+        router.add(contentsOf: MessageSendRoutes.routes(sessions: sessions, media: downloader, idempotency: idempotency))
         let clientAddresses = ClientAddressResolver(trustedProxies: configuration.trustedProxies)
         let api = APIServer(
             router: router, auth: AuthGuard(keys: keys),

@@ -159,12 +159,12 @@ final class TestGateway: Sendable {
             router.add(contentsOf: ContactRoutes.routes(sessions: sessions))
             router.add(contentsOf: MessageActionRoutes.routes(sessions: sessions, idempotency: SendIdempotency(database: data)))
             router.add(contentsOf: ChatRoutes.routes(sessions: sessions, messages: ledger))
+            let downloader = MediaDownloader(reactor: reactor, settings: limits.media)
             router.add(contentsOf: GroupRoutes.routes(sessions: sessions))
+            router.add(contentsOf: PictureRoutes.routes(sessions: sessions, media: downloader))
             router.add(contentsOf: PresenceRoutes.routes(sessions: sessions))
             router.add(
-                contentsOf: MessageSendRoutes.routes(
-                    sessions: sessions, media: MediaDownloader(reactor: reactor, settings: limits.media),
-                    idempotency: SendIdempotency(database: data)))
+                contentsOf: MessageSendRoutes.routes(sessions: sessions, media: downloader, idempotency: SendIdempotency(database: data)))
             let api = APIServer(
                 router: router, auth: AuthGuard(keys: keys),
                 options: APIServer.Options(

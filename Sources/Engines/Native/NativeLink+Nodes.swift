@@ -83,6 +83,8 @@ extension NativeLink {
             refreshAdvSecret()
         case "w:gp2":
             handleGroupNotification(node)
+        case "mediaretry":
+            handleMediaRetry(node)
         case "devices":
             handleDevicesNotification(node)
         case "encrypt":

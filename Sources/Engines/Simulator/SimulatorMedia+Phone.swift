@@ -97,6 +97,8 @@ extension SimulatorCore {
         switch fault {
         case .corruptDownload: media.corruptDownloads = count
         case .rejectUpload: media.rejectUploads = count
+        case .expireDownload: media.expireDownloads = count
+        case .loseMedia: media.loseDownloads = count
         }
     }
 }

@@ -28,7 +28,7 @@ import TestSupport
     @Test(arguments: DataBackend.available)
     func anExpiredBlobIsUploadedAgainByThePhoneAndStored(_ backend: DataBackend) async throws {
         let (world, id) = try await LinkWorld.linkedForMedia(backend, storage: nil, phones: [Self.alice, Self.bob, Self.carol])
-        let uploadsBefore = try await world.simulator.mediaHost().blobs
+        let before = try await world.simulator.mediaHost()
         try await world.simulator.injectMediaFault(.expireDownload, count: 1)
         let payload = Self.bytes(36_000)
         let messageID = try await phoneSends(world, to: Self.alice, payload)
@@ -40,7 +40,9 @@ import TestSupport
         #expect(served.status == 200, "\(served.text)")
         #expect(Self.sha(served.body) == Self.sha(payload))
         // The first blob is gone; the phone's second upload is what was downloaded.
-        #expect(try await world.simulator.mediaHost().blobs == uploadsBefore + 1)
+        let after = try await world.simulator.mediaHost()
+        #expect(after.uploads == before.uploads + 2)
+        #expect(after.blobs == before.blobs + 1)
 
         // The same in a group: the receipt names the member who sent it.
         let group = try await world.simulator.createGroup(by: Self.bob, subject: "Album", members: [Self.alice, Self.carol]).id
@@ -49,6 +51,7 @@ import TestSupport
         let groupMessage = try await phoneSends(world, to: group, inGroup, from: Self.carol)
         let groupRow = try await world.mediaRow(id, groupMessage) { $0.mediaPath != nil || $0.metadata?["media"]?["downloadError"] != nil }
         #expect(groupRow.metadata?["media"]?["downloadError"] == nil, "\(String(describing: groupRow.metadata))")
+        #expect(try await world.simulator.mediaHost().uploads == after.uploads + 2)
         let groupServed = try await world.mediaRoute(id, chat: group, groupMessage)
         #expect(groupServed.status == 200, "\(groupServed.text)")
         #expect(Self.sha(groupServed.body) == Self.sha(inGroup))
@@ -57,13 +60,16 @@ import TestSupport
 
     @Test func aRetryThePhoneCannotServeLeavesTheErrorOnTheRow() async throws {
         let (world, id) = try await LinkWorld.linkedForMedia(.sqlite, storage: nil, phones: [Self.alice, Self.bob])
+        let before = try await world.simulator.mediaHost()
         try await world.simulator.injectMediaFault(.loseMedia, count: 1)
         let messageID = try await phoneSends(world, to: Self.alice, Self.bytes(18_000))
         let row = try await world.mediaRow(id, messageID) { $0.metadata?["media"]?["downloadError"] != nil }
         #expect(row.mediaPath == nil)
         let reason = row.metadata?["media"]?["downloadError"]?.stringValue ?? ""
         #expect(reason.contains("could not upload the media again"), "\(reason)")
-        // Asked once: no upload happened since, and the session carries on.
+        // The phone's first upload only: it had nothing to upload again.
+        #expect(try await world.simulator.mediaHost().uploads == before.uploads + 1)
+        // Asked once: nothing is asked or uploaded after that, and the session carries on.
         let blobs = try await world.simulator.mediaHost().blobs
         let next = try await world.simulator.sendMessage(from: Self.bob, to: Self.alice, text: "still here")
         _ = try await world.mediaRow(id, next.id) { _ in true }

@@ -30,25 +30,38 @@ extension NativeMediaTransfer {
     ) async -> Bool {
         guard let archive else { return false }
         do {
-            try await archive.limited {
-                let plaintext: [UInt8]
-                do {
-                    plaintext = try await self.download(attachment)
-                } catch where Self.isExpired(error) {
-                    guard let reupload else { throw error }
-                    self.logger.info(
-                        "media expired on the host, asking the phone to upload it again", metadata: ["message.id": "\(messageID)"])
-                    let fresh = try await self.reuploaded(attachment, messageID: messageID, origin: reupload.origin, link: reupload.link)
-                    plaintext = try await self.download(fresh)
-                    // Later on-demand downloads go to the new path.
-                    if let record = Self.record(fresh) { try? await reupload.link.writeSignalRecords([Self.recordKey(messageID): record]) }
-                }
-                try await archive.save(sessionID: sessionID, messageID: messageID, mimetype: attachment.mimetype, bytes: plaintext)
+            guard let expired = try await fetchAndSave(attachment, archive: archive, sessionID: sessionID, messageID: messageID)
+            else { return true }
+            guard let reupload else { throw expired }
+            // Outside the download limit: the phone may take a while to answer.
+            logger.info("media expired on the host, asking the phone to upload it again", metadata: ["message.id": "\(messageID)"])
+            let fresh = try await reuploaded(attachment, messageID: messageID, origin: reupload.origin, link: reupload.link)
+            if let again = try await fetchAndSave(fresh, archive: archive, sessionID: sessionID, messageID: messageID) {
+                throw EngineError.notFound("the re-uploaded media is not there either: \(again.message)")
             }
+            // Later on-demand downloads go to the new path.
+            if let record = Self.record(fresh) { try? await reupload.link.writeSignalRecords([Self.recordKey(messageID): record]) }
             return true
         } catch {
             await archive.failed(sessionID: sessionID, messageID: messageID, reason: Self.reason(error))
             return false
+        }
+    }
+
+    /// Downloads and stores within the download limit; the host's refusal when it no longer has
+    /// the blob (404 or 410), nil once stored.
+    private func fetchAndSave(
+        _ attachment: MessageCodec.MediaAttachment, archive: MediaArchive, sessionID: String, messageID: String
+    ) async throws -> EngineError? {
+        try await archive.limited {
+            let plaintext: [UInt8]
+            do {
+                plaintext = try await self.download(attachment)
+            } catch let error as EngineError where error.kind == .notFound {
+                return error
+            }
+            try await archive.save(sessionID: sessionID, messageID: messageID, mimetype: attachment.mimetype, bytes: plaintext)
+            return nil
         }
     }
 

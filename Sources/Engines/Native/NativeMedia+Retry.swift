@@ -15,11 +15,6 @@ extension NativeMediaTransfer {
         let fromMe: Bool
     }
 
-    /// A download failure that a re-upload can cure.
-    static func isExpired(_ error: any Error) -> Bool {
-        (error as? EngineError)?.kind == .notFound
-    }
-
     /// `attachment` at the direct path the phone uploaded it to again.
     func reuploaded(
         _ attachment: MessageCodec.MediaAttachment, messageID: String, origin: MediaOrigin, link: LinkRef

@@ -13,7 +13,8 @@ import Testing
     /// Computed independently: `openssl kdf -keylen 32 -kdfopt digest:SHA256 -kdfopt hexkey:0001…1f
     /// -kdfopt "info:WhatsApp Media Retry Notification" HKDF`.
     @Test func keyIsHKDFOfTheMediaKey() {
-        #expect(signalHexString(MediaRetry.key(mediaKey: Self.mediaKey)) == "c84dfe50a708e0ec382a7ad2ba40135256f41b652cebe2129661d27871111cb2")
+        let expected = "c84dfe50a708e0ec382a7ad2ba40135256f41b652cebe2129661d27871111cb2"
+        #expect(signalHexString(MediaRetry.key(mediaKey: Self.mediaKey)) == expected)
     }
 
     @Test func theRequestIsAServerErrorReceiptSealedWithTheMessageIDAsAAD() throws {

@@ -30,7 +30,8 @@ extension NativeMediaTransfer {
         else { throw EngineError.invalid("the phone's media retry answer carries no payload") }
         let notification: Waproto_MediaRetryNotification
         do {
-            notification = try MediaRetry.openNotification(ciphertext: ciphertext, iv: iv, messageID: messageID, mediaKey: attachment.mediaKey)
+            notification = try MediaRetry.openNotification(
+                ciphertext: ciphertext, iv: iv, messageID: messageID, mediaKey: attachment.mediaKey)
         } catch {
             throw EngineError.invalid("the phone's media retry answer did not open: \(error)")
         }
@@ -57,7 +58,8 @@ extension LinkRef {
             let receipt = BinaryNode(
                 "receipt", ["id": .string(messageID), "to": .jid(JID(user: me.user, server: me.server)), "type": "server-error"],
                 children: [
-                    BinaryNode("encrypt", children: [BinaryNode("enc_p", bytes: sealed.ciphertext), BinaryNode("enc_iv", bytes: sealed.iv)]),
+                    BinaryNode(
+                        "encrypt", children: [BinaryNode("enc_p", bytes: sealed.ciphertext), BinaryNode("enc_iv", bytes: sealed.iv)]),
                     BinaryNode("rmr", rmr),
                 ])
             link.awaitMediaRetry(messageID, timeout: timeout) { continuation.resume(with: $0.mapError { $0 }) }

@@ -79,6 +79,7 @@ extension NativeLink {
         let ownChat = JID(user: me.user, server: me.server)
         let items = work.map { Unchecked(($0.source, $0.parts)) }
         let media = configuration.media
+        let ref = LinkRef(self)
         runAsync(preferring: signal.lane, { () async throws -> [Bool] in
             var pending: NativeSignal.Changes = [:]
             var inbound: [InboundItem] = []
@@ -118,7 +119,7 @@ extension NativeLink {
                             }
                         } else if let entry = Self.inboundItem(summary, source: source, ownChat: ownChat) {
                             let withCard = Self.withCard(of: message, entry)
-                            inbound.append(Self.withMedia(of: message, withCard, pending: &pending, downloads: &downloads))
+                            inbound.append(Self.withMedia(of: message, withCard, source: source, pending: &pending, downloads: &downloads))
                         }
                     }
                     decrypted.append(true)
@@ -131,7 +132,7 @@ extension NativeLink {
             try await sink.commit(sessionID: sessionID, items: inbound)
             try await signal.write(pending)
             // Downloads start only now, in tasks of their own: the receipts below never wait for them.
-            media?.scheduleDownloads(sessionID: sessionID, downloads)
+            media?.scheduleDownloads(sessionID: sessionID, downloads, link: ref)
             return decrypted
         }) { link, result in
             defer { done() }

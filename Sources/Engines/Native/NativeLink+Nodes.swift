@@ -87,6 +87,8 @@ extension NativeLink {
             handlePictureNotification(node)
         case "account_sync":
             if let change = node.child("blocklist") { applyBlocklistChange(change) }
+        case "mediaretry":
+            handleMediaRetry(node)
         case "devices":
             handleDevicesNotification(node)
         case "encrypt":

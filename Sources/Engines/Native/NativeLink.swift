@@ -54,6 +54,8 @@ final class NativeLink: WebSocketDelegate {
     let requestPrefix: String
     /// Sent `message` stanzas waiting for the server's ack, by message id.
     var pendingAcks: [String: (timer: TimerID, callback: (Result<BinaryNode, EngineError>) -> Void)] = [:]
+    /// Media re-upload requests waiting for the phone's `mediaretry` notification, by message id.
+    var mediaRetries: [String: (timer: TimerID, callback: (Result<BinaryNode, EngineError>) -> Void)] = [:]
 
     // Messages
     /// Signal jobs waiting for the one running (`enqueueSignalJob`).
@@ -307,9 +309,10 @@ final class NativeLink: WebSocketDelegate {
         qrTimer = nil
         keepAliveTimer = nil
         reconnectTimer = nil
-        let waiting = Array(pending.values) + Array(pendingAcks.values)
+        let waiting = Array(pending.values) + Array(pendingAcks.values) + Array(mediaRetries.values)
         pending = [:]
         pendingAcks = [:]
+        mediaRetries = [:]
         deviceCache = [:]
         groupCache = [:]
         blocklist = nil

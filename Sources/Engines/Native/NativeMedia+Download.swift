@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Reactor
 import WAProtocol
 
@@ -8,27 +9,59 @@ import WAProtocol
 /// `INBOUND_MEDIA_CONCURRENCY` at once: a slow, large or broken blob never holds a message back.
 extension NativeMediaTransfer {
     /// Starts the downloads of freshly committed messages when `MEDIA_DOWNLOAD_ENABLED`.
-    func scheduleDownloads(sessionID: String, _ items: [(messageID: String, attachment: MessageCodec.MediaAttachment)]) {
+    /// A blob the host no longer has is asked for again over `link` (section 5.7).
+    func scheduleDownloads(sessionID: String, _ items: [Download], link: LinkRef) {
         guard let archive, archive.settings.downloadEnabled, !items.isEmpty else { return }
         for item in items {
-            Task { await self.downloadAndStore(item.attachment, sessionID: sessionID, messageID: item.messageID) }
+            Task {
+                await self.downloadAndStore(
+                    item.attachment, sessionID: sessionID, messageID: item.messageID, reupload: (item.origin, link))
+            }
         }
     }
 
     /// Downloads, checks and stores one message's media; a failure is noted on the row and logged.
-    /// True when the media is stored.
+    /// With `reupload`, a blob the host no longer has is asked for once from the phone, and the
+    /// record then names its new path. True when the media is stored.
     @discardableResult
-    func downloadAndStore(_ attachment: MessageCodec.MediaAttachment, sessionID: String, messageID: String) async -> Bool {
+    func downloadAndStore(
+        _ attachment: MessageCodec.MediaAttachment, sessionID: String, messageID: String,
+        reupload: (origin: MediaOrigin, link: LinkRef)? = nil
+    ) async -> Bool {
         guard let archive else { return false }
         do {
-            try await archive.limited {
-                let plaintext = try await self.download(attachment)
-                try await archive.save(sessionID: sessionID, messageID: messageID, mimetype: attachment.mimetype, bytes: plaintext)
+            guard let expired = try await fetchAndSave(attachment, archive: archive, sessionID: sessionID, messageID: messageID)
+            else { return true }
+            guard let reupload else { throw expired }
+            // Outside the download limit: the phone may take a while to answer.
+            logger.info("media expired on the host, asking the phone to upload it again", metadata: ["message.id": "\(messageID)"])
+            let fresh = try await reuploaded(attachment, messageID: messageID, origin: reupload.origin, link: reupload.link)
+            if let again = try await fetchAndSave(fresh, archive: archive, sessionID: sessionID, messageID: messageID) {
+                throw EngineError.notFound("the re-uploaded media is not there either: \(again.message)")
             }
+            // Later on-demand downloads go to the new path.
+            if let record = Self.record(fresh) { try? await reupload.link.writeSignalRecords([Self.recordKey(messageID): record]) }
             return true
         } catch {
             await archive.failed(sessionID: sessionID, messageID: messageID, reason: Self.reason(error))
             return false
+        }
+    }
+
+    /// Downloads and stores within the download limit; the host's refusal when it no longer has
+    /// the blob (404 or 410), nil once stored.
+    private func fetchAndSave(
+        _ attachment: MessageCodec.MediaAttachment, archive: MediaArchive, sessionID: String, messageID: String
+    ) async throws -> EngineError? {
+        try await archive.limited {
+            let plaintext: [UInt8]
+            do {
+                plaintext = try await self.download(attachment)
+            } catch let error as EngineError where error.kind == .notFound {
+                return error
+            }
+            try await archive.save(sessionID: sessionID, messageID: messageID, mimetype: attachment.mimetype, bytes: plaintext)
+            return nil
         }
     }
 
@@ -45,6 +78,10 @@ extension NativeMediaTransfer {
             response = try await client.execute(request, timeoutMilliseconds: timeoutMilliseconds)  // MEDIA_DOWNLOAD_TIMEOUT_MS
         } catch let error as ReactorError where error.operation.hasPrefix("response body exceeds") {
             throw EngineError.tooLarge("media blob is over MEDIA_DOWNLOAD_MAX_BYTES (\(maxBytes))")
+        }
+        if response.status == 404 || response.status == 410 {
+            // The sender's upload expired: a re-upload by the phone can bring it back (5.7).
+            throw EngineError.notFound("media host answered HTTP \(response.status)")
         }
         guard (200..<300).contains(response.status) else {
             throw EngineError.unavailable("media host answered HTTP \(response.status)")

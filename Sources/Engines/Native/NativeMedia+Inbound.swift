@@ -6,7 +6,7 @@ import WAProtocol
 /// Inbound media messages: the stored row gets `metadata.media`, the session's auth state keeps
 /// what a later download needs (`media.<id>`), and the download is queued for after the commit.
 extension NativeMediaTransfer {
-    typealias Download = (messageID: String, attachment: MessageCodec.MediaAttachment)
+    typealias Download = (messageID: String, attachment: MessageCodec.MediaAttachment, origin: MediaOrigin)
 
     /// The auth-state key of a message's media record.
     static func recordKey(_ messageID: String) -> String { "media.\(messageID)" }
@@ -25,7 +25,7 @@ extension NativeLink {
     /// `entry` with its media facts when `decoded` carries media; the record and the download go
     /// with the batch.
     static func withMedia(
-        of decoded: Waproto_Message, _ entry: InboundItem, pending: inout NativeSignal.Changes,
+        of decoded: Waproto_Message, _ entry: InboundItem, source: MessageSource, pending: inout NativeSignal.Changes,
         downloads: inout [NativeMediaTransfer.Download]
     ) -> InboundItem {
         guard case .message(var message) = entry, let attachment = MessageCodec.mediaAttachment(of: decoded) else { return entry }
@@ -36,7 +36,7 @@ extension NativeLink {
         message.metadata = metadata
         if attachment.kind == .ptt { message.body = "" }
         pending[NativeMediaTransfer.recordKey(message.id)] = NativeMediaTransfer.record(attachment)
-        downloads.append((message.id, attachment))
+        downloads.append((message.id, attachment, .init(chat: source.chat, sender: source.sender.bare, fromMe: source.fromMe)))
         return .message(message)
     }
 }

@@ -61,7 +61,7 @@ final class SimulatorAdmin: HTTPResponder {
             case ("POST", 2, "media") where route[1] == "faults":
                 let body = try Self.decode(MediaFaultBody.self, request.body)
                 guard let fault = MediaFault(rawValue: body.kind) else {
-                    throw .badRequest("kind must be corrupt-download or reject-upload")
+                    throw .badRequest("kind must be corrupt-download, reject-upload, expire-download or lose-media")
                 }
                 try core.injectMediaFault(fault, count: body.count ?? 1)
                 sink.send(HTTPResponse(status: 204))

@@ -106,6 +106,7 @@ extension SimulatorConnection {
         ack.append("id", .string(id))
         if let type = node.attributes.string("type") { ack.append("type", .string(type)) }
         send(BinaryNode("ack", ack))
+        if node.attributes.string("type") == "server-error" { return mediaRetryRequest(node, id: id) }
         guard node.attributes.string("type") == "retry" else {
             let listed = [id] + (node.child("list")?.children("item").compactMap { $0.attributes.string("id") } ?? [])
             let ids = Set(listed)

@@ -24,6 +24,8 @@ final class SimulatorCore: HTTPResponder {
     var accounts: [String: Account] = [:]
     /// Media uploads and downloads on the chat listener (`SimulatorMediaHost`).
     let media = SimulatorMediaHost()
+    /// The media of the messages phones sent, by message id, for re-upload requests.
+    var heldMedia: [String: HeldMedia] = [:]
     /// Groups by id (the digits before `@g.us`).
     var groups: [String: SimulatorGroup] = [:]
     /// Outstanding QR refs and the unpaired connection each was sent on.

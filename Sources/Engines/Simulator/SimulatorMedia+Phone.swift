@@ -23,6 +23,8 @@ package struct MediaHostSnapshot: Sendable, Equatable, Codable {
     package let hostname: String
     package let auth: String
     package let blobs: Int
+    /// Uploads so far, the phones' own and re-uploads included.
+    package let uploads: Int
 }
 
 /// Media sent and received by simulated phones: a phone encrypts with a fresh media key and
@@ -88,7 +90,7 @@ extension SimulatorCore {
     }
 
     func mediaHost() -> MediaHostSnapshot {
-        MediaHostSnapshot(hostname: media.hostname, auth: media.authToken, blobs: media.blobs.count)
+        MediaHostSnapshot(hostname: media.hostname, auth: media.authToken, blobs: media.blobs.count, uploads: media.uploadCount)
     }
 
     /// Arms `fault` for the next `count` downloads or uploads of the media host.
@@ -97,6 +99,8 @@ extension SimulatorCore {
         switch fault {
         case .corruptDownload: media.corruptDownloads = count
         case .rejectUpload: media.rejectUploads = count
+        case .expireDownload: media.expireDownloads = count
+        case .loseMedia: media.loseDownloads = count
         }
     }
 }

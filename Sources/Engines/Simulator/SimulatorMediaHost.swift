@@ -20,8 +20,15 @@ final class SimulatorMediaHost {
     var corruptDownloads = 0
     /// Uploads still to be refused with a 500, a fault for upload-failure tests.
     var rejectUploads = 0
+    /// Downloads still to find their blob expired: the host forgets it and answers 404; the
+    /// sending phone still has its copy and can upload it again (section 5.7).
+    var expireDownloads = 0
+    /// Like `expireDownloads`, and the phone's copy is gone too: a re-upload request fails.
+    var loseDownloads = 0
     /// Uploads seen, for tests.
     private(set) var uploadCount = 0
+    /// The phones' own copies of the blobs they uploaded, by first direct path.
+    private var phoneCopies: [String: [UInt8]] = [:]
 
     init() {
         authToken = Data(((try? Crypto.randomBytes(24)) ?? Array(UUID().uuidString.utf8))).base64URLEncoded
@@ -50,6 +57,13 @@ final class SimulatorMediaHost {
             }
             sink.send(upload(path: head.path, query: head.query ?? "", body: request.body))
         case "GET" where head.path.hasPrefix("/v/"):
+            if blobs[head.path] != nil, expireDownloads > 0 || loseDownloads > 0 {
+                if expireDownloads > 0 { expireDownloads -= 1 } else {
+                    loseDownloads -= 1
+                    phoneCopies[head.path] = nil
+                }
+                blobs[head.path] = nil
+            }
             guard var blob = blobs[head.path] else { return sink.send(Self.text(404, "no such media")) }
             if corruptDownloads > 0, !blob.isEmpty {
                 corruptDownloads -= 1
@@ -62,10 +76,12 @@ final class SimulatorMediaHost {
     }
 
     /// Stores a blob the phone itself encrypted (it is part of the simulator): its direct path.
+    /// The phone keeps a copy for re-uploads.
     func store(_ blob: [UInt8], type: String) -> String {
         let token = Data(Crypto.sha256(blob)).base64URLEncoded
         let path = "/v/t62.sim-\(type)/\(token).enc"
         blobs[path] = blob
+        phoneCopies[path] = blob
         uploadCount += 1
         return path
     }
@@ -76,6 +92,17 @@ final class SimulatorMediaHost {
         let path = "/v/t61.sim-picture/\(Data(Crypto.sha256(image)).base64URLEncoded).jpg"
         blobs[path] = image
         return "https://\(hostname)\(path)"
+    }
+
+    /// The phone uploads its copy of the blob first stored at `directPath` again: the new direct
+    /// path (a fresh one, as WhatsApp's), or nil when the phone has no copy.
+    func reupload(_ directPath: String, type: String) -> String? {
+        guard let copy = phoneCopies[directPath] else { return nil }
+        uploadCount += 1
+        let token = Data(Crypto.sha256(copy)).base64URLEncoded
+        let path = "/v/t62.sim-\(type)/\(token)-\(uploadCount).enc"
+        blobs[path] = copy
+        return path
     }
 
     /// A blob by the direct path a message names (extra query parameters are ignored).
@@ -123,6 +150,10 @@ package enum MediaFault: String, Sendable {
     case corruptDownload = "corrupt-download"
     /// Answer the next uploads with HTTP 500.
     case rejectUpload = "reject-upload"
+    /// The next downloads find the blob expired (404); the sending phone can upload it again.
+    case expireDownload = "expire-download"
+    /// The next downloads find the blob gone, and the sending phone has lost it too.
+    case loseMedia = "lose-media"
 }
 
 extension Data {

@@ -33,7 +33,10 @@ extension SimulatorCore {
         do { body = try JSONDecoder().decode(PhoneContent.self, from: Data(json)) } catch {
             throw .badRequest("invalid JSON body for this route")
         }
-        return try sendFromPhone(phone, to: body.to, content: try content(body, from: phone), id: body.id)
+        let message = try content(body, from: phone)
+        let sent = try sendFromPhone(phone, to: body.to, content: message, id: body.id)
+        holdMedia(of: message, id: sent.id)
+        return sent
     }
 
     func content(_ body: PhoneContent, from phone: String) throws(SimulatorError) -> Waproto_Message {

@@ -3152,6 +3152,92 @@ package nonisolated struct Waproto_LIDMigrationMappingSyncMessage: Sendable {
   fileprivate var _encodedMappingPayload: Data? = nil
 }
 
+/// Media re-upload (reference part 2, 5.7): the request's plaintext, sealed in a `server-error`
+/// receipt, and the phone's answer, sealed in a `mediaretry` notification.
+package nonisolated struct Waproto_ServerErrorReceipt: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var stanzaID: String {
+    get {_stanzaID ?? String()}
+    set {_stanzaID = newValue}
+  }
+  /// Returns true if `stanzaID` has been explicitly set.
+  package var hasStanzaID: Bool {self._stanzaID != nil}
+  /// Clears the value of `stanzaID`. Subsequent reads from it will return its default value.
+  package mutating func clearStanzaID() {self._stanzaID = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _stanzaID: String? = nil
+}
+
+package nonisolated struct Waproto_MediaRetryNotification: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var stanzaID: String {
+    get {_stanzaID ?? String()}
+    set {_stanzaID = newValue}
+  }
+  /// Returns true if `stanzaID` has been explicitly set.
+  package var hasStanzaID: Bool {self._stanzaID != nil}
+  /// Clears the value of `stanzaID`. Subsequent reads from it will return its default value.
+  package mutating func clearStanzaID() {self._stanzaID = nil}
+
+  package var directPath: String {
+    get {_directPath ?? String()}
+    set {_directPath = newValue}
+  }
+  /// Returns true if `directPath` has been explicitly set.
+  package var hasDirectPath: Bool {self._directPath != nil}
+  /// Clears the value of `directPath`. Subsequent reads from it will return its default value.
+  package mutating func clearDirectPath() {self._directPath = nil}
+
+  package var result: Waproto_MediaRetryNotification.ResultType {
+    get {_result ?? .generalError}
+    set {_result = newValue}
+  }
+  /// Returns true if `result` has been explicitly set.
+  package var hasResult: Bool {self._result != nil}
+  /// Clears the value of `result`. Subsequent reads from it will return its default value.
+  package mutating func clearResult() {self._result = nil}
+
+  package var messageSecret: Data {
+    get {_messageSecret ?? Data()}
+    set {_messageSecret = newValue}
+  }
+  /// Returns true if `messageSecret` has been explicitly set.
+  package var hasMessageSecret: Bool {self._messageSecret != nil}
+  /// Clears the value of `messageSecret`. Subsequent reads from it will return its default value.
+  package mutating func clearMessageSecret() {self._messageSecret = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package nonisolated enum ResultType: Int, SwiftProtobuf.Enum, Swift.CaseIterable {
+    case generalError = 0
+    case success = 1
+    case notFound = 2
+    case decryptionError = 3
+
+    package init() {
+      self = .generalError
+    }
+
+  }
+
+  package init() {}
+
+  fileprivate var _stanzaID: String? = nil
+  fileprivate var _directPath: String? = nil
+  fileprivate var _result: Waproto_MediaRetryNotification.ResultType? = nil
+  fileprivate var _messageSecret: Data? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "waproto"
@@ -6357,4 +6443,91 @@ nonisolated extension Waproto_LIDMigrationMappingSyncMessage: SwiftProtobuf.Mess
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
+}
+
+nonisolated extension Waproto_ServerErrorReceipt: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ServerErrorReceipt"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}stanza_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self._stanzaID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._stanzaID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Waproto_ServerErrorReceipt, rhs: Waproto_ServerErrorReceipt) -> Bool {
+    if lhs._stanzaID != rhs._stanzaID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Waproto_MediaRetryNotification: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".MediaRetryNotification"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}stanza_id\0\u{3}direct_path\0\u{1}result\0\u{3}message_secret\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self._stanzaID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._directPath) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self._result) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self._messageSecret) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._stanzaID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._directPath {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._result {
+      try visitor.visitSingularEnumField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._messageSecret {
+      try visitor.visitSingularBytesField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Waproto_MediaRetryNotification, rhs: Waproto_MediaRetryNotification) -> Bool {
+    if lhs._stanzaID != rhs._stanzaID {return false}
+    if lhs._directPath != rhs._directPath {return false}
+    if lhs._result != rhs._result {return false}
+    if lhs._messageSecret != rhs._messageSecret {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Waproto_MediaRetryNotification.ResultType: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0GENERAL_ERROR\0\u{1}SUCCESS\0\u{1}NOT_FOUND\0\u{1}DECRYPTION_ERROR\0")
 }

@@ -241,4 +241,26 @@ import WAProtocol
         #expect(copy.chat == "\(Self.carol)@s.whatsapp.net")
         await world.shutdown(engine)
     }
+
+    @Test func anAdminDeletesAMembersMessageForEveryone() async throws {
+        let (world, engine, _) = try await linkedWorld()
+        let group = try await engine.createGroup(name: "Moderated", participants: ["\(Self.bob)@c.us", "\(Self.carol)@c.us"])
+        let spam = try await world.simulator.sendMessage(from: Self.bob, to: group.id, text: "buy now")
+        try await waitUntil { world.messages.messages.contains { $0.id == spam.id } }
+        try await engine.deleteMessage(chatID: group.id, messageID: spam.id, forEveryone: true)
+        // Every member's phone gets the admin's revoke naming Bob's message.
+        for phone in [Self.bob, Self.carol] {
+            try await waitUntil { try await world.simulator.inbox(of: phone).contains { $0.target == spam.id && $0.type == "revoked" } }
+        }
+        #expect(world.messages.changes.contains { $0.kind == .revoke && $0.targetID == spam.id })
+
+        // In Bob's group Alice is a plain member: his message is not hers to delete for everyone.
+        let bobs = try await world.simulator.createGroup(by: Self.bob, subject: "Bob's rules", members: [Self.alice])
+        let rule = try await world.simulator.sendMessage(from: Self.bob, to: bobs.id, text: "no spam")
+        try await waitUntil { world.messages.messages.contains { $0.id == rule.id } }
+        await #expect(throws: EngineError.self) {
+            try await engine.deleteMessage(chatID: bobs.id, messageID: rule.id, forEveryone: true)
+        }
+        await world.shutdown(engine)
+    }
 }

@@ -19,12 +19,16 @@ extension NativeEngine {
         guard forEveryone else {
             return try await action.apply(.deleteForMe, to: original, changeID: messageID, timestamp: Int(Date().timeIntervalSince1970))
         }
-        guard original.fromMe else { throw EngineError.forbidden("Only your own messages can be deleted for everyone") }
+        // A group admin may delete a member's message for everyone (WhatsApp's admin revoke).
+        let memberSender = original.fromMe ? nil : try await adminRevocableSender(of: original, action: action)
+        guard original.fromMe || memberSender != nil else {
+            throw EngineError.forbidden("Only your own messages can be deleted for everyone")
+        }
         guard original.type != "revoked" else { return }
         let id = try MessageCodec.newMessageID(ownUser: action.me.user)
         let time = try await action.relay.send(
-            MessageCodec.revoke(id: messageID, chat: action.recipient.description), id: id,
-            options: DirectRelay.Options(edit: MessageCodec.senderRevokeAttribute))
+            MessageCodec.revoke(id: messageID, chat: action.recipient.description, sender: memberSender?.description), id: id,
+            options: DirectRelay.Options(edit: memberSender == nil ? MessageCodec.senderRevokeAttribute : MessageCodec.adminRevokeAttribute))
         try await action.apply(.revoke, to: original, changeID: id, timestamp: time)
     }
 
@@ -62,6 +66,17 @@ extension NativeEngine {
         let time = try await action.relay.send(content, id: id, options: DirectRelay.Options(pollType: "vote"))
         try await action.apply(.pollVote(options: chosen), to: poll, changeID: id, timestamp: time)
         return .voted
+    }
+
+    /// The member whose message `original` is, when it was sent in a group where we are an admin;
+    /// nil otherwise.
+    private func adminRevocableSender(of original: EngineMessage, action: MessageAction) async throws -> JID? {
+        guard action.recipient.server == JID.Server.group, let author = original.author,
+            let sender = try? NativeLink.recipient(of: author)
+        else { return nil }
+        let info = try await group(original.chatID)
+        let ownNumber = action.me.user
+        return info.participants.contains { $0.number == ownNumber && ($0.isAdmin || $0.isSuperAdmin) } ? sender : nil
     }
 
     /// What every action needs, read once on the reactor: the link, our id, the chat's wire JID.

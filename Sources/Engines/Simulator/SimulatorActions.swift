@@ -13,8 +13,9 @@ extension SimulatorCore {
         switch change {
         case .revoke(let target)?:
             entry.target = target
-            // Only the sender of a message can revoke it.
-            if let index = phone.inbox.firstIndex(where: { $0.id == target && Self.sameUser($0.from, sender) }) {
+            // The sender of a message can revoke it, and so can an admin of its group.
+            let admin = entry.chat.hasSuffix("@\(JID.Server.group)") && ((try? group(entry.chat))?.isAdmin(sender.user) ?? false)
+            if let index = phone.inbox.firstIndex(where: { $0.id == target && (admin || Self.sameUser($0.from, sender)) }) {
                 phone.inbox[index].type = "revoked"
                 phone.inbox[index].body = ""
             }

@@ -86,7 +86,7 @@ extension SimulatorConnection {
 extension Simulator {
     /// A member (`actor`) sets or removes a group's picture, as its phone would.
     package func setGroupPicture(_ id: String, actor: String, image: [UInt8]?) async throws {
-        try await call { core, done in
+        _ = try await call { core, done in
             done(
                 Result { () throws(SimulatorError) in
                     try core.setGroupPicture(try core.group(id), actor: actor, image: image, except: nil)

@@ -117,7 +117,7 @@ package struct S3Signer: Sendable {
     package func presignedQuery(
         method: String = "GET", path: String, host: String, amzDate: String, expiresSeconds: Int
     ) -> String {
-        var query: [(String, String)] = [
+        let query: [(String, String)] = [
             ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
             ("X-Amz-Credential", "\(accessKeyID)/\(scope(date: amzDate))"),
             ("X-Amz-Date", amzDate),

@@ -6,12 +6,19 @@ extension MessageCodec {
     /// The stanza `edit` attribute of a message edit and of a sender's revoke (section 2.2).
     package static let editAttribute = "1"
     package static let senderRevokeAttribute = "7"
+    /// The `edit` attribute of a group admin's revoke of a member's message.
+    package static let adminRevokeAttribute = "8"
 
-    /// `protocolMessage{REVOKE, key}` for our own message `id` in `chat` (a wire JID).
-    package static func revoke(id: String, chat: String) -> Waproto_Message {
+    /// `protocolMessage{REVOKE, key}` for message `id` in `chat` (a wire JID): our own, or with
+    /// `sender` (a member's wire JID) a group admin's revoke of that member's message.
+    package static func revoke(id: String, chat: String, sender: String? = nil) -> Waproto_Message {
         var protocolMessage = Waproto_ProtocolMessage()
         protocolMessage.type = .revoke
         protocolMessage.key = ownKey(id: id, chat: chat)
+        if let sender {
+            protocolMessage.key.fromMe = false
+            protocolMessage.key.participant = sender
+        }
         var message = Waproto_Message()
         message.protocolMessage = protocolMessage
         return message

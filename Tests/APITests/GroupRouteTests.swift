@@ -14,21 +14,9 @@ import TestSupport
     static let carol = "15550200003"
 
     private func linked(_ backend: DataBackend) async throws -> (LinkWorld, String, WebhookReceiver) {
-        var settings = WebhookSettings()
-        settings.urlPolicy = WebhookURLPolicy(protect: false)
-        settings.retryDelayMilliseconds = 20
-        let world = try await LinkWorld.start(backend, phones: [Self.alice, Self.bob, Self.carol], webhooks: settings)
-        let id = try await world.createAndStart("alice")
-        try await world.link(id, phone: Self.alice)
-        let receiver = try await WebhookReceiver.start()
-        let hook = try await world.gateway.request(
-            "POST", "/api/sessions/\(id)/webhooks",
-            body: #"{"url":"\#(receiver.url)","events":["message.received","group.join","group.leave","group.update"]}"#)
-        #expect(hook.status == 201, "\(hook.text)")
-        for _ in 0..<500 where (try await world.simulator.companions(of: Self.alice).first?.preKeyCount ?? 0) == 0 {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return (world, id, receiver)
+        try await LinkWorld.linkedWithWebhooks(
+            backend, phones: [Self.alice, Self.bob, Self.carol], linking: Self.alice,
+            events: ["message.received", "group.join", "group.leave", "group.update"])
     }
 
     @Test(arguments: DataBackend.available)

@@ -15,17 +15,9 @@ import TestSupport
     static let dave = "15550230004"
 
     private func linked() async throws -> (LinkWorld, String, WebhookReceiver) {
-        var settings = WebhookSettings()
-        settings.urlPolicy = WebhookURLPolicy(protect: false)
-        settings.retryDelayMilliseconds = 20
-        let world = try await LinkWorld.start(.sqlite, phones: [Self.alice, Self.bob, Self.carol, Self.dave], webhooks: settings)
-        let id = try await world.createAndStart("alice")
-        try await world.link(id, phone: Self.alice)
-        let receiver = try await WebhookReceiver.start()
-        let hook = try await world.gateway.request(
-            "POST", "/api/sessions/\(id)/webhooks", body: #"{"url":"\#(receiver.url)","events":["group.join","group.join_request"]}"#)
-        #expect(hook.status == 201, "\(hook.text)")
-        return (world, id, receiver)
+        try await LinkWorld.linkedWithWebhooks(
+            .sqlite, phones: [Self.alice, Self.bob, Self.carol, Self.dave], linking: Self.alice,
+            events: ["group.join", "group.join_request"])
     }
 
     @Test func requestsAreListedApprovedAndRejected() async throws {

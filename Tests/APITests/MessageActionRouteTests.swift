@@ -16,21 +16,9 @@ import TestSupport
     static var bobChat: String { "\(bob)@c.us" }
 
     private func linked(_ backend: DataBackend) async throws -> (LinkWorld, String, WebhookReceiver) {
-        var settings = WebhookSettings()
-        settings.urlPolicy = WebhookURLPolicy(protect: false)
-        settings.retryDelayMilliseconds = 20
-        let world = try await LinkWorld.start(backend, phones: [Self.alice, Self.bob, Self.carol], webhooks: settings)
-        let id = try await world.createAndStart("alice")
-        try await world.link(id, phone: Self.alice)
-        let receiver = try await WebhookReceiver.start()
-        let hook = try await world.gateway.request(
-            "POST", "/api/sessions/\(id)/webhooks",
-            body: #"{"url":"\#(receiver.url)","events":["message.received","message.revoked","message.edited"]}"#)
-        #expect(hook.status == 201, "\(hook.text)")
-        for _ in 0..<500 where (try await world.simulator.companions(of: Self.alice).first?.preKeyCount ?? 0) == 0 {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return (world, id, receiver)
+        try await LinkWorld.linkedWithWebhooks(
+            backend, phones: [Self.alice, Self.bob, Self.carol], linking: Self.alice,
+            events: ["message.received", "message.revoked", "message.edited"])
     }
 
     private func post(_ world: LinkWorld, _ id: String, _ action: String, _ body: String) async throws -> TestResponse {

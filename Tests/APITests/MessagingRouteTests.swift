@@ -13,20 +13,9 @@ import TestSupport
     static let bob = "15550100002"
 
     private func linked(_ backend: DataBackend) async throws -> (LinkWorld, String, WebhookReceiver) {
-        var settings = WebhookSettings()
-        settings.urlPolicy = WebhookURLPolicy(protect: false)
-        settings.retryDelayMilliseconds = 20
-        let world = try await LinkWorld.start(backend, phones: [Self.alice, Self.bob], webhooks: settings)
-        let id = try await world.createAndStart("alice")
-        try await world.link(id, phone: Self.alice)
-        let receiver = try await WebhookReceiver.start()
-        let hook = try await world.gateway.request(
-            "POST", "/api/sessions/\(id)/webhooks", body: #"{"url":"\#(receiver.url)","events":["message.received","message.sent","message.ack"]}"#)
-        #expect(hook.status == 201, "\(hook.text)")
-        for _ in 0..<500 where (try await world.simulator.companions(of: Self.alice).first?.preKeyCount ?? 0) == 0 {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return (world, id, receiver)
+        try await LinkWorld.linkedWithWebhooks(
+            backend, phones: [Self.alice, Self.bob], linking: Self.alice,
+            events: ["message.received", "message.sent", "message.ack"])
     }
 
     private func messages(_ world: LinkWorld, _ id: String, _ query: String = "") async throws -> (list: [[String: Any]], total: Int) {
@@ -68,13 +57,7 @@ import TestSupport
         let (world, _, receiver) = try await linked(.sqlite)
         let port = world.simulator.adminPort
         func stream(_ body: String) async throws -> TestResponse? {
-            try await Task.detached {
-                let client = try LoopbackClient(port: port)
-                client.send(
-                    "POST /admin/phones/\(Self.bob)/messages/stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                        + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
-                return client.readResponse()
-            }.value
+            try await LoopbackClient.oneShot(port: port, "POST", "/admin/phones/\(Self.bob)/messages/stream", body: body)
         }
         #expect(try await stream(#"{"to":"\#(Self.alice)","count":0,"perSecond":10}"#)?.status == 400)
         #expect(try await stream(#"{"to":"\#(Self.alice)","count":5,"perSecond":10,"idPrefix":"a b"}"#)?.status == 400)

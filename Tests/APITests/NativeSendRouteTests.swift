@@ -14,9 +14,7 @@ import TestSupport
         let world = try await LinkWorld.start(.sqlite, phones: [Self.alice, Self.bob])
         let id = try await world.createAndStart("alice")
         try await world.link(id, phone: Self.alice)
-        for _ in 0..<500 where (try await world.simulator.companions(of: Self.alice).first?.preKeyCount ?? 0) == 0 {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await world.waitForPreKeys(of: Self.alice)
         func post(_ route: String, _ body: String) async throws -> TestResponse {
             try await world.gateway.request("POST", "/api/sessions/\(id)/messages/\(route)", body: body)
         }

@@ -14,20 +14,12 @@ import TestSupport
     static let carol = "15550220003"
 
     private func linked(maxBytes: Int = 64 * 1_024) async throws -> (LinkWorld, String, WebhookReceiver) {
-        var settings = WebhookSettings()
-        settings.urlPolicy = WebhookURLPolicy(protect: false)
-        settings.retryDelayMilliseconds = 20
         var limits = TestLimits()
         limits.media.maxBytes = maxBytes
         limits.media.urlPolicy = WebhookURLPolicy(protect: true, allowedHosts: ["127.0.0.1"])
-        let world = try await LinkWorld.start(.sqlite, phones: [Self.alice, Self.bob, Self.carol], webhooks: settings, limits: limits)
-        let id = try await world.createAndStart("alice")
-        try await world.link(id, phone: Self.alice)
-        let receiver = try await WebhookReceiver.start()
-        let hook = try await world.gateway.request(
-            "POST", "/api/sessions/\(id)/webhooks", body: #"{"url":"\#(receiver.url)","events":["group.join","group.update"]}"#)
-        #expect(hook.status == 201, "\(hook.text)")
-        return (world, id, receiver)
+        return try await LinkWorld.linkedWithWebhooks(
+            .sqlite, phones: [Self.alice, Self.bob, Self.carol], linking: Self.alice,
+            events: ["group.join", "group.update"], limits: limits)
     }
 
     /// Bytes that start like a JPEG file; the server keeps what it is given.

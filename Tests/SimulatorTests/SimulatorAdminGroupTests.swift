@@ -11,13 +11,7 @@ import TestSupport
         let fixture = try SimFixture.start()
         let port = fixture.simulator.adminPort
         func request(_ method: String, _ path: String, _ body: String? = nil) async throws -> TestResponse? {
-            try await Task.detached {
-                let client = try LoopbackClient(port: port)
-                var text = "\(method) \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                if let body { text += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)" } else { text += "\r\n" }
-                client.send(text)
-                return client.readResponses(1).first
-            }.value
+            try await LoopbackClient.oneShot(port: port, method, path, body: body)
         }
         let (ann, ben) = ("15551230001", "15551230002")
         for phone in [ann, ben] { _ = try await fixture.simulator.createPhone(phone, pushName: phone) }

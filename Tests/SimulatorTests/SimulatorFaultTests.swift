@@ -154,13 +154,7 @@ import WAProtocol
         let fixture = try SimFixture.start()
         let port = fixture.simulator.adminPort
         func request(_ method: String, _ path: String, _ body: String? = nil) async throws -> TestResponse? {
-            try await Task.detached {
-                let client = try LoopbackClient(port: port)
-                var text = "\(method) \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                if let body { text += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)" } else { text += "\r\n" }
-                client.send(text)
-                return client.readResponses(1).first
-            }.value
+            try await LoopbackClient.oneShot(port: port, method, path, body: body)
         }
         #expect(try await request("GET", "/admin/health")?.status == 200)
         let created = try await request("POST", "/admin/phones", #"{"phone":"15551234567","pushName":"Alice"}"#)

@@ -127,7 +127,15 @@ package func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) a
 }
 
 extension LoopbackClient {
-    /// Sends one HTTP/1.1 request (keep-alive) and reads its response.
+    /// One request on a fresh connection that closes after it (`Connection: close`), read off
+    /// the cooperative pool: what a harness's one-off call to an admin API looks like.
+    package static func oneShot(port: Int, _ method: String, _ path: String, body: String? = nil) async throws -> TestResponse? {
+        try await Task.detached {
+            let client = try LoopbackClient(port: port)
+            return client.request(method, path, headers: [("Connection", "close")], body: body)
+        }.value
+    }
+
     /// One request with a binary body (`Content-Length` added), and its response.
     package func request(_ method: String, _ path: String, headers: [(String, String)], bytes: [UInt8]) -> TestResponse? {
         var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -137,6 +145,7 @@ extension LoopbackClient {
         return readResponse()
     }
 
+    /// Sends one HTTP/1.1 request (keep-alive unless `headers` say otherwise) and reads its response.
     package func request(
         _ method: String, _ path: String, headers: [(String, String)] = [], body: String? = nil
     ) -> TestResponse? {

@@ -16,9 +16,7 @@ extension LinkWorld {
         let world = try await LinkWorld.start(backend, phones: phones, limits: limits, inboundMedia: inboundMedia, storage: storage)
         let id = try await world.createAndStart("alice")
         try await world.link(id, phone: phones[0])
-        for _ in 0..<500 where (try await world.simulator.companions(of: phones[0]).first?.preKeyCount ?? 0) == 0 {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await world.waitForPreKeys(of: phones[0])
         return (world, id)
     }
 

@@ -72,4 +72,20 @@ import TestSupport
         #expect(failures == 50)
         await database.close()
     }
+
+    /// Status only moves forward, and a failure after delivery (an error ack of a resend) does
+    /// not unmake the delivery.
+    @Test func statusesAdvanceAndAFailureCannotUndoADelivery() async throws {
+        let (ledger, _, events, directory) = try await ledger()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for index in 0..<2 { try await ledger.sent(sessionID: "s1", message: Self.message(index)) }
+        let ids = ["3EB00", "3EB01"]
+        try await ledger.acknowledged(sessionID: "s1", chatID: nil, messageIDs: [ids[0]], ack: 2)
+        try await ledger.acknowledged(sessionID: "s1", chatID: nil, messageIDs: ids, ack: -1)
+        try await ledger.acknowledged(sessionID: "s1", chatID: nil, messageIDs: ids, ack: 1)
+        let rows = try await ledger.store.list(sessionID: "s1", query: MessageQuery(limit: 10, offset: 0))
+        let status = Dictionary(uniqueKeysWithValues: rows.messages.compactMap { row in row.waMessageID.map { ($0, row.status) } })
+        #expect(status == [ids[0]: "delivered", ids[1]: "failed"])
+        #expect(events.all.filter { $0.name == "message.failed" }.count == 1)
+    }
 }

@@ -140,7 +140,9 @@ package struct SQLMessageStore: Sendable {
     /// receipt never moves it back); returns the ids whose status changed.
     package func advance(sessionID: String, waMessageIDs: [String], to status: String) async throws -> [String] {
         guard let rank = Self.statusRank[status], !waMessageIDs.isEmpty else { return [] }
-        let lower = Self.statusRank.filter { $0.value < rank }.map(\.key)
+        // A message a device already received cannot fail any more: a later error ack (of a
+        // resend after a retry receipt, say) leaves it delivered or read.
+        let lower = status == "failed" ? ["pending", "sent"] : Self.statusRank.filter { $0.value < rank }.map(\.key)
         guard !lower.isEmpty else { return [] }
         var binds: [SQLValue] = [.text(status), .text(sessionID)]
         let idList = waMessageIDs.map { id -> String in

@@ -51,6 +51,7 @@ import TestSupport
             for phone in [Self.bob, Self.carol] {
                 let entry = try await world.inboxEntry(phone, messageID)
                 #expect(entry.chat == group, "\(phone) got it outside the group")
+                #expect(entry.mediaType == (send.route == "send-image" ? "image" : "document"), "the skmsg's mediatype")
                 let media = try #require(entry.media, "\(phone): \(send.route) arrived without media")
                 #expect(media.error == nil, "\(phone): \(media.error ?? "")")
                 #expect(media.sha256 == Self.sha(payload), "\(phone) decrypted other bytes")

@@ -70,6 +70,7 @@ import TestSupport
         let full = try #require(try await send(world, id, ["text": text, "linkPreview": true]))
         #expect(full.body == text)
         let preview = try #require(full.linkPreview)
+        #expect(full.mediaType == "url", "a preview's enc is marked as one")
         #expect(preview.matchedText == url)
         #expect(preview.title == "Café & Co — the menu")
         #expect(preview.description == "Fresh bread, every morning")
@@ -90,6 +91,7 @@ import TestSupport
             let entry = try #require(try await send(world, id, body))
             #expect(entry.body == body["text"] as? String)
             #expect(entry.linkPreview == nil, "\(body)")
+            #expect(entry.mediaType == nil, "\(body)")
         }
         await files.stop()
         await world.stop()

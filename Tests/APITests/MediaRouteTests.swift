@@ -111,6 +111,7 @@ import TestSupport
             #expect(media.sha256 == Self.sha(payload), "\(kind.phoneKind): the phone decrypted other bytes")
             #expect(media.size == payload.count)
             #expect(media.kind == kind.phoneKind)
+            #expect(entry.mediaType == kind.phoneKind, "the enc's mediatype")
             #expect(media.mimetype == kind.mimetype)
             if kind.phoneKind == "document" { #expect(media.fileName == "report.pdf") }
             let row = try await mediaRow(world, id, messageID) { _ in true }

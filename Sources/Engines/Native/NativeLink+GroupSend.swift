@@ -60,7 +60,10 @@ extension LinkRef {
                             children: [BinaryNode("enc", ["v": "2", "type": .string(message.encType)], bytes: message.serialized)])
                     }))
         }
-        children.append(BinaryNode("enc", ["v": "2", "type": "skmsg"], bytes: encrypted.skmsg))
+        var skmsg: NodeAttributes = ["v": "2", "type": "skmsg"]
+        // As whatsmeow does: on a group's shared part only.
+        if let mediaType = MessageCodec.mediaType(of: content) { skmsg.append("mediatype", .string(mediaType)) }
+        children.append(BinaryNode("enc", skmsg, bytes: encrypted.skmsg))
         if encrypted.distribution.contains(where: { $0.1.encType == "pkmsg" }), let identity = try await signedIdentity() {
             children.append(BinaryNode("device-identity", bytes: identity))
         }

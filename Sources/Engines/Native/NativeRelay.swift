@@ -50,11 +50,13 @@ struct DirectRelay: Sendable {
         guard !encrypted.isEmpty else { throw EngineError.unavailable("no device of \(NativeLink.neutral(recipient)) could be reached") }
         // Edits, revokes and votes are not worth a "waiting for this message" placeholder.
         let hide = options.edit != nil || options.pollType == "vote"
+        let mediaType = MessageCodec.mediaType(of: content)
         var children = [
             BinaryNode(
                 "participants",
                 children: encrypted.map { device, message in
                     var attributes: NodeAttributes = ["v": "2", "type": .string(message.encType)]
+                    if let mediaType { attributes.append("mediatype", .string(mediaType)) }
                     if hide { attributes.append("decrypt-fail", "hide") }
                     return BinaryNode("to", ["jid": .jid(device)], children: [BinaryNode("enc", attributes, bytes: message.serialized)])
                 })

@@ -27,7 +27,9 @@ extension SimulatorCore {
             }
             let padded = try GroupCipher.decrypt(try SenderKeyMessage(serialized: bytes), record: &record)
             keys.received[name] = record
-            keep(try MessageCodec.decode(padded: padded), in: phone, id: id, from: sender, chat: group.jid, encType: "skmsg", ciphertext: bytes)
+            keep(
+                try MessageCodec.decode(padded: padded), in: phone, id: id, from: sender, chat: group.jid, encType: "skmsg",
+                ciphertext: bytes, mediaType: skmsg.attributes.string("mediatype"))
             return true
         } catch {
             logger.info("phone could not decrypt a group message", metadata: ["phone": "\(phone.phone)", "id": "\(id)", "error": "\(error)"])

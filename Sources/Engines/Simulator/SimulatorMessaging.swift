@@ -34,6 +34,8 @@ package struct PhoneMessage: Sendable, Equatable, Codable {
     package var vcard: String? = nil
     /// For a text that previews a link: what the preview showed.
     package var linkPreview: PhoneLinkPreview? = nil
+    /// The `mediatype` attribute the sender put on the `enc` this phone read.
+    package var mediaType: String? = nil
 }
 
 /// A location a phone received (admin `GET …/inbox`, field `location`).
@@ -243,7 +245,9 @@ extension SimulatorCore {
         do {
             let padded = try phone.signal().decrypt(
                 encType: encType, bytes, from: SignalAddress(name: sender.user, deviceID: UInt32(sender.device)))
-            keep(try MessageCodec.decode(padded: padded), in: phone, id: id, from: sender, chat: chat, encType: encType, ciphertext: bytes)
+            keep(
+                try MessageCodec.decode(padded: padded), in: phone, id: id, from: sender, chat: chat, encType: encType, ciphertext: bytes,
+                mediaType: enc.attributes.string("mediatype"))
             return true
         } catch {
             logger.info("phone could not decrypt", metadata: ["phone": "\(phone.phone)", "id": "\(id)", "error": "\(error)"])
@@ -254,7 +258,10 @@ extension SimulatorCore {
     /// What a phone does with a message it decrypted: it keeps a poll's secret, opens media, reads
     /// a location or contact card, applies a revoke, edit or vote to the message it names, and
     /// files it in its inbox.
-    func keep(_ decoded: Waproto_Message, in phone: Account, id: String, from sender: JID, chat: JID, encType: String, ciphertext: [UInt8]) {
+    func keep(
+        _ decoded: Waproto_Message, in phone: Account, id: String, from sender: JID, chat: JID, encType: String, ciphertext: [UInt8],
+        mediaType: String? = nil
+    ) {
         let summary = MessageCodec.summary(of: decoded)
         if let poll = summary.poll {
             phone.polls[id] = PhonePoll(secret: poll.secret, sender: sender.bare.description, options: poll.options)
@@ -263,6 +270,7 @@ extension SimulatorCore {
             id: id, from: sender.description, chat: summary.deviceSentTo ?? chat.description, type: summary.type,
             body: summary.body, encType: encType, ciphertext: Data(ciphertext).base64EncodedString(), timestamp: unixNow())
         entry.media = phoneOpensMedia(decoded)
+        entry.mediaType = mediaType
         let content = MessageCodec.unwrapped(decoded)
         if content.hasLocationMessage {
             let place = content.locationMessage

@@ -131,6 +131,21 @@ extension MessageCodec {
         return "text"
     }
 
+    /// The `mediatype` attribute of a content's `enc` nodes (section 2.2), nil for content that
+    /// has none (plain text, reactions, polls, locations, protocol messages).
+    package static func mediaType(of message: Waproto_Message) -> String? {
+        if message.hasImageMessage { return "image" }
+        if message.hasStickerMessage { return "sticker" }
+        if message.hasDocumentMessage { return "document" }
+        if message.hasAudioMessage { return message.audioMessage.ptt ? "ptt" : "audio" }
+        if message.hasVideoMessage { return message.videoMessage.gifPlayback ? "gif" : "video" }
+        if message.hasContactMessage { return "vcard" }
+        if message.hasContactsArrayMessage { return "contact_array" }
+        if message.hasLiveLocationMessage { return "livelocation" }
+        if message.hasExtendedTextMessage, message.extendedTextMessage.hasTitle { return "url" }
+        return nil
+    }
+
     /// The reply and mention part of a message (text and media alike).
     static func context(quote: Quote?, mentions: [String]) -> Waproto_ContextInfo {
         var context = Waproto_ContextInfo()

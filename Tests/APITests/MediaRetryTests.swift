@@ -58,6 +58,24 @@ import TestSupport
         await world.stop()
     }
 
+    /// With downloads left to the media route, an expired blob is asked of the phone when the
+    /// route first needs it.
+    @Test func theMediaRouteAsksThePhoneForAnExpiredBlob() async throws {
+        var onDemand = MediaArchive.Settings()
+        onDemand.downloadEnabled = false
+        let (world, id) = try await LinkWorld.linkedForMedia(.sqlite, storage: nil, phones: [Self.alice, Self.bob], inboundMedia: onDemand)
+        let payload = Self.bytes(27_000)
+        try await world.simulator.injectMediaFault(.expireDownload, count: 1)
+        let before = try await world.simulator.mediaHost()
+        let messageID = try await phoneSends(world, to: Self.alice, payload)
+        _ = try await world.mediaRow(id, messageID) { _ in true }
+        let served = try await world.mediaRoute(id, chat: "\(Self.bob)@c.us", messageID)
+        #expect(served.status == 200, "\(served.text)")
+        #expect(Self.sha(served.body) == Self.sha(payload))
+        #expect(try await world.simulator.mediaHost().uploads == before.uploads + 2, "the phone's upload and its re-upload")
+        await world.stop()
+    }
+
     @Test func aRetryThePhoneCannotServeLeavesTheErrorOnTheRow() async throws {
         let (world, id) = try await LinkWorld.linkedForMedia(.sqlite, storage: nil, phones: [Self.alice, Self.bob])
         let before = try await world.simulator.mediaHost()

@@ -42,18 +42,28 @@ extension NativeLink {
 }
 
 /// The media route's on-demand download: a stored message whose media is not in storage yet is
-/// fetched with the record kept when it arrived.
+/// fetched with the record kept when it arrived; a blob the host no longer has is asked of the
+/// phone again, with the chat and sender the stored row names.
 extension NativeEngine: MediaFetchingEngine {
     package func fetchMedia(messageID: String) async throws -> Bool {
-        let (ref, transfer, sessionID): (LinkRef, NativeMediaTransfer?, String) = try await reactor.submit { [link] reactor in
+        let (ref, transfer, sessionID, sink): (LinkRef, NativeMediaTransfer?, String, any MessageSink) = try await reactor.submit {
+            [link] reactor in
             link.value.attach(reactor)
-            return (LinkRef(link.value), link.value.configuration.media, link.value.sessionID)
+            return (LinkRef(link.value), link.value.configuration.media, link.value.sessionID, link.value.messages)
         }
         guard let transfer, transfer.archive != nil else { return false }
         guard let bytes = try await ref.loadSignalRecord(NativeMediaTransfer.recordKey(messageID)),
             let attachment = NativeMediaTransfer.attachment(record: bytes)
         else { return false }
-        return await transfer.downloadAndStore(attachment, sessionID: sessionID, messageID: messageID)
+        let origin = try await sink.stored(sessionID: sessionID, messageID: messageID).flatMap(Self.mediaOrigin)
+        return await transfer.downloadAndStore(attachment, sessionID: sessionID, messageID: messageID, reupload: origin.map { ($0, ref) })
+    }
+
+    /// Where a stored message came from, as a media retry receipt names it.
+    static func mediaOrigin(of row: EngineMessage) -> NativeMediaTransfer.MediaOrigin? {
+        guard let chat = try? NativeLink.recipient(of: row.chatID), let sender = try? NativeLink.recipient(of: row.author ?? row.from)
+        else { return nil }
+        return NativeMediaTransfer.MediaOrigin(chat: chat, sender: sender, fromMe: row.fromMe)
     }
 }
 

@@ -20,4 +20,7 @@ services_env=$(./scripts/services.sh start)
 eval "$services_env"
 # With this set, a suite that needs a service fails instead of skipping when it is missing.
 export OPENWA_TEST_SERVICES=1
-swift test --skip-build "$@"
+# Most suites run real servers, phones and databases and spend their time waiting; all of them at
+# once on a small machine starve one another until a 30 s wait for a handshake runs out. A bounded
+# width keeps each test's waits short; OPENWA_TEST_WIDTH overrides it.
+swift test --skip-build --experimental-maximum-parallelization-width "${OPENWA_TEST_WIDTH:-12}" "$@"

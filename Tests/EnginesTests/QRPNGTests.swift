@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Engines
 
@@ -160,7 +161,7 @@ struct QRPNGTests {
 
     /// Python's zlib inflates the stream and checks chunk CRCs; sampling the centre of each module must
     /// give back the matrix.
-    @Test func pythonZlibReadsThePNG() throws {
+    @Test func pythonZlibReadsThePNG() async throws {
         let python = try #require(QRTestSupport.which("python3"), "python3 not found: the PNG cross-check needs it")
         let code = try QRCode.encode(QRTestSupport.pairingLikeString(seed: 11), errorCorrection: .quartile)
         let scale = 6
@@ -193,7 +194,8 @@ struct QRPNGTests {
                     row += "0" if white else "1"
                 print(row)
             """
-        let result = try QRTestSupport.run(python, ["-c", script], stdin: Data(PNGWriter.png(for: code, scale: scale)))
+        let png = Data(PNGWriter.png(for: code, scale: scale))
+        let result = try await blocking { try QRTestSupport.run(python, ["-c", script], stdin: png) }
         #expect(result.status == 0, "\(result.stderr)")
         let rows = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map(String.init)
         #expect(rows == QRTestSupport.rows(code))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Engines
 
@@ -64,7 +65,7 @@ struct QRZbarDecodeTests {
     }()
 
     @Test(arguments: cases)
-    func zbarReadsBackTheText(_ testCase: Case) throws {
+    func zbarReadsBackTheText(_ testCase: Case) async throws {
         let zbarimg = try #require(
             QRTestSupport.which("zbarimg"),
             "zbarimg not found: install the Debian package zbar-tools (apt-get install -y zbar-tools)")
@@ -81,7 +82,8 @@ struct QRZbarDecodeTests {
 
         // Only the QR decoder: with all symbologies on, ZBar now and then also "finds" a GS1 DataBar in the
         // module rows of a large symbol and prints it as a second line.
-        let result = try QRTestSupport.run(zbarimg, ["--raw", "-q", "-Sdisable", "-Sqrcode.enable", file.path])
+        let path = file.path
+        let result = try await blocking { try QRTestSupport.run(zbarimg, ["--raw", "-q", "-Sdisable", "-Sqrcode.enable", path]) }
         #expect(result.status == 0, "zbarimg exited \(result.status): \(result.stderr)")
         // `--raw` prints the decoded text followed by one newline.
         let decoded = String(decoding: result.stdout, as: UTF8.self)

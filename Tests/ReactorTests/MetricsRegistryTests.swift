@@ -1,6 +1,7 @@
 import Dispatch
 import Reactor
 import Testing
+import TestSupport
 
 @Suite struct MetricsRegistryTests {
     @Test func rendersEveryKindInRegistrationOrder() async {
@@ -71,7 +72,8 @@ import Testing
             started.signal()
             gate.wait()
         }
-        started.wait()
+        // Off the cooperative pool: the child task that submits the work needs a thread of it.
+        try await blocking { started.wait() }
         #expect(pool.outstanding == 1)
         gate.signal()
         try await first

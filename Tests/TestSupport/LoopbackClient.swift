@@ -127,13 +127,13 @@ package func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) a
 }
 
 extension LoopbackClient {
-    /// One request on a fresh connection that closes after it (`Connection: close`), read off
-    /// the cooperative pool: what a harness's one-off call to an admin API looks like.
+    /// One request on a fresh connection that closes after it (`Connection: close`), on a thread
+    /// of its own (`blocking`): what a harness's one-off call to an admin API looks like.
     package static func oneShot(port: Int, _ method: String, _ path: String, body: String? = nil) async throws -> TestResponse? {
-        try await Task.detached {
+        try await blocking {
             let client = try LoopbackClient(port: port)
             return client.request(method, path, headers: [("Connection", "close")], body: body)
-        }.value
+        }
     }
 
     /// One request with a binary body (`Content-Length` added), and its response.

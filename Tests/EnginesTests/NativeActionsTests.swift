@@ -15,13 +15,7 @@ import WAProtocol
     static var bobChat: String { "\(bob)@c.us" }
 
     private func linkedWorld() async throws -> (SimulatorWorld, NativeEngine) {
-        let world = try await SimulatorWorld.start()
-        _ = try await world.simulator.createPhone(Self.bob, pushName: "Bob")
-        _ = try await world.simulator.createPhone(Self.carol, pushName: "Carol")
-        let recorder = EventRecorder()
-        let engine = try world.engine(recorder: recorder)
-        try await world.pairAndLogIn(engine, recorder)
-        try await waitUntil { (try await world.simulator.companions(of: SimulatorWorld.phone).first?.preKeyCount ?? 0) > 0 }
+        let (world, engine, _) = try await SimulatorWorld.linked(contacts: [(Self.bob, "Bob"), (Self.carol, "Carol")])
         return (world, engine)
     }
 

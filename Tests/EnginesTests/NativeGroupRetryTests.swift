@@ -17,13 +17,7 @@ import WAProtocol
 
     /// A linked engine in a group it created with Bob and Carol, and one message all of them read.
     private func groupWorld() async throws -> (SimulatorWorld, NativeEngine, group: String, first: String) {
-        let world = try await SimulatorWorld.start()
-        _ = try await world.simulator.createPhone(Self.bob, pushName: "Bob")
-        _ = try await world.simulator.createPhone(Self.carol, pushName: "Carol")
-        let recorder = EventRecorder()
-        let engine = try world.engine(recorder: recorder)
-        try await world.pairAndLogIn(engine, recorder)
-        try await waitUntil { (try await world.simulator.companions(of: Self.alice).first?.preKeyCount ?? 0) > 0 }
+        let (world, engine, _) = try await SimulatorWorld.linked(contacts: [(Self.bob, "Bob"), (Self.carol, "Carol")])
         let group = try await engine.createGroup(name: "Retries", participants: ["\(Self.bob)@c.us", "\(Self.carol)@c.us"])
         let first = try await engine.sendText(chatID: group.id, text: "first")
         for phone in [Self.bob, Self.carol] {

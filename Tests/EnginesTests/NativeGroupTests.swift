@@ -15,14 +15,7 @@ import WAProtocol
     static let carol = "15550001111"
 
     private func linkedWorld() async throws -> (SimulatorWorld, NativeEngine, EventRecorder) {
-        let world = try await SimulatorWorld.start()
-        _ = try await world.simulator.createPhone(Self.bob, pushName: "Bob")
-        _ = try await world.simulator.createPhone(Self.carol, pushName: "Carol")
-        let recorder = EventRecorder()
-        let engine = try world.engine(recorder: recorder)
-        try await world.pairAndLogIn(engine, recorder)
-        try await waitUntil { (try await world.simulator.companions(of: Self.alice).first?.preKeyCount ?? 0) > 0 }
-        return (world, engine, recorder)
+        try await SimulatorWorld.linked(contacts: [(Self.bob, "Bob"), (Self.carol, "Carol")])
     }
 
     private func groupEvents(_ recorder: EventRecorder) -> [GroupEvent] {

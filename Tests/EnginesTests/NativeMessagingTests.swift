@@ -14,13 +14,7 @@ import WAProtocol
 
     /// A linked engine for Alice's account whose prekeys are on the server, and Bob's phone.
     private func linkedWorld() async throws -> (SimulatorWorld, NativeEngine, EventRecorder) {
-        let world = try await SimulatorWorld.start()
-        _ = try await world.simulator.createPhone(Self.bob, pushName: "Bob")
-        let recorder = EventRecorder()
-        let engine = try world.engine(recorder: recorder)
-        try await world.pairAndLogIn(engine, recorder)
-        try await waitUntil { (try await world.simulator.companions(of: SimulatorWorld.phone).first?.preKeyCount ?? 0) > 0 }
-        return (world, engine, recorder)
+        try await SimulatorWorld.linked(contacts: [(Self.bob, "Bob")])
     }
 
     private func pending(_ world: SimulatorWorld) async throws -> Int {

@@ -14,7 +14,10 @@ swift build --build-tests
 # Before the suites, so the test runner's summary is the last thing printed.
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 
-trap './scripts/services.sh stop' EXIT
+# Every suite's databases, spools and simulator keys go under one scratch directory that is
+# removed with the services, so runs do not pile up in the system's temporary directory.
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/openwa-tests.XXXXXX")
+trap './scripts/services.sh stop; rm -rf "$scratch"' EXIT
 # Assigned first so that a failing start stops the script (set -e ignores it inside eval).
 services_env=$(./scripts/services.sh start)
 eval "$services_env"
@@ -23,4 +26,4 @@ export OPENWA_TEST_SERVICES=1
 # Most suites run real servers, phones and databases and spend their time waiting; all of them at
 # once on a small machine starve one another until a 30 s wait for a handshake runs out. A bounded
 # width keeps each test's waits short; OPENWA_TEST_WIDTH overrides it.
-swift test --skip-build --experimental-maximum-parallelization-width "${OPENWA_TEST_WIDTH:-12}" "$@"
+TMPDIR="$scratch" swift test --skip-build --experimental-maximum-parallelization-width "${OPENWA_TEST_WIDTH:-12}" "$@"

@@ -55,13 +55,15 @@ package final class Simulator: Sendable {
     /// The Noise certificate root's public key (also hex in `root.pub`).
     package let rootPublicKey: [UInt8]
     package let dataDirectory: String
+    /// Whether `dataDirectory` was made by `start` (and is removed by `stop`).
+    private let ownsDataDirectory: Bool
 
     private let handle: ReactorHandle
     private let core: ReactorConfined<SimulatorCore>
 
     private init(
         handle: ReactorHandle, core: ReactorConfined<SimulatorCore>, ports: (Int, Int), caPEM: String, caFile: String,
-        rootPublicKey: [UInt8], dataDirectory: String
+        rootPublicKey: [UInt8], dataDirectory: String, ownsDataDirectory: Bool
     ) {
         self.handle = handle
         self.core = core
@@ -73,6 +75,7 @@ package final class Simulator: Sendable {
         self.caFile = caFile
         self.rootPublicKey = rootPublicKey
         self.dataDirectory = dataDirectory
+        self.ownsDataDirectory = ownsDataDirectory
     }
 
     /// Starts the reactor thread and both listeners, and writes `ca.pem` and `root.pub`.
@@ -100,7 +103,7 @@ package final class Simulator: Sendable {
         guard let (core, port, adminPort) = made.withLock({ $0 }) else { throw SimulatorError(500, "simulator did not start") }
         return Simulator(
             handle: handle, core: core, ports: (port, adminPort), caPEM: credentials.certificatePEM, caFile: caFile,
-            rootPublicKey: rootPublicKey, dataDirectory: directory)
+            rootPublicKey: rootPublicKey, dataDirectory: directory, ownsDataDirectory: configuration.dataDirectory == nil)
     }
 
     // MARK: - Mirrors of the admin API
@@ -239,6 +242,9 @@ package final class Simulator: Sendable {
             reactor.requestStop()
         }
         await handle.waitUntilStopped()
+        // A directory the simulator made for itself holds only its CA and root key; left behind, every
+        // test run would leave one more in the temporary directory.
+        if ownsDataDirectory { try? FileManager.default.removeItem(atPath: dataDirectory) }
     }
 
     func call<T: Sendable>(

@@ -173,10 +173,18 @@ def receive_latency(admin, listener, rate, seconds, to="15550009001", sender="15
     while time.time() < deadline and not all(m in listener.arrived for m in ids):
         time.sleep(0.05)
     latencies = []
+    series = []
     for message_id in ids:
         if message_id in listener.arrived:
             arrived, body = listener.arrived[message_id]
-            latencies.append((arrived - int(body.rsplit("t=", 1)[1])) / 1e6)
+            sent = int(body.rsplit("t=", 1)[1])
+            latencies.append((arrived - sent) / 1e6)
+            series.append((sent, arrived))
+    # MESSAGE_BENCH_SERIES=DIR keeps each message's send and arrival instants (ns, monotonic), to
+    # tell steady queueing from periodic stalls.
+    if os.environ.get("MESSAGE_BENCH_SERIES"):
+        with open(os.path.join(os.environ["MESSAGE_BENCH_SERIES"], f"receive-{rate}.csv"), "w") as out:
+            out.writelines(f"{sent},{arrived}\n" for sent, arrived in series)
     return summary(latencies, count, seconds)
 
 
@@ -187,8 +195,10 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def with_cpu(pids, seconds, phase):
-    """`phase()`'s summary plus each process's CPU use during it, in % of one core over `seconds`."""
+def with_cpu(pids, seconds, phase, label):
+    """`phase()`'s summary plus each process's CPU use during it, in % of one core over `seconds`.
+    The phase's start goes to stderr, so a profiler can attach to the gateway for that phase."""
+    print(f"phase {label} started", file=sys.stderr, flush=True)
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     result = phase()
     for name, pid in pids.items():
@@ -257,9 +267,9 @@ def main():
             gc.collect()
             gc.disable()
             results["rates"][rate] = {
-                "anchor_health_live": with_cpu(pids, seconds, lambda: anchor(port, rate, seconds)),
-                "receive": with_cpu(pids, seconds, lambda: receive_latency(admin, listener, rate, seconds)),
-                "send": with_cpu(pids, seconds, lambda: send_latency(port, alice, rate, seconds)),
+                "anchor_health_live": with_cpu(pids, seconds, lambda: anchor(port, rate, seconds), f"anchor {rate}"),
+                "receive": with_cpu(pids, seconds, lambda: receive_latency(admin, listener, rate, seconds), f"receive {rate}"),
+                "send": with_cpu(pids, seconds, lambda: send_latency(port, alice, rate, seconds), f"send {rate}"),
             }
             gc.enable()
             print(json.dumps({rate: results["rates"][rate]}), flush=True)

@@ -33,6 +33,12 @@ import TestSupport
         let bearer = try await gateway.request(
             "GET", "/api/auth/api-keys", key: nil, headers: [("Authorization", "Bearer \(TestGateway.adminKey)")])
         #expect(bearer.status == 200)
+        // Blanks between the scheme and the key do not count as part of the key.
+        let padded = try await gateway.request(
+            "GET", "/api/auth/api-keys", key: nil, headers: [("Authorization", "Bearer \t \(TestGateway.adminKey)")])
+        #expect(padded.status == 200)
+        let blank = try await gateway.request("GET", "/api/auth/api-keys", key: nil, headers: [("Authorization", "Bearer \t ")])
+        #expect(blank.status == 401)
         let both = try await gateway.request(
             "GET", "/api/auth/api-keys", key: "owa_k1_wrong", headers: [("Authorization", "Bearer \(TestGateway.adminKey)")])
         #expect(both.status == 401)

@@ -12,6 +12,10 @@ import Testing
             #expect(id.count == 36)
             #expect(Array(id)[14] == "7", "version 7")
             #expect("89ab".contains(Array(id)[19]), "RFC variant")
+            #expect(UUID(uuidString: id) != nil)
+            // The first 48 bits are the Unix milliseconds, big-endian.
+            let millisecondsHex = String(id.replacingOccurrences(of: "-", with: "").prefix(12))
+            #expect(UInt64(millisecondsHex, radix: 16) == 1_800_000_000_123)
         }
         // A clock that steps back does not reorder: the counter keeps going.
         let later = TimeOrderedID.next(now: instant.addingTimeInterval(-1))

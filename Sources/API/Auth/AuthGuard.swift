@@ -12,12 +12,24 @@ package struct AuthGuard: Sendable {
 
     /// The presented key: `X-API-Key` wins over `Authorization: Bearer`. Query keys are never read.
     package static func presentedKey(_ headers: HTTPHeaders) -> String? {
-        if let key = headers["x-api-key"]?.trimmingCharacters(in: .whitespaces), !key.isEmpty { return key }
+        if let header = headers["x-api-key"] {
+            let key = trimmingBlanks(Substring(header))
+            if !key.isEmpty { return String(key) }
+        }
         guard let authorization = headers["authorization"] else { return nil }
         let parts = authorization.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let key = parts[1].trimmingCharacters(in: .whitespaces)
-        return key.isEmpty ? nil : key
+        let key = trimmingBlanks(parts[1])
+        return key.isEmpty ? nil : String(key)
+    }
+
+    /// Strips spaces and tabs at both ends (every request pays this, so no Foundation bridging).
+    private static func trimmingBlanks(_ text: Substring) -> Substring {
+        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = text.firstIndex(where: { !isBlank($0) }), let last = text.lastIndex(where: { !isBlank($0) }) else {
+            return ""
+        }
+        return text[first...last]
     }
 
     /// Applies `access` to an authenticated key: IP scope, chat restriction, session scope,

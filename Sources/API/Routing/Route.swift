@@ -41,14 +41,14 @@ package struct Route: Sendable {
     /// The captured parameters when `path` matches this pattern.
     func match(_ pathSegments: [Substring]) -> [String: String]? {
         guard pathSegments.count == segments.count else { return nil }
+        // Literals first: most candidates fail on one, before anything is decoded or allocated.
+        for (pattern, actual) in zip(segments, pathSegments) where pattern.first != ":" && pattern != actual {
+            return nil
+        }
         var parameters: [String: String] = [:]
-        for (pattern, actual) in zip(segments, pathSegments) {
-            if pattern.first == ":" {
-                guard let decoded = String(actual).removingPercentEncodingStrict(), !decoded.isEmpty else { return nil }
-                parameters[String(pattern.dropFirst())] = decoded
-            } else if pattern != actual {
-                return nil
-            }
+        for (pattern, actual) in zip(segments, pathSegments) where pattern.first == ":" {
+            guard let decoded = String(actual).removingPercentEncodingStrict(), !decoded.isEmpty else { return nil }
+            parameters[String(pattern.dropFirst())] = decoded
         }
         return parameters
     }

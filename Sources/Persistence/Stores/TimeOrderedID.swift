@@ -20,21 +20,34 @@ package enum TimeOrderedID {
             }
             return state
         }
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - UInt64(index)))) }
-        bytes[6] = 0x70 | UInt8(counter >> 8)
-        bytes[7] = UInt8(counter & 0xFF)
+        // One draw of the system generator (a getrandom call) for all 62 random bits.
         var random = SystemRandomNumberGenerator()
-        for index in 8..<16 { bytes[index] = UInt8.random(in: 0...255, using: &random) }
-        bytes[8] = bytes[8] & 0x3F | 0x80
-        let hex = bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
-        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
-        return parts.joined(separator: "-")
+        let tail = random.next() & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
+        let high = milliseconds << 16 | 0x7000 | UInt64(counter)
+        return String(unsafeUninitializedCapacity: 36) { text in
+            var at = 0
+            func put(_ value: UInt64, nibbles: Int) {
+                for shift in stride(from: (nibbles - 1) * 4, through: 0, by: -4) {
+                    text[at] = hexDigits[Int(value >> UInt64(shift) & 0xF)]
+                    at += 1
+                }
+            }
+            func dash() {
+                text[at] = UInt8(ascii: "-")
+                at += 1
+            }
+            put(high >> 32, nibbles: 8)
+            dash()
+            put(high >> 16, nibbles: 4)
+            dash()
+            put(high, nibbles: 4)
+            dash()
+            put(tail >> 48, nibbles: 4)
+            dash()
+            put(tail, nibbles: 12)
+            return at
+        }
     }
-}
 
-extension String {
-    fileprivate func leftPadded(to length: Int) -> String {
-        count >= length ? self : String(repeating: "0", count: length - count) + self
-    }
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }

@@ -14,11 +14,11 @@ struct SignalAxolotlTests {
     private let group = "120363111111111111@g.us"
 
     @Test func pairwiseSessionWithAxolotlBob() async throws {
-        let peer = try AxolotlPeer()
+        let peer = try await AxolotlPeer.start()
         defer { peer.close() }
         let alice = try await SignalTestParty(name: "alice", deviceID: 3, registrationID: 4321)
         let bobAddress = SignalAddress(name: "bob", deviceID: 1)
-        let reply = try peer.call(["cmd": "bundle"])
+        let reply = try await peer.call(["cmd": "bundle"])
         let bundle = PreKeyBundle(
             registrationID: try reply.uint32("registration_id"), deviceID: try reply.uint32("device_id"),
             preKeyID: try reply.uint32("pre_key_id"), preKey: try reply.bytes("pre_key"),
@@ -32,13 +32,13 @@ struct SignalAxolotlTests {
             let plaintext = try MessagePadding.pad(Array("hello axolotl \(index)".utf8))
             let message = try await alice.signal.encrypt(plaintext, for: bobAddress)
             #expect(message.encType == "pkmsg")
-            #expect(try peer.decrypt(message, from: alice.address) == plaintext)
+            #expect(try await peer.decrypt(message, from: alice.address) == plaintext)
         }
         for round in 0..<6 {
             var replies: [(type: String, data: [UInt8], plaintext: [UInt8])] = []
             for index in 0..<(round % 3 + 1) {
                 let plaintext = try MessagePadding.pad(Array("from bob \(round).\(index)".utf8))
-                let answer = try peer.call([
+                let answer = try await peer.call([
                     "cmd": "encrypt", "plaintext": signalHexString(plaintext), "to": alice.address.name,
                     "device": Int(alice.address.deviceID),
                 ])
@@ -55,20 +55,20 @@ struct SignalAxolotlTests {
                 let plaintext = try MessagePadding.pad(Array("from alice \(round).\(index)".utf8))
                 let message = try await alice.signal.encrypt(plaintext, for: bobAddress)
                 #expect(message.encType == "msg")
-                #expect(try peer.decrypt(message, from: alice.address) == plaintext)
+                #expect(try await peer.decrypt(message, from: alice.address) == plaintext)
             }
         }
     }
 
     @Test func senderKeysWithAxolotlBob() async throws {
-        let peer = try AxolotlPeer()
+        let peer = try await AxolotlPeer.start()
         defer { peer.close() }
         let alice = try await SignalTestParty(name: "alice", deviceID: 2)
         let bobAddress = SignalAddress(name: "bob", deviceID: 1)
 
         // Our sender key → Bob, including a gap and a late message.
         let distribution = try await alice.signal.senderKeyDistributionMessage(group: group, sender: alice.address)
-        _ = try peer.call(groupRequest("group_process", sender: alice.address, data: distribution.serialized))
+        _ = try await peer.call(groupRequest("group_process", sender: alice.address, data: distribution.serialized))
         var sent: [([UInt8], [UInt8])] = []
         for index in 0..<6 {
             let plaintext = try MessagePadding.pad(Array("group \(index)".utf8))
@@ -79,16 +79,16 @@ struct SignalAxolotlTests {
                 ))
         }
         for index in [0, 1, 4, 2, 5, 3] {
-            let reply = try peer.call(groupRequest("group_decrypt", sender: alice.address, data: sent[index].1))
+            let reply = try await peer.call(groupRequest("group_decrypt", sender: alice.address, data: sent[index].1))
             #expect(try reply.bytes("plaintext") == sent[index].0)
         }
 
         // Bob's sender key → us.
-        let bobDistribution = try peer.call(["cmd": "group_create", "group": group]).bytes("data")
+        let bobDistribution = try await peer.call(["cmd": "group_create", "group": group]).bytes("data")
         try await alice.signal.processSenderKeyDistribution(bobDistribution, group: group, sender: bobAddress)
         for index in 0..<5 {
             let plaintext = try MessagePadding.pad(Array("from bob \(index)".utf8))
-            let skmsg = try peer.call(["cmd": "group_encrypt", "group": group, "plaintext": signalHexString(plaintext)])
+            let skmsg = try await peer.call(["cmd": "group_encrypt", "group": group, "plaintext": signalHexString(plaintext)])
                 .bytes("data")
             #expect(try await alice.signal.groupDecrypt(skmsg, group: group, sender: bobAddress) == plaintext)
         }
@@ -99,8 +99,11 @@ struct SignalAxolotlTests {
     }
 }
 
-/// The python peer process and its line-oriented JSON channel.
-private final class AxolotlPeer {
+/// The python peer process and its line-oriented JSON channel. Each exchange waits for the peer
+/// on a thread of its own (`blocking`), never on the test pool's threads.
+///
+/// `@unchecked Sendable`: a test makes one call at a time, so `buffer` is never touched by two.
+private final class AxolotlPeer: @unchecked Sendable {
     private let process = Process()
     private let input = Pipe()
     private let output = Pipe()
@@ -109,7 +112,16 @@ private final class AxolotlPeer {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Fixtures/axolotl_peer.py")
 
-    init() throws {
+    static func start() async throws -> AxolotlPeer {
+        let peer = try AxolotlPeer()
+        do { _ = try await peer.call(["cmd": "hello"]) } catch {
+            peer.close()
+            throw PeerError("python-axolotl is not importable (\(error)); run `pip install python-axolotl`")
+        }
+        return peer
+    }
+
+    private init() throws {
         // A peer that died (python3 missing) must surface as a write error, not kill the test runner.
         signal(SIGPIPE, SIG_IGN)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -120,25 +132,23 @@ private final class AxolotlPeer {
         do { try ProcessLaunch.run(process) } catch {
             throw PeerError("cannot start python3 (\(error)); install python3 and run `pip install python-axolotl`")
         }
-        let hello: Reply
-        do { hello = try call(["cmd": "hello"]) } catch {
-            throw PeerError("python-axolotl is not importable (\(error)); run `pip install python-axolotl`")
-        }
-        _ = hello
     }
 
-    func decrypt(_ message: CiphertextMessage, from address: SignalAddress) throws -> [UInt8] {
-        try call([
+    func decrypt(_ message: CiphertextMessage, from address: SignalAddress) async throws -> [UInt8] {
+        try await call([
             "cmd": "decrypt", "type": message.encType, "data": signalHexString(message.serialized), "from": address.name,
             "device": Int(address.deviceID),
         ]).bytes("plaintext")
     }
 
-    func call(_ request: [String: Any]) throws -> Reply {
+    func call(_ request: [String: Any]) async throws -> Reply {
         var line = try JSONSerialization.data(withJSONObject: request)
         line.append(0x0A)
-        try input.fileHandleForWriting.write(contentsOf: line)
-        let reply = try readLine()
+        let sent = line
+        let reply = try await blocking {
+            try self.input.fileHandleForWriting.write(contentsOf: sent)
+            return try self.readLine()
+        }
         guard let object = try JSONSerialization.jsonObject(with: Data(reply)) as? [String: Any] else {
             throw PeerError("peer sent non-object JSON")
         }
@@ -161,9 +171,10 @@ private final class AxolotlPeer {
         }
     }
 
+    /// Closes the peer's input (it exits at end of input) and reaps it on a thread of its own.
     func close() {
         try? input.fileHandleForWriting.close()
-        awaitExit(process, seconds: 10)
+        Thread.detachNewThread { [self] in awaitExit(self.process, seconds: 10) }
     }
 
     struct Reply {

@@ -68,10 +68,12 @@ struct NativeSignal: Sendable {
         switch encType {
         case "msg":
             guard let stored else { throw ProtocolError.signalNoSession("no session with \(address)") }
+            let cache = cache
             return try await lane.run {
-                var record = try WAProtocol.SessionRecord(serialized: stored)
+                let key = Key.session(address)
+                var record = try cache.parsedSession(key, stored) ?? WAProtocol.SessionRecord(serialized: stored)
                 let plaintext = try SessionCipher.decrypt(try WhisperMessage(serialized: bytes), record: &record)
-                return (plaintext, [Key.session(address): try record.serialized()])
+                return (plaintext, [key: try cache.serializing(record, as: key)])
             }
         case "pkmsg":
             let message = try PreKeyWhisperMessage(serialized: bytes)
@@ -79,15 +81,17 @@ struct NativeSignal: Sendable {
                 try await load(Key.preKey(id), pending: pending).map(PreKeyRecord.init(serialized:))
             } ?? nil
             let keys = SessionCipher.ResponderKeys(local: local, signedPreKey: signedPreKey, oneTimePreKey: oneTime)
+            let cache = cache
             return try await lane.run {
+                let key = Key.session(address)
                 // A changed identity (the peer reinstalled) drops the old sessions, as the reference clients do.
                 var record = WAProtocol.SessionRecord()
                 if let stored, knownIdentity == nil || knownIdentity == message.identityKey {
-                    record = try WAProtocol.SessionRecord(serialized: stored)
+                    record = try cache.parsedSession(key, stored) ?? WAProtocol.SessionRecord(serialized: stored)
                 }
                 let result = try SessionCipher.decrypt(message, record: &record, keys: keys)
                 var changes: Changes = [
-                    Key.session(address): try record.serialized(), Key.identity(address): message.identityKey,
+                    key: try cache.serializing(record, as: key), Key.identity(address): message.identityKey,
                 ]
                 if let used = result.consumedPreKeyID { changes[Key.preKey(used)] = .some(nil) }
                 return (result.plaintext, changes)
@@ -112,6 +116,7 @@ struct NativeSignal: Sendable {
         }
         let local = local
         let loaded = stored
+        let cache = cache
         return try await lane.run {
             var messages: [(SignalAddress, CiphertextMessage)] = []
             var changes: Changes = [:]
@@ -119,7 +124,7 @@ struct NativeSignal: Sendable {
                 do {
                     var record: WAProtocol.SessionRecord
                     if let bytes = loaded[address] {
-                        record = try WAProtocol.SessionRecord(serialized: bytes)
+                        record = try cache.parsedSession(Key.session(address), bytes) ?? WAProtocol.SessionRecord(serialized: bytes)
                     } else if let bundle = bundles[address] {
                         record = WAProtocol.SessionRecord()
                         record.promote(try SessionBuilder.initiate(with: bundle, local: local))
@@ -128,7 +133,7 @@ struct NativeSignal: Sendable {
                         continue
                     }
                     messages.append((address, try SessionCipher.encrypt(padded, record: &record)))
-                    changes[Key.session(address)] = try record.serialized()
+                    changes[Key.session(address)] = try cache.serializing(record, as: Key.session(address))
                 } catch {
                     continue
                 }
@@ -148,8 +153,13 @@ extension Optional {
 /// The Signal records of one session as last read or written (reactor and worker threads; its
 /// own lock). The session's Signal steps run one at a time, so a cached record is never stale;
 /// it spares a store read per message. Bounded: past `limit` entries it starts over.
+///
+/// Beside the bytes it keeps each session record as last serialized, parsed, so the next step on
+/// that session skips the parse. A parsed record is used only for exactly the bytes it was
+/// serialized to, so it can never stand for different state, whatever happened to the write.
 final class SignalRecordCache: Sendable {
     private let entries = Mutex<[String: [UInt8]?]>([:])
+    private let parsed = Mutex<[String: (bytes: [UInt8], record: WAProtocol.SessionRecord)]>([:])
     private let limit: Int
 
     init(limit: Int = 512) {
@@ -170,9 +180,29 @@ final class SignalRecordCache: Sendable {
 
     func forget(_ keys: some Sequence<String>) {
         entries.withLock { entries in for key in keys { entries[key] = nil } }
+        parsed.withLock { parsed in for key in keys { parsed[key] = nil } }
     }
 
     func clear() {
         entries.withLock { $0.removeAll() }
+        parsed.withLock { $0.removeAll() }
+    }
+
+    /// The session record stored under `key` if `bytes` are exactly what it was last serialized to.
+    func parsedSession(_ key: String, _ bytes: [UInt8]) -> WAProtocol.SessionRecord? {
+        parsed.withLock { parsed in
+            guard let entry = parsed[key], entry.bytes == bytes else { return nil }
+            return entry.record
+        }
+    }
+
+    /// `record` serialized, kept parsed under `key` for the next step.
+    func serializing(_ record: WAProtocol.SessionRecord, as key: String) throws -> [UInt8] {
+        let bytes = try record.serialized()
+        parsed.withLock { parsed in
+            if parsed.count >= limit, parsed[key] == nil { parsed.removeAll(keepingCapacity: true) }
+            parsed[key] = (bytes, record)
+        }
+        return bytes
     }
 }

@@ -6,9 +6,10 @@ import Simulator
 import Testing
 import TestSupport
 
-/// The size and length media messages carry, both ways through the native engine and the
-/// simulator: what the gateway reads from a file it sends, the receiving phone finds in the
-/// message; what a phone's message says, the gateway keeps under the row's `metadata.media`.
+/// The size, length and preview media messages carry, both ways through the native engine and
+/// the simulator: what the gateway reads from a file it sends (and the preview it makes of a
+/// JPEG), the receiving phone finds in the message; what a phone's message says, the gateway
+/// keeps under the row's `metadata.media`.
 @Suite(.timeLimit(.minutes(3))) struct MediaMetadataRouteTests {
     static let alice = "15550100031"
     static let bob = "15550100032"
@@ -23,10 +24,18 @@ import TestSupport
         var width: UInt32?
         var height: UInt32?
         var seconds: UInt32?
+        /// The preview's size, when the file is a JPEG the gateway can decode.
+        var thumbnail: [UInt32]?
     }
 
     static let sends: [Send] = [
-        // A portrait photo stored on its side: the phone gets the displayed size.
+        // A portrait photo stored on its side: the phone gets the displayed size, and a preview
+        // turned the same way.
+        Send(
+            route: "send-image", kind: "image", mimetype: "image/jpeg",
+            file: MediaSamples.decodableJPEG(width: 1600, height: 1200, orientation: 6) { x, y in UInt8((x + y) % 256) },
+            width: 1200, height: 1600, thumbnail: [75, 100]),
+        // Headers without decodable data: the size still goes, the send does not fail for want of a preview.
         Send(
             route: "send-image", kind: "image", mimetype: "image/jpeg",
             file: MediaSamples.jpeg(width: 4032, height: 3024, orientation: 6), width: 3024, height: 4032),
@@ -62,7 +71,10 @@ import TestSupport
             #expect(media.kind == send.kind)
             #expect(media.width == send.width && media.height == send.height, "\(send.kind): \(media)")
             #expect(media.seconds == send.seconds, "\(send.kind): \(media)")
-            #expect(media.hasThumbnail == false)
+            #expect(media.hasThumbnail == (send.thumbnail != nil), "\(send.kind): \(media)")
+            if let thumbnail = send.thumbnail {
+                #expect([media.thumbnailWidth, media.thumbnailHeight] == thumbnail, "\(media)")
+            }
             // The sent row keeps the same facts.
             let stored = try await world.mediaRow(id, messageID) { _ in true }.metadata?["media"]
             #expect(stored?["width"]?.numberValue == send.width.map(Double.init), "\(send.kind)")

@@ -47,17 +47,7 @@ package enum MediaSamples {
     ) -> [UInt8] {
         var bytes: [UInt8] = [0xFF, 0xD8]
         bytes += segment(0xE0, Array("JFIF".utf8) + [0, 1, 1, 0] + be16(1) + be16(1) + [0, 0])
-        if let orientation {
-            let big = bigEndianExif
-            func u16(_ value: Int) -> [UInt8] { big ? be16(value) : Array(be16(value).reversed()) }
-            func u32(_ value: Int) -> [UInt8] { big ? be32(value) : Array(be32(value).reversed()) }
-            var tiff: [UInt8] = big ? [0x4D, 0x4D] : [0x49, 0x49]
-            tiff += u16(42) + u32(8) + u16(2)
-            tiff += u16(0x010F) + u16(2) + u32(4) + Array("Cam\0".utf8)  // Make, inline
-            tiff += u16(0x0112) + u16(3) + u32(1) + u16(orientation) + [0, 0]
-            tiff += u32(0)
-            bytes += segment(0xE1, Array("Exif".utf8) + [0, 0] + tiff)
-        }
+        if let orientation { bytes += exifSegment(orientation: orientation, bigEndian: bigEndianExif) }
         bytes += segment(0xDB, [0] + [UInt8](repeating: 1, count: 64))
         bytes += [0xFF, 0xFF]  // a fill byte, which readers must skip
         bytes += segment(progressive ? 0xC2 : 0xC0, [8] + be16(height) + be16(width) + [1, 1, 0x11, 0])
@@ -75,7 +65,19 @@ package enum MediaSamples {
     package static func le32(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(value >> (8 * UInt32($0)) & 0xFF) } }
     package static func le64(_ value: UInt64) -> [UInt8] { (0..<8).map { UInt8(value >> (8 * UInt64($0)) & 0xFF) } }
 
-    private static func segment(_ marker: UInt8, _ body: [UInt8]) -> [UInt8] { [0xFF, marker] + be16(body.count + 2) + body }
+    static func segment(_ marker: UInt8, _ body: [UInt8]) -> [UInt8] { [0xFF, marker] + be16(body.count + 2) + body }
+
+    /// An APP1 segment whose EXIF IFD0 holds a camera make and `orientation`.
+    static func exifSegment(orientation: Int, bigEndian big: Bool) -> [UInt8] {
+        func u16(_ value: Int) -> [UInt8] { big ? be16(value) : Array(be16(value).reversed()) }
+        func u32(_ value: Int) -> [UInt8] { big ? be32(value) : Array(be32(value).reversed()) }
+        var tiff: [UInt8] = big ? [0x4D, 0x4D] : [0x49, 0x49]
+        tiff += u16(42) + u32(8) + u16(2)
+        tiff += u16(0x010F) + u16(2) + u32(4) + Array("Cam\0".utf8)  // Make, inline
+        tiff += u16(0x0112) + u16(3) + u32(1) + u16(orientation) + [0, 0]
+        tiff += u32(0)
+        return segment(0xE1, Array("Exif".utf8) + [0, 0] + tiff)
+    }
 
     private static func riffChunk(_ fourCC: String, _ body: [UInt8]) -> [UInt8] {
         Array(fourCC.utf8) + le32(UInt32(body.count)) + body + (body.count % 2 == 1 ? [0] : [])

@@ -14,11 +14,15 @@ extension NativeMediaTransfer {
         let plaintext = media.bytes
         // The file's own size and length are read on the worker too: an MP4 may keep its movie
         // header at the end, and the Ogg and MP3 walks look at every byte in the worst case.
+        // A JPEG photo also gets its preview there (a scaled decode); none is no failure.
         let sealed = try await workers.anyLane().run {
-            () throws -> (key: [UInt8], blob: [UInt8], digests: MediaDigests, facts: MediaFacts) in
+            () throws -> (key: [UInt8], blob: [UInt8], digests: MediaDigests, facts: MediaFacts, thumbnail: [UInt8]?) in
             let key = try MediaKeys.generateMediaKey()
             let (blob, digests) = try MediaEncryptor.encrypt(plaintext, mediaKey: key, kind: kind.mediaKind)
-            return (key, blob, digests, MediaProbe.facts(of: plaintext))
+            let thumbnail =
+                kind == .image
+                ? MediaProbe.jpegOrientation(of: plaintext).flatMap { JPEGThumbnail.make(from: plaintext, orientation: $0) } : nil
+            return (key, blob, digests, MediaProbe.facts(of: plaintext), thumbnail)
         }
         let token = Self.base64URL(sealed.digests.fileEncSHA256)
         let path = kind.mediaKind.uploadPath ?? "image"
@@ -52,7 +56,8 @@ extension NativeMediaTransfer {
                         url: json?["url"]?.stringValue ?? "https://\(hostname)\(directPath)", directPath: directPath,
                         mediaKey: sealed.key, fileSHA256: sealed.digests.fileSHA256,
                         fileEncSHA256: sealed.digests.fileEncSHA256, fileLength: sealed.digests.fileLength,
-                        mediaKeyTimestamp: Int64(Date().timeIntervalSince1970), facts: sealed.facts)
+                        mediaKeyTimestamp: Int64(Date().timeIntervalSince1970), facts: sealed.facts,
+                        jpegThumbnail: sealed.thumbnail)
                 } catch {
                     lastProblem = "\(hostname): \(error)"
                 }

@@ -69,6 +69,10 @@ import WAProtocol
         // The last page is 27 header bytes, one lacing value and a 21-byte packet.
         broken.replaceSubrange((broken.count - 43)..<(broken.count - 35), with: MediaSamples.le64(5))
         #expect(facts(broken).seconds == nil)
+        // The last page is looked for in the last 256 KiB only (a page is at most 64 KiB).
+        let stream = MediaSamples.oggOpus(milliseconds: 5_000)
+        #expect(facts(stream + [UInt8](repeating: 0x4F, count: 100_000)).seconds == 5)
+        #expect(facts(stream + [UInt8](repeating: 0x4F, count: 300_000)).seconds == nil)
     }
 
     @Test(arguments: MediaSamples.MP3Header.allCases)

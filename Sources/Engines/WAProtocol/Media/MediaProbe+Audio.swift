@@ -26,11 +26,14 @@ extension MediaProbe {
     }
 
     /// The granule of the last complete page header of `serial`, searching back from the end;
-    /// pages that finish no packet carry -1 and are passed over.
+    /// pages that finish no packet carry -1 and are passed over. A page is at most 65,307 bytes,
+    /// so the search stops after 256 KiB: enough for the last pages of a cut file, and a file
+    /// ending in that much of something else is not an Ogg stream this can time.
     private static func lastGranule(_ bytes: ProbeBytes, serial: UInt32) -> UInt64? {
         let capture: [UInt8] = Array("OggS".utf8)
         var offset = bytes.count - 27
-        while offset >= 0 {
+        let stop = max(0, bytes.count - 256 * 1_024)
+        while offset >= stop {
             if bytes.u8(offset) == 0x4F, bytes.matches(capture, at: offset), bytes.u8(offset + 4) == 0, bytes.le32(offset + 14) == serial,
                 let granule = bytes.le64(offset + 6), granule != .max
             {

@@ -86,7 +86,16 @@ struct ProbeBytes {
         return true
     }
 
-    func matches(ascii text: String, at offset: Int) -> Bool { matches(Array(text.utf8), at: offset) }
+    func matches(ascii text: String, at offset: Int) -> Bool {
+        let utf8 = text.utf8
+        guard has(utf8.count, at: offset) else { return false }
+        var index = offset
+        for byte in utf8 {
+            guard storage[index] == byte else { return false }
+            index += 1
+        }
+        return true
+    }
 
     private func unsigned(_ offset: Int, _ width: Int, bigEndian: Bool) -> UInt64? {
         guard has(width, at: offset) else { return nil }

@@ -81,6 +81,13 @@ import TestSupport
             #expect(stored?["height"]?.numberValue == send.height.map(Double.init), "\(send.kind)")
             #expect(stored?["seconds"]?.numberValue == send.seconds.map(Double.init), "\(send.kind)")
         }
+        // The admin API shows the same: the photo's entry, as JSON.
+        let inbox = try #require(
+            try await LoopbackClient.oneShot(port: world.simulator.adminPort, "GET", "/admin/phones/\(Self.bob)/inbox"))
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(inbox.body)) as? [[String: Any]])
+        let photo = try #require(entries.compactMap { $0["media"] as? [String: Any] }.first { $0["hasThumbnail"] as? Bool == true })
+        #expect(photo["width"] as? Int == 1200 && photo["height"] as? Int == 1600, "\(photo)")
+        #expect(photo["thumbnailWidth"] as? Int == 75 && photo["thumbnailHeight"] as? Int == 100, "\(photo)")
         await world.stop()
     }
 

@@ -54,6 +54,13 @@ import TestSupport
         #expect(view.width == 40 && view.height == 24)
     }
 
+    @Test func aPhotoOverFiftyMegapixelsGetsNoPreview() throws {
+        let flat: (Int, Int) -> UInt8 = { _, _ in 90 }
+        let accepted = try #require(JPEGThumbnail.make(from: MediaSamples.decodableJPEG(width: 8_000, height: 6_000, shade: flat)))
+        #expect(try opened(accepted).width == 100)
+        #expect(JPEGThumbnail.make(from: MediaSamples.decodableJPEG(width: 8_000, height: 6_400, shade: flat)) == nil)
+    }
+
     @Test func whatCannotBeOpenedHasNoPreview() {
         #expect(JPEGThumbnail.make(from: []) == nil)
         #expect(JPEGThumbnail.make(from: Array("GIF89a".utf8) + [UInt8](repeating: 0, count: 64)) == nil)

@@ -9,8 +9,12 @@ internal import CTurboJPEG
 /// corrupt or absurdly large one, a library error) is nil, never an error, since a message is
 /// sent just as well without a preview.
 package enum JPEGThumbnail {
-    /// Decoded pixels above this are refused rather than allocated (after scaling; 4096 × 4096).
-    private static let maxDecodedPixels = 16 * 1_024 * 1_024
+    /// Photos above 50 megapixels get no preview: a progressive JPEG keeps every coefficient of
+    /// the full-size picture while it decodes (about 3 bytes a pixel) whatever the scale, so the
+    /// worker's memory is bounded by the source, not by the preview. Phone cameras' 48 MP pass.
+    private static let maxSourcePixels = 50_000_000
+    /// And no decode to more than 2048 × 2048 pixels, whatever the scaling factors on offer.
+    private static let maxDecodedPixels = 2_048 * 2_048
 
     /// `orientation` is the EXIF orientation (1 to 8) of `jpeg`: the preview is turned to match
     /// what phones display, since it carries no EXIF of its own.
@@ -32,7 +36,7 @@ package enum JPEGThumbnail {
         let header = jpeg.withUnsafeBufferPointer {
             tjDecompressHeader3(handle, $0.baseAddress, UInt(jpeg.count), &width, &height, &subsampling, &colorspace)
         }
-        guard header == 0, width > 0, height > 0 else { return nil }
+        guard header == 0, width > 0, height > 0, Int(width) * Int(height) <= maxSourcePixels else { return nil }
         var count: Int32 = 0
         guard let factors = tjGetScalingFactors(&count), count > 0 else { return nil }
         var best: (width: Int32, height: Int32)?

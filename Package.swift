@@ -44,12 +44,15 @@ let package = Package(
         .systemLibrary(
             name: "CHiredis", path: "Sources/CShims/CHiredis", pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(
+            name: "CTurboJPEG", path: "Sources/CShims/CTurboJPEG", pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]),
 
         // MARK: - Modules, in dependency order (an arrow in DESIGN.md means "may import").
         .target(
             name: "Reactor",
             dependencies: [
-                "CLinux", "CURing", "COpenSSL", "CZlib", "CSodium",
+                "CLinux", "CURing", "COpenSSL", "CZlib", "CSodium", "CTurboJPEG",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming),

@@ -2,11 +2,12 @@
 # Builds the libFuzzer targets with AddressSanitizer and runs them for a bounded time:
 #   binary  the frame reader and node decoder (Fuzz/BinaryFuzz.swift)
 #   signal  the Signal messages, stored records and ciphers (Fuzz/SignalFuzz*.swift)
+#   media   the media probe's image, video and audio header readers (Fuzz/MediaFuzz.swift)
 #
-# Usage: scripts/fuzz.sh [seconds] [binary|signal|all] [extra libFuzzer flags...]
+# Usage: scripts/fuzz.sh [seconds] [binary|signal|media|all] [extra libFuzzer flags...]
 #        (default: 30 seconds, all; with all, the seconds are split evenly between the targets)
-# Crashes are written to .build/fuzz/ as crash-<sha1>; the corpora grow in .build/fuzz/corpus (binary)
-# and .build/fuzz/corpus-signal.
+# Crashes are written to .build/fuzz/ as crash-<sha1>; the corpora grow in .build/fuzz/corpus (binary),
+# .build/fuzz/corpus-signal and .build/fuzz/corpus-media.
 #
 # SwiftPM cannot build libFuzzer targets, hence plain swiftc, one module per piece the fuzzers need:
 # * Reactor: Zlib.swift for the binary fuzzer, the crypto wrappers of Reactor/System and ReactorError for
@@ -23,10 +24,10 @@ cd "$(dirname "$0")/.."
 seconds=${1:-30}
 [ $# -gt 0 ] && shift
 target=all
-if [ $# -gt 0 ] && [[ $1 =~ ^(binary|signal|all)$ ]]; then target=$1; shift; fi
+if [ $# -gt 0 ] && [[ $1 =~ ^(binary|signal|media|all)$ ]]; then target=$1; shift; fi
 swiftc=${SWIFTC:-swiftc}
 out=.build/fuzz
-mkdir -p "$out/corpus" "$out/corpus-signal"
+mkdir -p "$out/corpus" "$out/corpus-signal" "$out/corpus-media"
 
 flags=(-parse-as-library -swift-version 6 -O -g -sanitize=fuzzer,address
   -enable-upcoming-feature ExistentialAny -Xcc -D_GNU_SOURCE -I "$out")
@@ -62,6 +63,13 @@ build_signal() {
   "$swiftc" "${project_flags[@]}" -module-name SignalFuzz "$protocol"/Signal/*.swift "$protocol"/ProtocolError*.swift \
     "$protocol"/Proto/Generated/signal_*.pb.swift Fuzz/SignalFuzz*.swift "$out/Reactor.o" "$out/SwiftProtobuf.o" \
     "${libraries[@]}" -o "$out/signal-fuzz"
+}
+
+# The probe stands alone: its sources and the test sample builders that seed it, nothing of Reactor.
+build_media() {
+  echo "fuzz: building the media probe fuzzer"
+  "$swiftc" "${project_flags[@]}" -module-name MediaFuzz Sources/Engines/WAProtocol/Media/MediaProbe*.swift \
+    Tests/TestSupport/MediaSamples*.swift Fuzz/MediaFuzz.swift -o "$out/media-fuzz"
 }
 
 # Seed the binary corpus with a few reference encodings (§7.3) and an intro + frame, once.
@@ -107,15 +115,27 @@ run_signal() {
     -print_final_stats=1 "${@:2}" corpus-signal)
 }
 
+run_media() {
+  echo "fuzz: running the media probe fuzzer for ${1}s"
+  # Every walk is linear in the input, so a second per input is already far too long.
+  local seeds=()
+  [ -n "$(ls -A "$out/corpus-media")" ] || seeds=(env MEDIA_FUZZ_SEEDS=corpus-media)
+  (cd "$out" && bounded "$1" "${seeds[@]}" ./media-fuzz -max_total_time="$1" -timeout=1 -max_len=65536 \
+    -print_final_stats=1 "${@:2}" corpus-media)
+}
+
 case $target in
   binary) build_binary; seed_binary; run_binary "$seconds" "$@" ;;
   signal) build_signal; run_signal "$seconds" "$@" ;;
+  media) build_media; run_media "$seconds" "$@" ;;
   all)
     build_binary
     build_signal
+    build_media
     seed_binary
-    half=$(((seconds + 1) / 2))
-    run_binary "$half" "$@"
-    run_signal "$half" "$@"
+    third=$(((seconds + 2) / 3))
+    run_binary "$third" "$@"
+    run_signal "$third" "$@"
+    run_media "$third" "$@"
     ;;
 esac

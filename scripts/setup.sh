@@ -4,7 +4,7 @@
 set -euo pipefail
 
 level="${1:-build}"
-packages=(pkg-config libsqlite3-dev libpq-dev libhiredis-dev libssl-dev liburing-dev zlib1g-dev libsodium-dev)
+packages=(pkg-config libsqlite3-dev libpq-dev libhiredis-dev libssl-dev liburing-dev zlib1g-dev libsodium-dev libturbojpeg0-dev)
 case "$level" in
   build) ;;
   # chromium drives the browser engine's tests (real Chromium over the DevTools pipe);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (`make test`): installs what the tests need, checks the module rules,
-# builds, runs a short fuzz of the binary codec and the Signal layer, starts the throw-away test
+# builds, runs a short fuzz of the binary codec, the Signal layer and the media probe, starts the throw-away test
 # services (PostgreSQL, Redis, an S3 server), runs every test suite, and stops the services again
 # whatever happens.
 set -euo pipefail
@@ -10,9 +10,9 @@ cd "$(dirname "$0")/.."
 ./scripts/check-imports.sh
 swift build --build-tests
 
-# A short bounded fuzz run, split between the two fuzzers (longer runs: scripts/fuzz.sh 600 signal).
+# A short bounded fuzz run, split between the three fuzzers (longer runs: scripts/fuzz.sh 600 signal).
 # Before the suites, so the test runner's summary is the last thing printed.
-./scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
+./scripts/fuzz.sh "${FUZZ_SECONDS:-24}"
 
 # Every suite's databases, spools and simulator keys go under one scratch directory that is
 # removed with the services, so runs do not pile up in the system's temporary directory.

@@ -12,10 +12,17 @@ extension NativeMediaTransfer {
         let kind = Self.messageKind(media.kind)
         let (client, workers) = try await tools()
         let plaintext = media.bytes
-        let sealed = try await workers.anyLane().run { () throws -> (key: [UInt8], blob: [UInt8], digests: MediaDigests) in
+        // The file's own size and length are read on the worker too: an MP4 may keep its movie
+        // header at the end, and the Ogg and MP3 walks look at every byte in the worst case.
+        // A JPEG photo also gets its preview there (a scaled decode); none is no failure.
+        let sealed = try await workers.anyLane().run {
+            () throws -> (key: [UInt8], blob: [UInt8], digests: MediaDigests, facts: MediaFacts, thumbnail: [UInt8]?) in
             let key = try MediaKeys.generateMediaKey()
             let (blob, digests) = try MediaEncryptor.encrypt(plaintext, mediaKey: key, kind: kind.mediaKind)
-            return (key, blob, digests)
+            let thumbnail =
+                kind == .image
+                ? MediaProbe.jpegOrientation(of: plaintext).flatMap { JPEGThumbnail.make(from: plaintext, orientation: $0) } : nil
+            return (key, blob, digests, MediaProbe.facts(of: plaintext), thumbnail)
         }
         let token = Self.base64URL(sealed.digests.fileEncSHA256)
         let path = kind.mediaKind.uploadPath ?? "image"
@@ -49,7 +56,8 @@ extension NativeMediaTransfer {
                         url: json?["url"]?.stringValue ?? "https://\(hostname)\(directPath)", directPath: directPath,
                         mediaKey: sealed.key, fileSHA256: sealed.digests.fileSHA256,
                         fileEncSHA256: sealed.digests.fileEncSHA256, fileLength: sealed.digests.fileLength,
-                        mediaKeyTimestamp: Int64(Date().timeIntervalSince1970))
+                        mediaKeyTimestamp: Int64(Date().timeIntervalSince1970), facts: sealed.facts,
+                        jpegThumbnail: sealed.thumbnail)
                 } catch {
                     lastProblem = "\(hostname): \(error)"
                 }
@@ -72,7 +80,8 @@ extension NativeMediaTransfer {
         }
     }
 
-    /// OpenWA's `metadata.media` of a stored row.
+    /// OpenWA's `metadata.media` of a stored row. OpenWA's media object has no size or length;
+    /// `width`, `height` and `seconds` are the message's own fields, added under the same object.
     static func metadata(_ attachment: MessageCodec.MediaAttachment) -> JSONValue {
         var media: JSONValue = [
             "mimetype": .string(attachment.mimetype), "sizeBytes": .number(Double(attachment.fileLength)),
@@ -80,6 +89,10 @@ extension NativeMediaTransfer {
         ]
         if let fileName = attachment.fileName { media = media.setting("filename", .string(fileName)) }
         if let caption = attachment.caption { media = media.setting("caption", .string(caption)) }
+        if let width = attachment.width, let height = attachment.height {
+            media = media.setting("width", .number(Double(width))).setting("height", .number(Double(height)))
+        }
+        if let seconds = attachment.seconds { media = media.setting("seconds", .number(Double(seconds))) }
         return ["media": media]
     }
 }

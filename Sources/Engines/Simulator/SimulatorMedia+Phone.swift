@@ -15,6 +15,15 @@ package struct PhoneMedia: Sendable, Equatable, Codable {
     package let size: Int?
     /// Why the blob could not be opened (missing, MAC or hash mismatch).
     package let error: String?
+    /// The message's own size and length fields, as a phone lays the bubble out before the
+    /// download, and whether it carried a preview thumbnail.
+    package var width: UInt32?
+    package var height: UInt32?
+    package var seconds: UInt32?
+    package var hasThumbnail = false
+    /// The preview's own size, read from its JPEG header (nil without one or when unreadable).
+    package var thumbnailWidth: UInt32?
+    package var thumbnailHeight: UInt32?
 }
 
 /// The media host as the admin API shows it (`GET /admin/media`): its host, the auth token its
@@ -50,17 +59,21 @@ extension SimulatorCore {
             kind: kind, mimetype: body.mimetype ?? Self.defaultMimetype(kind), caption: body.text, fileName: body.fileName,
             url: "https://\(media.hostname)\(directPath)", directPath: directPath, mediaKey: mediaKey,
             fileSHA256: sealed.digests.fileSHA256, fileEncSHA256: sealed.digests.fileEncSHA256,
-            fileLength: sealed.digests.fileLength, mediaKeyTimestamp: Int64(unixNow()))
+            fileLength: sealed.digests.fileLength, mediaKeyTimestamp: Int64(unixNow()),
+            facts: MediaProbe.facts(of: Array(plaintext)))
         return MessageCodec.media(attachment)
     }
 
     /// Downloads, verifies and decrypts the media of a received message; nil when it has none.
     func phoneOpensMedia(_ message: Waproto_Message) -> PhoneMedia? {
         guard let attachment = MessageCodec.mediaAttachment(of: message) else { return nil }
+        let preview = attachment.jpegThumbnail.map(MediaProbe.facts(of:))
         func result(sha256: String?, size: Int?, error: String?) -> PhoneMedia {
             PhoneMedia(
                 kind: attachment.kind.rawValue, mimetype: attachment.mimetype, fileName: attachment.fileName,
-                caption: attachment.caption, sha256: sha256, size: size, error: error)
+                caption: attachment.caption, sha256: sha256, size: size, error: error, width: attachment.width,
+                height: attachment.height, seconds: attachment.seconds, hasThumbnail: attachment.jpegThumbnail?.isEmpty == false,
+                thumbnailWidth: preview?.width, thumbnailHeight: preview?.height)
         }
         guard let blob = media.blob(directPath: attachment.directPath) else {
             return result(sha256: nil, size: nil, error: "no blob at \(attachment.directPath)")

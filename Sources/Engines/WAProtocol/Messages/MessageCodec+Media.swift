@@ -41,11 +41,18 @@ extension MessageCodec {
         package var fileLength: UInt64
         /// Unix seconds.
         package var mediaKeyTimestamp: Int64
+        /// Displayed size of an image, video or sticker and length of a video or audio, which
+        /// phones lay the bubble out with and show before the download (`MediaProbe`).
+        package var width: UInt32?
+        package var height: UInt32?
+        package var seconds: UInt32?
+        /// The small JPEG preview shown blurred until the download (images).
+        package var jpegThumbnail: [UInt8]?
 
         package init(
             kind: MediaMessageKind, mimetype: String, caption: String? = nil, fileName: String? = nil, url: String,
             directPath: String, mediaKey: [UInt8], fileSHA256: [UInt8], fileEncSHA256: [UInt8], fileLength: UInt64,
-            mediaKeyTimestamp: Int64
+            mediaKeyTimestamp: Int64, facts: MediaFacts = MediaFacts(), jpegThumbnail: [UInt8]? = nil
         ) {
             self.kind = kind
             self.mimetype = mimetype
@@ -58,6 +65,23 @@ extension MessageCodec {
             self.fileEncSHA256 = fileEncSHA256
             self.fileLength = fileLength
             self.mediaKeyTimestamp = mediaKeyTimestamp
+            self.jpegThumbnail = jpegThumbnail
+            apply(facts)
+        }
+
+        /// Keeps the facts a message of this kind has a field for: sizes for images, stickers
+        /// and videos, durations for videos and audio, nothing for documents.
+        package mutating func apply(_ facts: MediaFacts) {
+            switch kind {
+            case .image, .sticker:
+                (width, height) = (facts.width, facts.height)
+            case .video:
+                (width, height, seconds) = (facts.width, facts.height, facts.seconds)
+            case .audio, .ptt:
+                seconds = facts.seconds
+            case .document:
+                break
+            }
         }
     }
 
@@ -79,6 +103,8 @@ extension MessageCodec {
             image.fileLength = a.fileLength
             image.mediaKeyTimestamp = a.mediaKeyTimestamp
             if let caption = a.caption { image.caption = caption }
+            if let width = a.width, let height = a.height { (image.width, image.height) = (width, height) }
+            if let thumbnail = a.jpegThumbnail { image.jpegThumbnail = Data(thumbnail) }
             if let context { image.contextInfo = context }
             message.imageMessage = image
         case .video:
@@ -92,6 +118,9 @@ extension MessageCodec {
             video.fileLength = a.fileLength
             video.mediaKeyTimestamp = a.mediaKeyTimestamp
             if let caption = a.caption { video.caption = caption }
+            if let width = a.width, let height = a.height { (video.width, video.height) = (width, height) }
+            if let seconds = a.seconds { video.seconds = seconds }
+            if let thumbnail = a.jpegThumbnail { video.jpegThumbnail = Data(thumbnail) }
             if let context { video.contextInfo = context }
             message.videoMessage = video
         case .audio, .ptt:
@@ -105,6 +134,7 @@ extension MessageCodec {
             audio.fileLength = a.fileLength
             audio.mediaKeyTimestamp = a.mediaKeyTimestamp
             audio.ptt = a.kind == .ptt
+            if let seconds = a.seconds { audio.seconds = seconds }
             if let context { audio.contextInfo = context }
             message.audioMessage = audio
         case .document:
@@ -120,6 +150,7 @@ extension MessageCodec {
             document.fileName = a.fileName ?? "file"
             document.title = a.fileName ?? "file"
             if let caption = a.caption { document.caption = caption }
+            if let thumbnail = a.jpegThumbnail { document.jpegThumbnail = Data(thumbnail) }
             if let context { document.contextInfo = context }
             message.documentMessage = document
         case .sticker:
@@ -132,6 +163,7 @@ extension MessageCodec {
             sticker.fileEncSha256 = Data(a.fileEncSHA256)
             sticker.fileLength = a.fileLength
             sticker.mediaKeyTimestamp = a.mediaKeyTimestamp
+            if let width = a.width, let height = a.height { (sticker.width, sticker.height) = (width, height) }
             if let context { sticker.contextInfo = context }
             message.stickerMessage = sticker
         }
@@ -149,22 +181,28 @@ extension MessageCodec {
             else if content.hasDocumentWithCaptionMessage { content = content.documentWithCaptionMessage.message }
             else { break }
         }
-        let found: MediaAttachment?
+        var found: MediaAttachment?
         if content.hasImageMessage {
             let m = content.imageMessage
             found = attachment(
                 .image, m.mimetype, m.hasCaption ? m.caption : nil, nil, m.url, m.directPath, m.mediaKey, m.fileSha256,
                 m.fileEncSha256, m.fileLength, m.mediaKeyTimestamp)
+            found?.apply(facts(width: m.hasWidth ? m.width : nil, height: m.hasHeight ? m.height : nil))
+            found?.jpegThumbnail = m.hasJpegThumbnail ? Array(m.jpegThumbnail) : nil
         } else if content.hasVideoMessage {
             let m = content.videoMessage
             found = attachment(
                 .video, m.mimetype, m.hasCaption ? m.caption : nil, nil, m.url, m.directPath, m.mediaKey, m.fileSha256,
                 m.fileEncSha256, m.fileLength, m.mediaKeyTimestamp)
+            found?.apply(
+                facts(width: m.hasWidth ? m.width : nil, height: m.hasHeight ? m.height : nil, seconds: m.hasSeconds ? m.seconds : nil))
+            found?.jpegThumbnail = m.hasJpegThumbnail ? Array(m.jpegThumbnail) : nil
         } else if content.hasAudioMessage {
             let m = content.audioMessage
             found = attachment(
                 m.ptt ? .ptt : .audio, m.mimetype, nil, nil, m.url, m.directPath, m.mediaKey, m.fileSha256, m.fileEncSha256,
                 m.fileLength, m.mediaKeyTimestamp)
+            found?.seconds = m.hasSeconds ? m.seconds : nil
         } else if content.hasDocumentMessage {
             let m = content.documentMessage
             found = attachment(
@@ -175,6 +213,7 @@ extension MessageCodec {
             found = attachment(
                 .sticker, m.mimetype, nil, nil, m.url, m.directPath, m.mediaKey, m.fileSha256, m.fileEncSha256, m.fileLength,
                 m.mediaKeyTimestamp)
+            found?.apply(facts(width: m.hasWidth ? m.width : nil, height: m.hasHeight ? m.height : nil))
         } else {
             found = nil
         }
@@ -182,6 +221,12 @@ extension MessageCodec {
             return nil
         }
         return found
+    }
+
+    /// A message's own size fields as facts: a size needs both sides and neither may be zero.
+    private static func facts(width: UInt32?, height: UInt32?, seconds: UInt32? = nil) -> MediaFacts {
+        guard let width, let height, width > 0, height > 0 else { return MediaFacts(seconds: seconds) }
+        return MediaFacts(width: width, height: height, seconds: seconds)
     }
 
     private static func attachment(

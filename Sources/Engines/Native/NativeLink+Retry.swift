@@ -28,7 +28,7 @@ extension NativeLink {
         let group = from.server == JID.Server.group ? from.bare : nil
         let count = node.child("retry")?.attributes.string("count").flatMap(Int.init) ?? 1
         guard let device = group == nil ? from : node.attributes.jid("participant"), let sent = recentSends[id],
-            group.map { sent.chat.bare == $0 } ?? (sent.chat.server != JID.Server.group), count < Self.maxRetries
+            group.map({ sent.chat.bare == $0 }) ?? (sent.chat.server != JID.Server.group), count < Self.maxRetries
         else {
             return logger.info("retry receipt not served", metadata: ["message.id": "\(id)", "retry.count": "\(count)"])
         }

@@ -51,6 +51,43 @@ import TestSupport
         await world.stop()
     }
 
+    /// `message.received` carries OpenWA's optional parts: a media message's omitted marker (the
+    /// bytes come from the media route), a location, a poll's question and options.
+    @Test func receivedEventsCarryMediaLocationAndPoll() async throws {
+        let (world, _, receiver) = try await linked(.sqlite)
+        func phoneSends(_ body: [String: Any]) async throws -> String {
+            let json = try JSONSerialization.data(withJSONObject: body.merging(["to": Self.alice]) { old, _ in old })
+            return try await world.simulator.sendMessage(from: Self.bob, json: Array(json)).id
+        }
+        let picture = [UInt8](repeating: 7, count: 3_000)
+        let image = try await phoneSends(["kind": "document", "data": Data(picture).base64EncodedString(),
+                                          "mimetype": "application/pdf", "fileName": "report.pdf"])
+        let place = try await phoneSends(["kind": "location", "latitude": 52.5, "longitude": 13.4, "name": "Office"])
+        let poll = try await phoneSends(["kind": "poll", "name": "Lunch?", "options": ["Yes", "No"]])
+        let text = try await world.simulator.sendMessage(from: Self.bob, to: Self.alice, text: "plain").id
+        let events = try await receiver.wait("four message.received") { $0.filter { $0.event == "message.received" }.count == 4 }
+        func payload(_ id: String) -> [String: Any] {
+            events.first { $0.event == "message.received" && $0.data["id"] as? String == id }?.data ?? [:]
+        }
+        let media = payload(image)["media"] as? [String: Any]
+        #expect(media?["mimetype"] as? String == "application/pdf")
+        #expect(media?["filename"] as? String == "report.pdf")
+        #expect(media?["sizeBytes"] as? Int == picture.count)
+        #expect(media?["omitted"] as? Bool == true)
+        let location = payload(place)["location"] as? [String: Any]
+        #expect(location?["latitude"] as? Double == 52.5)
+        #expect(location?["longitude"] as? Double == 13.4)
+        let question = payload(poll)["poll"] as? [String: Any]
+        #expect(question?["name"] as? String == "Lunch?")
+        #expect(question?["options"] as? [String] == ["Yes", "No"])
+        #expect(question?["allowMultipleAnswers"] as? Bool == true)
+        let plain = payload(text)
+        #expect(plain["body"] as? String == "plain")
+        #expect(plain["media"] == nil && plain["location"] == nil && plain["poll"] == nil)
+        await receiver.stop()
+        await world.stop()
+    }
+
     /// The simulator's paced stream (what the message benchmark drives) arrives whole, in order,
     /// and no faster than asked; each text carries the monotonic instant its send began.
     @Test func aPacedPhoneStreamArrivesCompleteAndInOrder() async throws {

@@ -180,7 +180,28 @@ package final class MessageLedger: MessageSink {
             "timestamp": .number(Double(message.timestamp)), "isGroup": .bool(message.chatID.hasSuffix("@g.us")),
             "fromMe": .bool(message.fromMe), "kind": .string(message.chatID.hasSuffix("@g.us") ? "group" : "individual"),
         ]
-        return message.author.map { fields.setting("author", .string($0)) } ?? fields
+        return eventExtras(message.metadata, into: message.author.map { fields.setting("author", .string($0)) } ?? fields)
+    }
+
+    /// `IncomingMessage`'s optional parts that the stored row's metadata holds: `location`, `poll`
+    /// (without its votes) and `media`. The event is committed with the row, before any download,
+    /// so `media` is always OpenWA's omitted marker (`{mimetype, filename?, omitted, sizeBytes}`);
+    /// the bytes are served by the media route once stored.
+    private static func eventExtras(_ metadata: JSONValue?, into fields: JSONValue) -> JSONValue {
+        guard let metadata else { return fields }
+        var fields = fields
+        if let media = metadata["media"], let mimetype = media["mimetype"] {
+            var marker: JSONValue = ["mimetype": mimetype, "omitted": true]
+            if let filename = media["filename"] { marker = marker.setting("filename", filename) }
+            if let size = media["sizeBytes"] { marker = marker.setting("sizeBytes", size) }
+            fields = fields.setting("media", marker)
+        }
+        if let location = metadata["location"] { fields = fields.setting("location", location) }
+        if let poll = metadata["poll"], let name = poll["name"], let options = poll["options"] {
+            fields = fields.setting(
+                "poll", ["name": name, "options": options, "allowMultipleAnswers": poll["allowMultipleAnswers"] ?? false])
+        }
+        return fields
     }
 
     /// WhatsApp's ack number as OpenWA's delivery status.

@@ -4,6 +4,7 @@ import Reactor
 import Simulator
 import Testing
 import TestSupport
+import WAProtocol
 
 /// Group pictures and the account's own picture through REST, the native engine and the
 /// simulator (reference 2.7 and 2.13): the bytes reach the server's picture host, the URL
@@ -94,6 +95,28 @@ import TestSupport
         let removed = try await world.gateway.request("DELETE", path)
         #expect(removed.object["message"] as? String == "Profile picture removed", "\(removed.text)")
         #expect(try await world.simulator.profilePictureURL(of: Self.alice) == nil)
+        await receiver.stop()
+        await world.stop()
+    }
+
+    /// WhatsApp keeps pictures at most 640 pixels a side: a larger JPEG is scaled down (and turned
+    /// upright by its EXIF orientation) before it goes; a small one goes byte for byte.
+    @Test func aLargeJPEGIsScaledToWhatsAppsPictureSize() async throws {
+        let (world, id, receiver) = try await linked()
+        let path = "/api/sessions/\(id)/profile/picture"
+        let large = MediaSamples.decodableJPEG(width: 1_600, height: 1_200, orientation: 6) { x, _ in x < 800 ? 40 : 220 }
+        let set = try await put(world, path, ["base64": Data(large).base64EncodedString(), "mimetype": "image/jpeg"])
+        #expect(set.status == 200, "\(set.text)")
+        let url = try #require(try await world.simulator.profilePictureURL(of: Self.alice))
+        let sent = try #require(try await world.simulator.picture(at: url))
+        #expect(MediaProbe.jpegOrientation(of: sent) == 1, "upright, without an EXIF turn")
+        let facts = MediaProbe.facts(of: sent)
+        #expect(facts.width == 480 && facts.height == 640, "\(facts)")
+
+        let small = MediaSamples.decodableJPEG(width: 320, height: 240) { _, y in y < 120 ? 60 : 200 }
+        #expect(try await put(world, path, ["base64": Data(small).base64EncodedString(), "mimetype": "image/jpeg"]).status == 200)
+        let kept = try #require(try await world.simulator.profilePictureURL(of: Self.alice))
+        #expect(try await world.simulator.picture(at: kept) == small)
         await receiver.stop()
         await world.stop()
     }

@@ -49,10 +49,29 @@ extension NativeEngine: ProfileOperations {
     }
 
     package func setGroupPicture(group: String, image: [UInt8]?) async throws {
-        try await linkRef().setPicture(of: try Self.groupJID(group), image: image)
+        let target = try Self.groupJID(group)
+        try await linkRef().setPicture(of: target, image: try await fitted(image))
     }
 
     package func setProfilePicture(_ image: [UInt8]?) async throws {
-        try await linkRef().setPicture(of: nil, image: image)
+        try await linkRef().setPicture(of: nil, image: try await fitted(image))
+    }
+
+    /// WhatsApp keeps pictures as JPEGs of at most 640 pixels a side: a larger JPEG is scaled down
+    /// (turned upright by its EXIF orientation) on a worker; anything else goes as given.
+    private func fitted(_ image: [UInt8]?) async throws -> [UInt8]? {
+        guard let image else { return nil }
+        let lane: WorkerLane = try await reactor.submit { reactor in reactor.workers.anyLane() }
+        return try await lane.run { Self.fitPicture(image) }
+    }
+
+    static let pictureMaxSide = 640
+
+    static func fitPicture(_ image: [UInt8]) -> [UInt8] {
+        let facts = MediaProbe.facts(of: image)
+        guard let orientation = MediaProbe.jpegOrientation(of: image), let width = facts.width, let height = facts.height,
+            max(width, height) > pictureMaxSide || orientation != 1
+        else { return image }
+        return JPEGThumbnail.make(from: image, orientation: orientation, maxSide: pictureMaxSide, quality: 85) ?? image
     }
 }

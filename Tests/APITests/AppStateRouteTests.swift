@@ -174,4 +174,50 @@ import TestSupport
         await receiver.stop()
         await world.stop()
     }
+
+    @Test func anUploadThatMeetsANewerPatchRebasesOnIt() async throws {
+        let (world, id, receiver) = try await linked(.sqlite)
+        try await world.simulator.writeAppState(phone: Self.alice, PhoneAppStateChange(action: "contact", jid: Self.bob, fullName: "Bob"))
+        try await poll(world, "/api/sessions/\(id)/contacts/\(Self.bobChat)", "the keys") { ($0 as? [String: Any])?["name"] as? String == "Bob" }
+        // The phone pins Carol without the server telling the session: its upload is one version behind.
+        try await world.simulator.writeAppState(
+            phone: Self.alice, PhoneAppStateChange(action: "pin", jid: Self.carol, pinned: true, silent: true))
+        let archive = try await world.gateway.request(
+            "POST", "/api/sessions/\(id)/chats/archive", body: #"{"chatId":"\#(Self.bobChat)","archive":true}"#)
+        #expect(archive.status == 200, "\(archive.text)")
+        // The phone's view verifies every MAC: the retried patch was chained onto the phone's.
+        let view = try await world.simulator.appState(of: Self.alice)
+        #expect(view.first { $0.index == ["archive", "\(Self.bob)@s.whatsapp.net"] }?.archived == true)
+        #expect(view.first { $0.index == ["pin_v1", "\(Self.carol)@s.whatsapp.net"] }?.pinned == true)
+        let listed = try await world.gateway.request("GET", "/api/sessions/\(id)/chats")
+        #expect(chat(try JSONSerialization.jsonObject(with: Data(listed.body)), Self.bobChat)?["archived"] as? Bool == true)
+        // Carol's pin, learned from the 409, counts toward the limit.
+        let pinned = try await world.gateway.request(
+            "POST", "/api/sessions/\(id)/chats/pin", body: #"{"chatId":"\#(Self.bobChat)","pin":true}"#)
+        #expect(pinned.status == 200, "\(pinned.text)")
+        #expect(try await world.simulator.appState(of: Self.alice).filter { $0.pinned == true }.count == 2)
+        await receiver.stop()
+        await world.stop()
+    }
+
+    @Test func aPatchUnderAnUnknownKeyMakesTheSessionAskThePrimary() async throws {
+        let (world, id, receiver) = try await linked(.sqlite)
+        try await world.simulator.writeAppState(phone: Self.alice, PhoneAppStateChange(action: "contact", jid: Self.bob, fullName: "Bob"))
+        try await poll(world, "/api/sessions/\(id)/contacts/\(Self.bobChat)", "the first key") { ($0 as? [String: Any])?["name"] as? String == "Bob" }
+        try await world.simulator.writeAppState(
+            phone: Self.alice, PhoneAppStateChange(action: "contact", jid: Self.carol, fullName: "Carol", freshKey: true))
+        try await poll(world, "/api/sessions/\(id)/contacts/\(Self.carol)@c.us", "the name under the new key") {
+            ($0 as? [String: Any])?["name"] as? String == "Carol"
+        }
+        // The key request is a peer message the phone answers, not one it files.
+        #expect(try await world.simulator.inbox(of: Self.alice).isEmpty)
+        // Uploads now use the newest key, which the phone can open.
+        let mute = try await world.gateway.request(
+            "POST", "/api/sessions/\(id)/chats/mute", body: #"{"chatId":"\#(Self.bobChat)","muteUntil":0}"#)
+        #expect(mute.status == 200, "\(mute.text)")
+        let view = try await world.simulator.appState(of: Self.alice)
+        #expect(view.first { $0.index == ["mute", "\(Self.bob)@s.whatsapp.net"] }?.muteEndTimestamp == -1)
+        await receiver.stop()
+        await world.stop()
+    }
 }

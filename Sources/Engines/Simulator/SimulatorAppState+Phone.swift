@@ -17,10 +17,14 @@ package struct PhoneAppStateChange: Sendable, Equatable, Codable {
     package var muteEndTimestamp: Int64?
     package var pinned: Bool?
     package var archived: Bool?
+    /// Encrypt with a new key that no companion has been sent yet (they must ask for it).
+    package var freshKey: Bool?
+    /// Store the patch without telling the companions (so a companion's next upload meets a 409).
+    package var silent: Bool?
 
     package init(
         action: String, jid: String, fullName: String? = nil, firstName: String? = nil, muted: Bool? = nil,
-        muteEndTimestamp: Int64? = nil, pinned: Bool? = nil, archived: Bool? = nil
+        muteEndTimestamp: Int64? = nil, pinned: Bool? = nil, archived: Bool? = nil, freshKey: Bool? = nil, silent: Bool? = nil
     ) {
         self.action = action
         self.jid = jid
@@ -30,6 +34,8 @@ package struct PhoneAppStateChange: Sendable, Equatable, Codable {
         self.muteEndTimestamp = muteEndTimestamp
         self.pinned = pinned
         self.archived = archived
+        self.freshKey = freshKey
+        self.silent = silent
     }
 }
 
@@ -85,16 +91,18 @@ extension SimulatorCore {
             throw .badRequest("action must be contact, mute, pin or archive")
         }
         let state = try replay(collection, of: account).state
-        guard let key = account.appState.keys.last ?? (try? account.appState.ensureKeys())?.last else {
-            throw SimulatorError(500, "app-state keys could not be made")
-        }
+        do {
+            _ = try account.appState.ensureKeys()
+            if change.freshKey == true { try account.appState.addKey() }
+        } catch { throw SimulatorError(500, "app-state keys could not be made") }
+        guard let key = account.appState.keys.last else { throw SimulatorError(500, "app-state keys could not be made") }
         let patch: Waproto_SyncdPatch
         do { patch = try AppStatePatchCodec.encode(mutations, collection: collection, state: state, key: key).patch } catch {
             throw SimulatorError(500, "app-state patch could not be made: \(error)")
         }
         let version = account.appState.append(patch, to: collection)
         logger.info("phone wrote app state", metadata: ["phone": "\(phone)", "collection": "\(collection)", "version": "\(version)"])
-        notifyServerSync(account, collection: collection, version: version, except: nil)
+        if change.silent != true { notifyServerSync(account, collection: collection, version: version, except: nil) }
     }
 
     /// The phone's view: every live record of every collection, decoded with its keys. A patch that

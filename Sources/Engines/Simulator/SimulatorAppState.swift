@@ -23,11 +23,15 @@ final class PhoneAppState {
 
     /// The keys, made on first use: one key with a 6-byte id, as phones use.
     func ensureKeys() throws -> [AppStateSyncKey] {
-        if keys.isEmpty {
-            let id: [UInt8] = [0, 0] + (try Crypto.randomBytes(4))
-            keys = [try AppStateSyncKey(id: id, data: try Crypto.randomBytes(32), timestamp: Int64(unixNow()) * 1000)]
-        }
+        if keys.isEmpty { try addKey() }
         return keys
+    }
+
+    /// A new key, newer than the others (it encrypts the phone's next patches).
+    func addKey() throws {
+        let id: [UInt8] = [0, 0] + (try Crypto.randomBytes(4))
+        let timestamp = max(Int64(unixNow()) * 1000, (keys.last?.timestamp ?? 0) + 1)
+        keys.append(try AppStateSyncKey(id: id, data: try Crypto.randomBytes(32), timestamp: timestamp))
     }
 
     /// Stores `patch` as the collection's next version.

@@ -4,7 +4,7 @@ import Reactor
 import Testing
 import TestSupport
 
-/// The browser engine does not have message actions, contacts, blocking, pictures or membership
+/// The browser engine does not have message actions, chat state, contacts, blocking, pictures or membership
 /// requests yet: a ready session answers 501 to each, after the body is validated, and nothing
 /// reaches the page.
 @Suite(.timeLimit(.minutes(2)), .enabled(if: BrowserRESTWorld.enabled))
@@ -22,6 +22,13 @@ struct BrowserActionRouteTests {
         for (action, body) in actions {
             let response = try await world.gateway.request("POST", "/api/sessions/\(id)/messages/\(action)", body: body)
             #expect(response.status == 501, "\(action): \(response.text)")
+        }
+        for (route, body) in [
+            ("archive", #"{"chatId":"\#(chat)","archive":true}"#), ("mute", #"{"chatId":"\#(chat)","muteUntil":null}"#),
+            ("pin", #"{"chatId":"\#(chat)","pin":false}"#),
+        ] {
+            let response = try await world.gateway.request("POST", "/api/sessions/\(id)/chats/\(route)", body: body)
+            #expect(response.status == 501, "chats/\(route): \(response.text)")
         }
         for path in ["contacts", "contacts/\(chat)", "contacts/\(chat)/profile-picture", "contacts/blocked"] {
             let response = try await world.gateway.request("GET", "/api/sessions/\(id)/\(path)")

@@ -54,6 +54,7 @@ func waitUntil(timeout: Duration = .seconds(20), _ condition: () async throws ->
 /// A `MessageSink` that keeps what the engine commits, in order, in memory.
 final class RecordingMessageSink: MessageSink {
     let changeLog = Mutex<[MessageChange]>([])
+    let chatStateLog = Mutex<[String: ChatStateRecord]>([:])
     private let state = Mutex<(messages: [EngineMessage], acks: [(ids: [String], ack: Int)])>(([], []))
 
     func ingest(sessionID: String, message: EngineMessage) async throws -> Bool {
@@ -96,4 +97,12 @@ extension RecordingMessageSink {
     func markRead(sessionID: String, chatID: String, messageIDs: [String]?) async throws -> [String] {
         messages.filter { !$0.fromMe && $0.chatID == chatID && (messageIDs?.contains($0.id) ?? true) }.map(\.id)
     }
+}
+
+extension RecordingMessageSink {
+    func updateChatState(sessionID: String, chatID: String, change: ChatStateChange) async throws {
+        chatStateLog.withLock { $0[chatID] = change.applied(to: $0[chatID] ?? ChatStateRecord()) }
+    }
+
+    func chatStates(sessionID: String) async throws -> [String: ChatStateRecord] { chatStateLog.withLock { $0 } }
 }

@@ -2,8 +2,8 @@ import Engines
 import Foundation
 import Reactor
 
-/// `/api/sessions/:id/chats` (reference 2.4): the chats the stored messages show, and marking
-/// one read. The other chat actions answer 404 until the engines keep chat state.
+/// `/api/sessions/:id/chats` (reference 2.4): the chats the stored messages show with their
+/// app state, marking one read, typing; archive, mute and pin are in `ChatStateRoutes`.
 package enum ChatRoutes {
     static let readFields: Set<String> = ["chatId", "messageIds"]
     static let typingFields: Set<String> = ["chatId", "state"]
@@ -79,6 +79,6 @@ package enum ChatRoutes {
                     try await sessions.sendChatState(id: context.parameter("id"), chatID: chat, state: state)
                     return .json(["success": true])
                 }),
-        ]
+        ] + ChatStateRoutes.routes(sessions: sessions, messages: messages)
     }
 }

@@ -42,8 +42,10 @@ extension MessageLedger {
     /// OpenWA's `ChatSummary[]` from the stored messages, most recent first.
     package func chats(sessionID: String, limit: Int, offset: Int) async throws -> JSONValue {
         let chats = try await store.chats(sessionID: sessionID, limit: limit, offset: offset)
+        let states = try await chatStateStore.all(sessionID: sessionID)
         return .array(
             chats.map { chat in
+                let state = states[chat.chatID] ?? ChatStateRecord()
                 let isGroup = chat.chatID.hasSuffix("@g.us")
                 let kind = isGroup ? "group" : chat.chatID == "status@broadcast" ? "status" : "individual"
                 return [
@@ -51,7 +53,8 @@ extension MessageLedger {
                     "unreadCount": .number(Double(chat.unread)),
                     "timestamp": chat.last.timestamp.map { .number(Double($0)) } ?? .null,
                     "lastMessage": chat.last.body.map(JSONValue.string) ?? .null, "lastMessageType": .string(chat.last.type),
-                    "archived": false, "pinned": false, "muted": false,
+                    "archived": .bool(state.archived), "pinned": .bool(state.pinned), "muted": .bool(state.muted),
+                    "muteExpiration": state.muteExpiration.map { .number(Double($0)) } ?? .null,
                 ]
             })
     }
@@ -64,6 +67,20 @@ extension MessageLedger {
     /// Forgets a deleted session's messages.
     package func deleteAll(sessionID: String) async throws {
         try await store.deleteAll(sessionID: sessionID)
+        try await chatStateStore.deleteAll(sessionID: sessionID)
+    }
+
+    package func updateChatState(sessionID: String, chatID: String, change: ChatStateChange) async throws {
+        try await chatStateStore.update(sessionID: sessionID, chatID: chatID, change: change)
+    }
+
+    package func chatStates(sessionID: String) async throws -> [String: ChatStateRecord] {
+        try await chatStateStore.all(sessionID: sessionID)
+    }
+
+    /// The session's pinned chats (OpenWA allows three).
+    package func pinnedChats(sessionID: String) async throws -> [String] {
+        try await chatStateStore.all(sessionID: sessionID).filter { $0.value.pinned }.keys.sorted()
     }
 
     /// OpenWA's stored `Message` shape.

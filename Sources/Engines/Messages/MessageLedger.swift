@@ -9,6 +9,7 @@ import Reactor
 /// produce nothing.
 package final class MessageLedger: MessageSink {
     package let store: SQLMessageStore
+    let chatStateStore: SQLChatStateStore
     let webhooks: WebhookService?
     let bus: EventBus
     /// Our sends' rows waiting for the next group commit (`MessageLedger+Sent.swift`).
@@ -16,6 +17,7 @@ package final class MessageLedger: MessageSink {
 
     package init(database: any SQLDatabase, webhooks: WebhookService?, bus: EventBus) {
         store = SQLMessageStore(database: database)
+        chatStateStore = SQLChatStateStore(database: database)
         self.webhooks = webhooks
         self.bus = bus
     }

@@ -14,6 +14,10 @@ struct ContactRecord: Sendable, Equatable {
     var pushName: String?
     /// Digits of the phone number, when learned (a LID contact's number comes from the server).
     var phone: String?
+    /// The name in the account's address book (app state's `contact` action).
+    var name: String?
+    /// The contact is in the account's address book.
+    var saved = false
 
     static func key(_ id: String) -> String { prefix + id }
 
@@ -21,29 +25,35 @@ struct ContactRecord: Sendable, Equatable {
         var members: [(String, JSONValue)] = []
         if let pushName { members.append(("pushName", .string(pushName))) }
         if let phone { members.append(("phone", .string(phone))) }
+        if let name { members.append(("name", .string(name))) }
+        if saved { members.append(("saved", .bool(true))) }
         return JSONWriter.bytes(.object(members))
     }
 
-    init(pushName: String? = nil, phone: String? = nil) {
+    init(pushName: String? = nil, phone: String? = nil, name: String? = nil, saved: Bool = false) {
         self.pushName = pushName
         self.phone = phone
+        self.name = name
+        self.saved = saved
     }
 
     init?(serialized bytes: [UInt8]) {
         guard let value = try? JSONParser.parse(bytes), case .object = value else { return nil }
         pushName = value["pushName"]?.stringValue
         phone = value["phone"]?.stringValue
+        name = value["name"]?.stringValue
+        saved = value["saved"]?.boolValue ?? false
     }
 
     /// This record with what was just learned; nothing learned keeps what was known.
     func merging(pushName: String?, phone: String?) -> ContactRecord {
-        ContactRecord(pushName: pushName ?? self.pushName, phone: phone ?? self.phone)
+        ContactRecord(pushName: pushName ?? self.pushName, phone: phone ?? self.phone, name: name, saved: saved)
     }
 
     func contact(id: String, blocked: Set<String>) -> EngineContact {
         EngineContact(
-            id: id, pushName: pushName, phone: phone ?? (id.hasSuffix("@c.us") ? String(id.dropLast(5)) : nil),
-            isBlocked: blocked.contains(id))
+            id: id, name: name, pushName: pushName, phone: phone ?? (id.hasSuffix("@c.us") ? String(id.dropLast(5)) : nil),
+            isMyContact: saved, isBlocked: blocked.contains(id))
     }
 }
 

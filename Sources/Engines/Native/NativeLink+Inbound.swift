@@ -80,8 +80,10 @@ extension NativeLink {
         let items = work.map { Unchecked(($0.source, $0.parts)) }
         let media = configuration.media
         let ref = LinkRef(self)
+        let logger = logger
         runAsync(preferring: signal.lane, { () async throws -> [Bool] in
             var pending: NativeSignal.Changes = [:]
+            var appStateKeysArrived = false
             var inbound: [InboundItem] = []
             var decrypted: [Bool] = []
             var downloads: [NativeMediaTransfer.Download] = []
@@ -105,6 +107,12 @@ extension NativeLink {
                         contents.append(message)
                     }
                     for message in contents {
+                        // App-state keys are taken only from our own account's devices.
+                        if source.fromMe, let keys = NativeAppState.sharedKeys(message) {
+                            for key in keys { pending[NativeAppState.keyRecord(key.id)] = key.serialized }
+                            appStateKeysArrived = appStateKeysArrived || !keys.isEmpty
+                            continue
+                        }
                         let summary = MessageCodec.summary(of: message)
                         if let poll = summary.poll {
                             // Kept with the Signal state, so the poll's votes can be opened later.
@@ -131,6 +139,13 @@ extension NativeLink {
             }
             try await sink.commit(sessionID: sessionID, items: inbound)
             try await signal.write(pending)
+            if appStateKeysArrived {
+                Task {
+                    do { try await ref.syncAppState(AppStateCollectionState.names) } catch {
+                        logger.info("app-state sync stopped", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
             // Downloads start only now, in tasks of their own: the receipts below never wait for them.
             media?.scheduleDownloads(sessionID: sessionID, downloads, link: ref)
             return decrypted

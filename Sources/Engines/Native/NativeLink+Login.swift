@@ -50,6 +50,7 @@ extension NativeLink {
         sendRequest(node, timeout: configuration.requestTimeoutMilliseconds) { [weak self] result in
             guard let self, self.phase == .ready, case .success = result else { return }
             self.sendUnifiedSession()
+            self.startAppStateSync(AppStateCollectionState.names)
         }
     }
 

@@ -87,6 +87,8 @@ extension NativeLink {
             handlePictureNotification(node)
         case "account_sync":
             if let change = node.child("blocklist") { applyBlocklistChange(change) }
+        case "server_sync":
+            handleServerSync(node)
         case "mediaretry":
             handleMediaRetry(node)
         case "devices":

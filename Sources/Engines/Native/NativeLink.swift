@@ -91,6 +91,11 @@ final class NativeLink: WebSocketDelegate {
     var recentSendOrder: [String] = []
     var presenceSubscriptions: Set<JID> = []
     var wantsAvailable: Bool?
+    /// An app-state sync or upload holds the gate; the others wait in order (`NativeAppState.swift`).
+    var appStateBusy = false
+    var appStateWaiters: [CheckedContinuation<Void, any Error>] = []
+    /// App-state key ids already asked of the primary on this connection.
+    var appStateKeysRequested: Set<[UInt8]> = []
 
     // Pairing
     var qrRefs: [String] = []
@@ -316,6 +321,8 @@ final class NativeLink: WebSocketDelegate {
         deviceCache = [:]
         groupCache = [:]
         blocklist = nil
+        appStateKeysRequested = []
+        releaseAppStateWaiters()
         for entry in waiting {
             reactor.cancel(entry.timer)
             entry.callback(.failure(.unavailable("the link closed")))

@@ -1,3 +1,5 @@
+import Persistence
+
 /// Where an engine hands the messages it must not lose. Each call returns only once the message
 /// and its events are committed, so the engine acknowledges to WhatsApp only what is stored.
 package protocol MessageSink: Sendable {
@@ -29,6 +31,12 @@ package protocol MessageSink: Sendable {
 
     /// Sent messages moved forward (WhatsApp's ack: -1 failed, 1 server, 2 device, 3 read, 4 played).
     func acknowledged(sessionID: String, chatID: String?, messageIDs: [String], ack: Int) async throws
+
+    /// The account's app state archived, pinned or muted a chat (or undid it).
+    func updateChatState(sessionID: String, chatID: String, change: ChatStateChange) async throws
+
+    /// Every chat state the session has, by chat id.
+    func chatStates(sessionID: String) async throws -> [String: ChatStateRecord]
 }
 
 /// One decrypted inbound stanza: a message of its own, or a change of an earlier one.

@@ -18,6 +18,7 @@ final class SimulatorAdmin: HTTPResponder {
         let count: Int?
     }
     private struct TakePreKeys: Decodable { let leave: Int }
+    private struct FaultCount: Decodable { let count: Int? }
     private struct Presence: Decodable { let available: Bool }
     private struct ChatState: Decodable {
         let to: String
@@ -110,6 +111,15 @@ final class SimulatorAdmin: HTTPResponder {
                 sink.send(Self.encoded(200, try core.receipts(of: route[1])))
             case ("PUT", 3, "phones") where route[2] == "picture":
                 try core.setProfilePicture(phone: route[1], url: try Self.decode(Picture.self, request.body).url)
+                sink.send(HTTPResponse(status: 204))
+            case ("POST", 3, "phones") where route[2] == "app-state":
+                try core.writeAppState(phone: route[1], change: try Self.decode(PhoneAppStateChange.self, request.body))
+                sink.send(HTTPResponse(status: 204))
+            case ("GET", 3, "phones") where route[2] == "app-state":
+                sink.send(Self.encoded(200, try core.appStateView(of: route[1])))
+            case ("POST", 4, "phones") where route[2] == "app-state" && route[3] == "faults":
+                let body = request.body.isEmpty ? nil : try Self.decode(FaultCount.self, request.body)
+                try core.corruptAppStatePatches(phone: route[1], count: body?.count ?? 1)
                 sink.send(HTTPResponse(status: 204))
             case ("GET", 3, "phones") where route[2] == "signal":
                 sink.send(Self.encoded(200, try core.signalKeys(of: route[1])))

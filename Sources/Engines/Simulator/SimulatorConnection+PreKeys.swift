@@ -27,6 +27,10 @@ extension SimulatorConnection {
             companion.keys.preKeys.append((id, value))
         }
         result(node)
+        if companion.awaitsAppStateKeys, let account {
+            companion.awaitsAppStateKeys = false
+            core.shareAppStateKeys(of: account, with: companion, ids: nil)
+        }
     }
 
     func signedPreKey(_ skey: BinaryNode) -> (id: [UInt8], value: [UInt8], signature: [UInt8])? {

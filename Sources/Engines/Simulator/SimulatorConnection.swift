@@ -415,6 +415,8 @@ final class SimulatorConnection: WebSocketDelegate {
             answerProfilePicture(node)
         case ("w:profile:picture", "set"):
             answerSetPicture(node)
+        case ("w:sync:app:state", "set"):
+            answerAppStateSync(node)
         case ("urn:xmpp:whatsapp:dirty", "set"):
             result(node)
         case ("md", "set") where node.child("remove-companion-device") != nil:

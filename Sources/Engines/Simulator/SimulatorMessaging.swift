@@ -211,7 +211,7 @@ extension SimulatorCore {
 
     /// One companion's copy of a phone's message, encrypted under the phone's session with it
     /// (a new one after a retry receipt, `count` > 0).
-    private func phoneStanza(
+    func phoneStanza(
         from sender: Account, owner: Account, companion: Companion, message: Waproto_Message, id: String, time: UInt64,
         recipient: JID?, count: Int
     ) -> BinaryNode? {
@@ -245,8 +245,10 @@ extension SimulatorCore {
         do {
             let padded = try phone.signal().decrypt(
                 encType: encType, bytes, from: SignalAddress(name: sender.user, deviceID: UInt32(sender.device)))
+            let decoded = try MessageCodec.decode(padded: padded)
+            if answerKeyRequest(decoded, phone: phone, from: sender) { return true }
             keep(
-                try MessageCodec.decode(padded: padded), in: phone, id: id, from: sender, chat: chat, encType: encType, ciphertext: bytes,
+                decoded, in: phone, id: id, from: sender, chat: chat, encType: encType, ciphertext: bytes,
                 mediaType: enc.attributes.string("mediatype"))
             return true
         } catch {

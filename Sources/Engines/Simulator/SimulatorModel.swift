@@ -108,6 +108,8 @@ final class Companion {
     var outbox: [QueuedStanza] = []
     /// The logged-in connection of this device, if any.
     weak var connection: SimulatorConnection?
+    /// The primary shares its app-state keys once the companion's prekeys let it open a session.
+    var awaitsAppStateKeys = true
 
     init(
         device: UInt16, identityKey: [UInt8], noiseKey: [UInt8], platform: String?,
@@ -155,6 +157,8 @@ final class Account {
     var lastSeen: UInt64?
     /// Companions (`phone:device`) subscribed to this account's presence.
     var presenceSubscribers: Set<String> = []
+    /// The account's app-state keys and the server's patch log of each collection.
+    let appState = PhoneAppState()
     /// The phone's Signal participant, made on first use (10,000 idle phones need none).
     private var signalState: PhoneSignal?
 

@@ -10,6 +10,7 @@ package enum DataSchema {
         Migration(version: 3, name: "create_auth_state", sql: authState),
         Migration(version: 4, name: "create_webhooks", sql: webhooks),
         Migration(version: 5, name: "create_send_idempotency_keys", sql: sendIdempotencyKeys),
+        Migration(version: 6, name: "create_chat_states", sql: chatStates),
     ]
 
     /// `config` is a JSON object (unknown keys are kept), `status` one of OpenWA's session
@@ -150,6 +151,23 @@ package enum DataSchema {
             PRIMARY KEY ("sessionId", "key")
         );
         CREATE INDEX "IDX_send_idempotency_keys_createdAt" ON send_idempotency_keys ("createdAt");
+        """
+    }
+
+    /// OpenWA's `chat_states`: per (session, chat) what the account's app state says of the chat.
+    /// `muteExpiration` is milliseconds since the epoch, 0 for ever, NULL when not muted.
+    private static func chatStates(_ dialect: SQLDialect) -> String {
+        """
+        CREATE TABLE chat_states (
+            "sessionId" TEXT NOT NULL,
+            "chatId" TEXT NOT NULL,
+            "archived" \(dialect.booleanType) NOT NULL,
+            "pinned" \(dialect.booleanType) NOT NULL,
+            "muted" \(dialect.booleanType) NOT NULL,
+            "muteExpiration" \(dialect.bigIntegerType),
+            "updatedAt" TEXT NOT NULL,
+            PRIMARY KEY ("sessionId", "chatId")
+        );
         """
     }
 }

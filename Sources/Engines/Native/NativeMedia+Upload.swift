@@ -5,18 +5,16 @@ import WAProtocol
 
 /// Sending media (section 5.4): a fresh media key, the blob encrypted and hashed on a worker,
 /// uploaded to the first `media_conn` host that takes it, and the message built around it.
+/// Media in a spool file is encrypted file to file and uploaded from the encrypted file.
 extension NativeMediaTransfer {
     /// Encrypts and uploads `media`; the attachment for its message. Failures are 503s with the
     /// reason; nothing is stored before the upload succeeded.
     func upload(_ media: OutgoingMedia, sessionID: String, link: LinkRef) async throws -> MessageCodec.MediaAttachment {
         let kind = Self.messageKind(media.kind)
         let (client, workers) = try await tools()
-        let plaintext = media.bytes
-        let sealed = try await workers.anyLane().run { () throws -> (key: [UInt8], blob: [UInt8], digests: MediaDigests) in
-            let key = try MediaKeys.generateMediaKey()
-            let (blob, digests) = try MediaEncryptor.encrypt(plaintext, mediaKey: key, kind: kind.mediaKind)
-            return (key, blob, digests)
-        }
+        let sealed = try await Self.seal(media, kind: kind.mediaKind, workers: workers)
+        // The encrypted spool file goes when `sealed` does: not before the last upload attempt.
+        defer { withExtendedLifetime(sealed) {} }
         let token = Self.base64URL(sealed.digests.fileEncSHA256)
         let path = kind.mediaKind.uploadPath ?? "image"
         var lastProblem = "no media host"
@@ -25,13 +23,14 @@ extension NativeMediaTransfer {
             for hostname in conn.hosts {
                 let (host, port) = Self.origin(hostname)
                 let auth = conn.auth.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? conn.auth
-                let request = HTTPClientRequest(
+                var request = HTTPClientRequest(
                     method: "POST", host: host, port: port, target: "/mms/\(path)/\(token)?auth=\(auth)&token=\(token)",
                     headers: HTTPHeaders([
                         ("origin", "https://web.whatsapp.com"), ("referer", "https://web.whatsapp.com/"),
                         ("content-type", "application/octet-stream"),
                     ]),
                     body: sealed.blob, isSecure: true)
+                request.bodyFile = sealed.file.map { HTTPBodyFile(path: $0.path, length: $0.length) }
                 do {
                     let response = try await client.execute(request)
                     guard (200..<300).contains(response.status) else {
@@ -59,6 +58,33 @@ extension NativeMediaTransfer {
             if attempt == 0 { logger.info("media upload failed, asking for a new media connection", metadata: ["reason": "\(lastProblem)"]) }
         }
         throw EngineError.unavailable("Media upload failed: \(lastProblem)")
+    }
+
+    /// A fresh media key and the encrypted blob: in memory for media in memory, else a spool file
+    /// encrypted from the media's own spool file in chunks (its SHA-256 names the upload, so the
+    /// blob is complete before the request starts).
+    private struct Sealed: Sendable {
+        let key: [UInt8]
+        let digests: MediaDigests
+        let blob: [UInt8]
+        let file: MediaSpoolFile?
+    }
+
+    private static func seal(_ media: OutgoingMedia, kind: MediaKind, workers: WorkerPool) async throws -> Sealed {
+        let plaintext = media.bytes
+        let source = media.file
+        return try await workers.anyLane().run {
+            let key = try MediaKeys.generateMediaKey()
+            guard let source else {
+                let (blob, digests) = try MediaEncryptor.encrypt(plaintext, mediaKey: key, kind: kind)
+                return Sealed(key: key, digests: digests, blob: blob, file: nil)
+            }
+            let path = MediaSpoolFile.freshPath("media-blob")
+            let digests = try MediaFileCrypto.encrypt(source: source.path, destination: path, mediaKey: key, kind: kind)
+            // PKCS#7 always pads, to the next whole block, and the MAC follows.
+            let length = (Int(digests.fileLength) / 16 + 1) * 16 + MediaKeys.macSize
+            return Sealed(key: key, digests: digests, blob: [], file: MediaSpoolFile(path: path, length: length))
+        }
     }
 
     static func messageKind(_ kind: OutgoingMedia.Kind) -> MessageCodec.MediaMessageKind {
@@ -99,7 +125,7 @@ extension NativeMediaTransfer {
         var content = NativeContent(
             message: MessageCodec.media(attachment, quote: quote, mentions: mentions), stored: (attachment.kind.storedType, body))
         content.metadata = metadata(attachment)
-        content.media = SentMedia(attachment: attachment, plaintext: media.bytes, transfer: transfer)
+        content.media = SentMedia(attachment: attachment, plaintext: media.bytes, file: media.file, transfer: transfer)
         return content
     }
 }

@@ -59,6 +59,21 @@ import TestSupport
         _ = try await server.stop()
     }
 
+    @Test func aRangeOfAFileIsSentAsTheBody() async throws {
+        let server = try TestHTTPServer.start()
+        let (handle, client) = try startClient()
+        let payload = (0..<1_200_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 8) }
+        let source = temporaryPath("range")
+        defer { unlink(source) }
+        try Data(payload).write(to: URL(fileURLWithPath: source))
+        var request = try #require(HTTPClientRequest(method: "PUT", url: "http://127.0.0.1:\(server.port)/echo"))
+        request.bodyFile = HTTPBodyFile(path: source, offset: 300_000, length: 700_001)
+        let response = try await client.execute(request)
+        #expect(response.body == Array("PUT /echo 700001\n".utf8) + payload[300_000..<1_000_001])
+        await stop(handle)
+        _ = try await server.stop()
+    }
+
     @Test func aFileShorterThanItsDeclaredLengthFailsTheRequest() async throws {
         let server = try TestHTTPServer.start()
         let (handle, client) = try startClient()
@@ -121,7 +136,11 @@ private final class UntilCloseServer: @unchecked Sendable {
     // `port` is set in init and only read afterwards; the socket belongs to the thread.
     let port: Int
 
-    static func body(_ count: Int) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) } }
+    static func body(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0x33, count: count)
+        for index in stride(from: 0, to: count, by: 1024) { bytes[index] = UInt8(truncatingIfNeeded: index >> 10) }
+        return bytes
+    }
 
     init(bodyBytes: Int) throws {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

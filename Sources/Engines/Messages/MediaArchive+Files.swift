@@ -3,9 +3,9 @@ import Persistence
 import Reactor
 
 /// Storing media that sits in a spool file (a download's checked plaintext, a send fetched from a
-/// URL): the file is read in chunks on a worker lane and handed to the storage as its chunk
-/// source, so neither local storage (a file written chunk by chunk, then renamed into place) nor
-/// S3 (at most one part buffered) ever holds the whole file.
+/// URL): S3 sends the file itself as streaming request bodies; local storage takes it in chunks
+/// read on a worker lane (written chunk by chunk, then renamed into place). Neither ever holds
+/// the whole file.
 extension MediaArchive {
     /// Bytes read from the spool file per chunk.
     static let fileChunkBytes = 256 << 10
@@ -18,7 +18,9 @@ extension MediaArchive {
         let reader = SpoolFileReader(file: file, lane: workers.anyLane())
         defer { reader.close() }
         return try await save(sessionID: sessionID, messageID: messageID, mimetype: mimetype) { key in
-            try await self.storage.put(key: key, contentType: mimetype) { try await reader.next() }
+            try await self.storage.put(key: key, contentType: mimetype, file: file.path, length: file.length) {
+                try await reader.next()
+            }
         }
     }
 }

@@ -1,13 +1,15 @@
 internal import Glibc
 
-/// A request body that stays on disk: `length` bytes of the file at `path`, read in chunks while
-/// the socket drains instead of being held in memory.
+/// A request body that stays on disk: `length` bytes of the file at `path` from `offset` on, read
+/// in chunks while the socket drains instead of being held in memory.
 package struct HTTPBodyFile: Sendable, Equatable {
     package var path: String
+    package var offset: Int
     package var length: Int
 
-    package init(path: String, length: Int) {
+    package init(path: String, offset: Int = 0, length: Int) {
         self.path = path
+        self.offset = offset
         self.length = length
     }
 }
@@ -99,10 +101,10 @@ final class HTTPFileBodyPump {
     func pump() {
         guard !stopped, !reading, !isComplete, transport.isOpen, transport.isWritable else { return }
         reading = true
-        let (file, path, offset) = (self.file, body.path, self.offset)
         let count = min(Self.chunkSize, body.length - offset)
+        let (file, path, position) = (self.file, body.path, body.offset + offset)
         let bound = ReactorBound(handle: handle, self)
-        lane.submit({ try LaneFileIO.read(file, path: path, offset: offset, count: count) }) { [handle] result in
+        lane.submit({ try LaneFileIO.read(file, path: path, offset: position, count: count) }) { [handle] result in
             handle.complete { _ in bound.value.received(result, expected: count) }
         }
     }

@@ -14,7 +14,9 @@ import WAProtocol
 /// simulator's media host and phones, the base64 of the phone's send), a few hundred MiB that
 /// would throw off the suites measuring their own resident memory if it ran beside them; it
 /// runs only with `OPENWA_TEST_LARGE_MEDIA=1`, which `scripts/test.sh` sets for a pass of its own.
-@Suite(.timeLimit(.minutes(4)), .enabled(if: LargeMediaSwitch.enabled)) struct GatewayLargeMediaTests {    static let key = "owa_k1_" + String(repeating: "ef", count: 32)
+@Suite(.timeLimit(.minutes(4)), .enabled(if: LargeMediaSwitch.enabled))
+struct GatewayLargeMediaTests {
+    static let key = "owa_k1_" + String(repeating: "ef", count: 32)
     static let alice = "15550005001"
     static let bob = "15550005002"
     static let size = 40 << 20
@@ -88,7 +90,8 @@ import WAProtocol
             "to": Self.alice, "kind": "document", "mimetype": "application/pdf", "fileName": "in.pdf",
             "data": Data(incoming).base64EncodedString(),
         ]
-        let phoneSent = try await simulator.sendMessage(from: Self.bob, json: Array(try JSONSerialization.data(withJSONObject: body)))
+        let json = Array(try JSONSerialization.data(withJSONObject: body))
+        let phoneSent = try await simulator.sendMessage(from: Self.bob, json: json)
         let stored = gateway.directory.appendingPathComponent("data/media/\(id)/\(phoneSent.id).pdf").path
         try await wait("the stored document") {
             (try? FileManager.default.attributesOfItem(atPath: stored)[.size] as? Int) == Self.size

@@ -178,7 +178,8 @@ struct S3MediaStorageTests {
                 Issue.record("S3 should read the file itself")
                 return nil
             }
-            try await storage.put(key: "files/doc", contentType: "application/pdf", file: path, length: size, chunks: refusedChunks)
+            try await storage.put(
+                key: "files/doc", contentType: "application/pdf", file: path, length: size, chunks: refusedChunks)
             #expect(try await storage.getBytes(key: "files/doc") == bytes)
             try await storage.delete(key: "files/doc")
         }

@@ -30,7 +30,7 @@ import TestSupport
     @Test func aLargeBodyGoesUpFromAFileAndComesBackIntoOne() async throws {
         let server = try TestHTTPServer.start()
         let (handle, client) = try startClient()
-        var payload = [UInt8](repeating: 0, count: 12 << 20 + 12_345)
+        var payload = [UInt8](repeating: 0, count: 5 << 20 + 12_345)
         for index in stride(from: 0, to: payload.count, by: 4096) { payload[index] = UInt8(truncatingIfNeeded: index >> 12) }
         let source = temporaryPath("up")
         let spool = temporaryPath("down")
@@ -103,7 +103,7 @@ import TestSupport
     /// A body without a length (it runs until the server closes) passes the cap mid-stream,
     /// after part of it has been written to the spool file.
     @Test func aBodyPassingTheCapMidStreamFailsAndLeavesNoSpoolFile() async throws {
-        let server = try UntilCloseServer(bodyBytes: 6 << 20)
+        let server = try UntilCloseServer(bodyBytes: 4 << 20)
         let (handle, client) = try startClient(maxResponseBytes: 2 << 20)
         let spool = temporaryPath("mid")
         var request = try #require(HTTPClientRequest(method: "GET", url: "http://127.0.0.1:\(server.port)/"))
@@ -113,13 +113,13 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: spool))
         // Under the cap the same body arrives whole.
         let (roomy, roomyClient) = try startClient(maxResponseBytes: 8 << 20)
-        let second = try UntilCloseServer(bodyBytes: 6 << 20)
+        let second = try UntilCloseServer(bodyBytes: 4 << 20)
         request = try #require(HTTPClientRequest(method: "GET", url: "http://127.0.0.1:\(second.port)/"))
         request.responseBodyPath = spool
         let response = try await roomyClient.execute(request)
         defer { unlink(spool) }
-        #expect(response.bodyLength == 6 << 20)
-        #expect(try Data(contentsOf: URL(fileURLWithPath: spool)) == Data(UntilCloseServer.body(6 << 20)))
+        #expect(response.bodyLength == 4 << 20)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: spool)) == Data(UntilCloseServer.body(4 << 20)))
         await stop(handle)
         await stop(roomy)
     }

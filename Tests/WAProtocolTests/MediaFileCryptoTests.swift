@@ -6,7 +6,8 @@ import Testing
 /// File-to-file media crypto gives exactly what the whole-buffer encryptor and decryptor give,
 /// at sizes around the block and chunk edges, and leaves no output behind when a blob is refused.
 struct MediaFileCryptoTests {
-    static let sizes = [0, 1, 15, 16, 17, MediaFileCrypto.chunkSize - 1, MediaFileCrypto.chunkSize, 3 * MediaFileCrypto.chunkSize + 17]
+    static let chunk = MediaFileCrypto.chunkSize
+    static let sizes = [0, 1, 15, 16, 17, chunk - 1, chunk, 3 * chunk + 17]
 
     private func path(_ name: String) -> String { NSTemporaryDirectory() + "openwa-filecrypto-\(name)-\(UUID().uuidString)" }
 

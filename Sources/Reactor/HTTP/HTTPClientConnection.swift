@@ -110,10 +110,12 @@ final class HTTPClientConnection: ByteStreamDelegate {
             // mid-request: it cannot carry another one.
             let reusable = head.keepAlive && (pump?.isComplete ?? true)
             guard let spool else {
-                return finish(.response(HTTPClientResponse(status: head.status, headers: head.headers, body: body), reusable: reusable))
+                let response = HTTPClientResponse(status: head.status, headers: head.headers, body: body)
+                return finish(.response(response, reusable: reusable))
             }
             spool.append(body)
-            finish(.response(HTTPClientResponse(status: head.status, headers: head.headers, body: [], bodyLength: spool.length), reusable: reusable))
+            let response = HTTPClientResponse(status: head.status, headers: head.headers, body: [], bodyLength: spool.length)
+            finish(.response(response, reusable: reusable))
         case .failure(let reason):
             finish(.failed(.protocolViolation(reason), sentNothingUseful: false))
         }

@@ -42,31 +42,15 @@ struct GatewayLargeMediaTests {
         _ = try await simulator.createPhone(Self.bob, pushName: "Bob")
         let outgoing = Self.document(seed: 0x5a)
         let files = try await MediaFileServer.start(["report.pdf": .init(bytes: outgoing, contentType: "application/pdf")])
-        var environment = GatewayProcess.simulatorEnvironment(simulator, key: Self.key)
-        environment["SSRF_ALLOWED_HOSTS"] = "127.0.0.1"
-        environment["MEDIA_DOWNLOAD_TIMEOUT_MS"] = "120000"
-        let gateway = try GatewayProcess(environment: environment)
+        let linked = try await LinkedGateway.start(
+            simulator: simulator, account: Self.alice, key: Self.key,
+            environment: ["SSRF_ALLOWED_HOSTS": "127.0.0.1", "MEDIA_DOWNLOAD_TIMEOUT_MS": "120000"])
+        let (gateway, id, pid) = (linked.gateway, linked.sessionID, linked.gateway.process.processIdentifier)
         defer { gateway.cleanUp() }
-        let port = try await gateway.waitForPort()
-        let pid = gateway.process.processIdentifier
         func request(_ method: String, _ path: String, _ body: String? = nil) async throws -> TestResponse {
-            try #require(try await gateway.request(method, path, port: port, key: Self.key, body: body))
+            try await linked.request(method, path, body)
         }
-        func wait(_ what: String, _ condition: () async throws -> Bool) async throws {
-            for _ in 0..<3_000 {
-                if try await condition() { return }
-                try await Task.sleep(for: .milliseconds(40))
-            }
-            Issue.record("timed out waiting for \(what)")
-            throw CancellationError()
-        }
-        let id = try #require(try await request("POST", "/api/sessions", #"{"name":"large"}"#).object["id"] as? String)
-        #expect(try await request("POST", "/api/sessions/\(id)/start").status == 200)
-        try await wait("qr_ready") { try await request("GET", "/api/sessions/\(id)").object["status"] as? String == "qr_ready" }
-        let qr = try await request("GET", "/api/sessions/\(id)/qr?format=raw")
-        _ = try await simulator.scan(qr: try #require(qr.object["qr"] as? String), by: Self.alice)
-        try await wait("ready") { try await request("GET", "/api/sessions/\(id)").object["status"] as? String == "ready" }
-        try await wait("prekeys") { (try await simulator.companions(of: Self.alice).first?.preKeyCount ?? 0) > 0 }
+        let wait = LinkedGateway.wait
         let settled = Self.memory("VmRSS", pid: pid)
 
         // Out: by URL, to the phone.
@@ -104,8 +88,7 @@ struct GatewayLargeMediaTests {
         #expect(served.body.count == Self.size)
         #expect(served.body == incoming)
 
-        gateway.signal(SIGTERM)
-        _ = try await gateway.waitForExit()
+        try await linked.stop()
         await files.stop()
         await simulator.stop()
     }

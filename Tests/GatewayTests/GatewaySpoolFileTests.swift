@@ -6,8 +6,9 @@ import TestSupport
 import WAProtocol
 
 /// Media spool files of the binary (given a temporary directory of its own through `TMPDIR`) are
-/// gone after every way a transfer can end: a URL send that reaches the phone, one over the cap,
-/// one the URL refuses, one whose upload the media host refuses, and a received document stored.
+/// gone after every way a transfer can end: a URL send that reaches the phone, a base64 one, one
+/// over the cap, one the URL refuses, one whose upload the media host refuses, and a received
+/// document stored.
 @Suite(.timeLimit(.minutes(3))) struct GatewaySpoolFileTests {
     static let key = "owa_k1_" + String(repeating: "ab", count: 32)
     static let alice = "15550006001"
@@ -60,6 +61,20 @@ import WAProtocol
         #expect(received?.sha256 == Crypto.hex(Crypto.sha256(fits)))
         // The sent plaintext is stored after the ack, from its spool file, which goes afterwards.
         try await noSpoolFilesLeft(after: "a send that went out")
+
+        // Base64 media over one chunk is encrypted from memory into a spool file, uploaded from it.
+        let inline = Self.bytes(400_000, seed: 4)
+        let base64 = try await linked.request(
+            "POST", route,
+            #"{"chatId":"\#(Self.bob)","mimetype":"application/pdf","base64":"\#(Data(inline).base64EncodedString())"}"#)
+        #expect(base64.status == 201, "\(base64.text)")
+        let base64ID = try #require(base64.object["messageId"] as? String)
+        try await LinkedGateway.wait("the base64 document at the phone") {
+            try await simulator.inbox(of: Self.bob).contains { $0.id == base64ID }
+        }
+        let inlineReceived = try await simulator.inbox(of: Self.bob).first { $0.id == base64ID }?.media
+        #expect(inlineReceived?.sha256 == Crypto.hex(Crypto.sha256(inline)))
+        try await noSpoolFilesLeft(after: "a base64 send")
 
         let over = try await send("over.pdf")
         #expect(over.status == 413, "\(over.text)")

@@ -27,6 +27,11 @@ struct MediaFileCryptoTests {
         let (blob, expected) = try MediaEncryptor.encrypt(plaintext, mediaKey: mediaKey, kind: .document)
         #expect(try contents(destination) == blob)
         #expect(digests == expected)
+        // From bytes in memory to a file, the same again.
+        unlink(destination)
+        let fromMemory = try MediaFileCrypto.encrypt(plaintext, destination: destination, mediaKey: mediaKey, kind: .document)
+        #expect(try contents(destination) == blob)
+        #expect(fromMemory == expected)
     }
 
     @Test(arguments: sizes)

@@ -60,9 +60,9 @@ extension NativeMediaTransfer {
         throw EngineError.unavailable("Media upload failed: \(lastProblem)")
     }
 
-    /// A fresh media key and the encrypted blob: in memory for media in memory, else a spool file
-    /// encrypted from the media's own spool file in chunks (its SHA-256 names the upload, so the
-    /// blob is complete before the request starts).
+    /// A fresh media key and the encrypted blob: in memory for small media, else a spool file
+    /// encrypted in chunks from the media's own spool file or from its bytes (its SHA-256 names
+    /// the upload, so the blob is complete before the request starts).
     private struct Sealed: Sendable {
         let key: [UInt8]
         let digests: MediaDigests
@@ -75,12 +75,19 @@ extension NativeMediaTransfer {
         let source = media.file
         return try await workers.anyLane().run {
             let key = try MediaKeys.generateMediaKey()
-            guard let source else {
+            // Small media is encrypted in memory; anything larger goes to a file, so the upload
+            // holds no blob and no serialized copy of the request beside the plaintext.
+            if source == nil, plaintext.count <= MediaFileCrypto.chunkSize {
                 let (blob, digests) = try MediaEncryptor.encrypt(plaintext, mediaKey: key, kind: kind)
                 return Sealed(key: key, digests: digests, blob: blob, file: nil)
             }
             let path = MediaSpoolFile.freshPath("media-blob")
-            let digests = try MediaFileCrypto.encrypt(source: source.path, destination: path, mediaKey: key, kind: kind)
+            let digests =
+                if let source {
+                    try MediaFileCrypto.encrypt(source: source.path, destination: path, mediaKey: key, kind: kind)
+                } else {
+                    try MediaFileCrypto.encrypt(plaintext, destination: path, mediaKey: key, kind: kind)
+                }
             // PKCS#7 always pads, to the next whole block, and the MAC follows.
             let length = (Int(digests.fileLength) / 16 + 1) * 16 + MediaKeys.macSize
             return Sealed(key: key, digests: digests, blob: [], file: MediaSpoolFile(path: path, length: length))

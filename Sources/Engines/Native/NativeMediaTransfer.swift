@@ -15,10 +15,11 @@ import WAProtocol
 /// worker (`MediaFileCrypto`), and the plaintext file goes to storage in chunks (or as S3
 /// streaming bodies). A send whose media is a spool file (fetched by URL) is encrypted file to
 /// file and uploaded as a streaming body read from the encrypted file. Both cost a few hundred
-/// KiB whatever the size. Media already in memory (base64 or multipart in the request body) is
-/// encrypted in memory: the upload holds the plaintext, the blob and, while it is written, one
-/// serialized copy of the request, about three times the file. Spool files (`MediaSpoolFile`)
-/// are removed when their last reference goes, on every path.
+/// KiB whatever the size. Media already in memory (base64 or multipart, in the request body) stays
+/// there; above 256 KiB it is encrypted from memory into a spool file and uploaded from that, so
+/// no blob or serialized request sits beside it (smaller media is encrypted and sent from
+/// memory). Spool files (`MediaSpoolFile`) are removed when their last reference goes, on every
+/// path.
 package final class NativeMediaTransfer: Sendable {
     /// One `media_conn` answer (section 5.3).
     struct MediaConn: Sendable {

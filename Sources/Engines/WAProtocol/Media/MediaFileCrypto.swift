@@ -24,6 +24,30 @@ package enum MediaFileCrypto {
         }
     }
 
+    /// Encrypts `plaintext`, already in memory, into `destination` chunk by chunk: the blob never
+    /// sits in memory beside it.
+    package static func encrypt(
+        _ plaintext: [UInt8], destination: String, mediaKey: [UInt8], kind: MediaKind
+    ) throws(ProtocolError) -> MediaDigests {
+        let encryptor = try MediaEncryptor(mediaKey: mediaKey, kind: kind)
+        let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard output >= 0 else { throw ProtocolError.unexpected("cannot create \(destination): errno \(errno)") }
+        do throws(ProtocolError) {
+            for start in stride(from: 0, to: plaintext.count, by: chunkSize) {
+                let piece = plaintext[start..<min(start + chunkSize, plaintext.count)]
+                try write(output, try encryptor.update(piece), path: destination)
+            }
+            let (tail, digests) = try encryptor.finish()
+            try write(output, tail, path: destination)
+            guard close(output) == 0 else { throw ProtocolError.unexpected("cannot close \(destination): errno \(errno)") }
+            return digests
+        } catch {
+            close(output)
+            unlink(destination)
+            throw error
+        }
+    }
+
     /// Checks and decrypts the blob at `source` into `destination`: the plaintext's digests.
     /// Throws `.authentication` for a wrong MAC or hash and `.malformed` for a bad length, as
     /// `MediaDecryptor` does; `destination` is then gone.

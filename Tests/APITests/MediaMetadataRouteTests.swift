@@ -55,12 +55,17 @@ import TestSupport
         Send(route: "send-video", kind: "video", mimetype: "video/mp4", file: Array("not a movie at all".utf8)),
     ]
 
-    @Test func thePhoneReadsTheSizeAndLengthOfEveryKindSentThroughREST() async throws {
-        let (world, id) = try await LinkWorld.linkedForMedia(.sqlite, storage: nil, phones: [Self.alice, Self.bob])
-        for send in Self.sends {
-            var body: [String: Any] = [
-                "chatId": "\(Self.bob)@c.us", "base64": Data(send.file).base64EncodedString(), "mimetype": send.mimetype,
-            ]
+    /// Each file as base64 (read in memory) and by URL (spooled to a file, read from there).
+    @Test(arguments: [false, true])
+    func thePhoneReadsTheSizeAndLengthOfEveryKindSentThroughREST(byURL: Bool) async throws {
+        var limits = TestLimits()
+        limits.media.urlPolicy = WebhookURLPolicy(protect: true, allowedHosts: ["127.0.0.1"])
+        let (world, id) = try await LinkWorld.linkedForMedia(.sqlite, storage: nil, phones: [Self.alice, Self.bob], limits: limits)
+        let files = try await MediaFileServer.start(
+            Dictionary(uniqueKeysWithValues: Self.sends.enumerated().map { ("\($0)", MediaFileServer.File(bytes: $1.file, contentType: $1.mimetype)) }))
+        for (index, send) in Self.sends.enumerated() {
+            var body: [String: Any] = ["chatId": "\(Self.bob)@c.us", "mimetype": send.mimetype]
+            if byURL { body["url"] = files.url("\(index)") } else { body["base64"] = Data(send.file).base64EncodedString() }
             if send.ptt { body["ptt"] = true }
             if send.kind == "document" { body["filename"] = "scan.pdf" }
             let response = try await world.postJSON(id, send.route, body)
@@ -88,6 +93,7 @@ import TestSupport
         let photo = try #require(entries.compactMap { $0["media"] as? [String: Any] }.first { $0["hasThumbnail"] as? Bool == true })
         #expect(photo["width"] as? Int == 1200 && photo["height"] as? Int == 1600, "\(photo)")
         #expect(photo["thumbnailWidth"] as? Int == 75 && photo["thumbnailHeight"] as? Int == 100, "\(photo)")
+        await files.stop()
         await world.stop()
     }
 

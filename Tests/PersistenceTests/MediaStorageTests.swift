@@ -165,6 +165,26 @@ struct S3MediaStorageTests {
         }
     }
 
+    /// A file goes up as streaming bodies read from disk: one PUT below a part, ranges of the
+    /// file as parts above it; both read back byte for byte.
+    @Test(arguments: [1 << 20, 12 << 20 + 4321])
+    func aFileIsSentFromDisk(size: Int) async throws {
+        let path = NSTemporaryDirectory() + "openwa-s3-file-\(UUID().uuidString)"
+        defer { unlink(path) }
+        let bytes = (0..<size).map(PatternSource.byte(at:))
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        try await withS3 { storage, _ in
+            let refusedChunks: MediaChunkSource = {
+                Issue.record("S3 should read the file itself")
+                return nil
+            }
+            try await storage.put(
+                key: "files/doc", contentType: "application/pdf", file: path, length: size, chunks: refusedChunks)
+            #expect(try await storage.getBytes(key: "files/doc") == bytes)
+            try await storage.delete(key: "files/doc")
+        }
+    }
+
     @Test func presignedURLWorksWithOurHTTPClient() async throws {
         try await withS3 { storage, http in
             let bytes = Array("presigned body".utf8)

@@ -122,7 +122,8 @@ package enum MessageSendRoutes {
         // A voice note has a usual type; anything else sent as base64 must say what it is.
         let fallbackType = voice ? MessageSendDTO.voiceMimetype : nil
         try dto.validate()
-        let bytes: [UInt8]
+        var bytes: [UInt8] = []
+        var file: MediaSpoolFile?
         switch source {
         case .base64(let text)?:
             if mimetype == nil, fallbackType == nil, !text.hasPrefix("data:") {
@@ -137,10 +138,11 @@ package enum MessageSendRoutes {
             guard try await sessions.get(id: context.parameter("id")).status == .ready else {
                 throw EngineError.invalid("Session is not ready")
             }
-            let download = try await media.download(url)
+            // Spooled to a file: a large file is never held in memory on its way to the engine.
+            let download = try await media.spool(url)
             mimetype = mimetype ?? download.contentType ?? fallbackType ?? "application/octet-stream"
             filename = filename ?? download.filename
-            bytes = download.bytes
+            file = download.file
         case .file(let upload)?:
             // A generic part type says nothing; a voice note then keeps its usual type.
             let declared = upload.contentType.flatMap { $0.lowercased() == "application/octet-stream" && fallbackType != nil ? nil : $0 }
@@ -151,9 +153,10 @@ package enum MessageSendRoutes {
             preconditionFailure("validate() refuses a body without a media source")
         }
         if kind == .document, filename == nil { filename = "file" }
-        let attachment = OutgoingMedia(
+        var attachment = OutgoingMedia(
             kind: voice ? .voice : kind, bytes: bytes, mimetype: mimetype ?? "application/octet-stream", filename: filename,
             caption: caption)
+        attachment.file = file
         return OutgoingMessage(
             chatID: MessageRoutes.normalizedChat(chat), content: .media(attachment), quotedMessageID: quoted, mentions: mentions)
     }

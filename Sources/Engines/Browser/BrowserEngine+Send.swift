@@ -21,7 +21,8 @@ extension BrowserEngine {
         }
         var token: String?
         if case .media(let media) = message.content {
-            token = try await stage(media.bytes)
+            // The page takes the media as base64 in memory anyway, so a spooled file is read whole.
+            token = try await stage(try media.contents())
         }
         // The page drops staged pieces once `send` runs; this covers a call that never got there.
         do {

@@ -57,8 +57,17 @@ package final class MediaArchive: Sendable {
     /// Stores a message's decrypted media and points its row at it; returns the storage key.
     @discardableResult
     package func save(sessionID: String, messageID: String, mimetype: String, bytes: [UInt8]) async throws -> String {
+        try await save(sessionID: sessionID, messageID: messageID, mimetype: mimetype) { key in
+            try await self.storage.put(key: key, contentType: mimetype, bytes: bytes)
+        }
+    }
+
+    /// Stores through `put` under the message's key, then points the row at it.
+    func save(
+        sessionID: String, messageID: String, mimetype: String, put: (String) async throws -> Void
+    ) async throws -> String {
         let key = Self.key(sessionID: sessionID, messageID: messageID, mimetype: mimetype)
-        try await storage.put(key: key, contentType: mimetype, bytes: bytes)
+        try await put(key)
         guard try await store.setMedia(sessionID: sessionID, waMessageID: messageID, path: key, mimetype: mimetype) else {
             // The message went meanwhile (chat deleted): its media must not linger.
             try? await storage.delete(key: key)

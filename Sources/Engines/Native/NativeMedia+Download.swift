@@ -54,31 +54,38 @@ extension NativeMediaTransfer {
         _ attachment: MessageCodec.MediaAttachment, archive: MediaArchive, sessionID: String, messageID: String
     ) async throws -> EngineError? {
         try await archive.limited {
-            let plaintext: [UInt8]
+            let plaintext: MediaSpoolFile
             do {
                 plaintext = try await self.download(attachment)
             } catch let error as EngineError where error.kind == .notFound {
                 return error
             }
-            try await archive.save(sessionID: sessionID, messageID: messageID, mimetype: attachment.mimetype, bytes: plaintext)
+            try await archive.save(
+                sessionID: sessionID, messageID: messageID, mimetype: attachment.mimetype, file: plaintext,
+                workers: try await self.tools().workers)
             return nil
         }
     }
 
-    /// The checked plaintext of an attachment.
-    func download(_ attachment: MessageCodec.MediaAttachment) async throws -> [UInt8] {
+    /// The checked plaintext of an attachment, in a spool file. The blob is spooled as it
+    /// arrives (under the cap, the socket not read while the disk is behind), then checked and
+    /// decrypted file to file on a worker; both files go when their last reference does.
+    func download(_ attachment: MessageCodec.MediaAttachment) async throws -> MediaSpoolFile {
         let maxBytes = archive?.settings.maxBytes ?? 52_428_800
         guard attachment.fileLength <= UInt64(maxBytes) else {
             throw EngineError.tooLarge("media of \(attachment.fileLength) bytes is over MEDIA_DOWNLOAD_MAX_BYTES (\(maxBytes))")
         }
         let (client, workers) = try await tools()
-        let request = try Self.downloadRequest(attachment)
+        var request = try Self.downloadRequest(attachment)
+        let blobPath = MediaSpoolFile.freshPath("media-download")
+        request.responseBodyPath = blobPath
         let response: HTTPClientResponse
         do {
             response = try await client.execute(request, timeoutMilliseconds: timeoutMilliseconds)  // MEDIA_DOWNLOAD_TIMEOUT_MS
         } catch let error as ReactorError where error.operation.hasPrefix("response body exceeds") {
             throw EngineError.tooLarge("media blob is over MEDIA_DOWNLOAD_MAX_BYTES (\(maxBytes))")
         }
+        let blob = MediaSpoolFile(path: blobPath, length: response.bodyLength)
         if response.status == 404 || response.status == 410 {
             // The sender's upload expired: a re-upload by the phone can bring it back (5.7).
             throw EngineError.notFound("media host answered HTTP \(response.status)")
@@ -86,13 +93,13 @@ extension NativeMediaTransfer {
         guard (200..<300).contains(response.status) else {
             throw EngineError.unavailable("media host answered HTTP \(response.status)")
         }
-        let blob = response.body
         return try await workers.anyLane().run {
-            let opened = try MediaDecryptor.decrypt(
-                blob, mediaKey: attachment.mediaKey, kind: attachment.kind.mediaKind,
+            let path = MediaSpoolFile.freshPath("media-plain")
+            let digests = try MediaFileCrypto.decrypt(
+                source: blob.path, destination: path, mediaKey: attachment.mediaKey, kind: attachment.kind.mediaKind,
                 expectedFileEncSHA256: attachment.fileEncSHA256.isEmpty ? nil : attachment.fileEncSHA256,
                 expectedFileSHA256: attachment.fileSHA256.isEmpty ? nil : attachment.fileSHA256)
-            return opened.plaintext
+            return MediaSpoolFile(path: path, length: Int(digests.fileLength))
         }
     }
 

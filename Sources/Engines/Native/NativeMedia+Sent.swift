@@ -22,6 +22,8 @@ extension NativeMediaTransfer {
     struct SentMedia: Sendable {
         let attachment: MessageCodec.MediaAttachment
         let plaintext: [UInt8]
+        /// The plaintext's spool file when it came as one (then `plaintext` is empty).
+        let file: MediaSpoolFile?
         let transfer: NativeMediaTransfer
     }
 
@@ -34,11 +36,17 @@ extension NativeMediaTransfer {
     /// Stores the plaintext of our sent message `messageID` and points its row at it, in a task
     /// of its own; a failure is logged and leaves the send as it was.
     func archiveSent(_ sent: SentMedia, sessionID: String, messageID: String) {
-        guard let archive, !sent.plaintext.isEmpty else { return }
+        guard let archive, !sent.plaintext.isEmpty || (sent.file?.length ?? 0) > 0 else { return }
         Task {
             do {
-                try await archive.save(
-                    sessionID: sessionID, messageID: messageID, mimetype: sent.attachment.mimetype, bytes: sent.plaintext)
+                if let file = sent.file {
+                    try await archive.save(
+                        sessionID: sessionID, messageID: messageID, mimetype: sent.attachment.mimetype, file: file,
+                        workers: try await tools().workers)
+                } else {
+                    try await archive.save(
+                        sessionID: sessionID, messageID: messageID, mimetype: sent.attachment.mimetype, bytes: sent.plaintext)
+                }
             } catch {
                 // Noted on the row like a download that could not be stored; the route retries.
                 await archive.failed(sessionID: sessionID, messageID: messageID, reason: "sent media not stored: \(Self.reason(error))")

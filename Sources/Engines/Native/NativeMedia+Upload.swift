@@ -5,25 +5,16 @@ import WAProtocol
 
 /// Sending media (section 5.4): a fresh media key, the blob encrypted and hashed on a worker,
 /// uploaded to the first `media_conn` host that takes it, and the message built around it.
+/// Media in a spool file is encrypted file to file and uploaded from the encrypted file.
 extension NativeMediaTransfer {
     /// Encrypts and uploads `media`; the attachment for its message. Failures are 503s with the
     /// reason; nothing is stored before the upload succeeded.
     func upload(_ media: OutgoingMedia, sessionID: String, link: LinkRef) async throws -> MessageCodec.MediaAttachment {
         let kind = Self.messageKind(media.kind)
         let (client, workers) = try await tools()
-        let plaintext = media.bytes
-        // The file's own size and length are read on the worker too: an MP4 may keep its movie
-        // header at the end, and the Ogg and MP3 walks look at every byte in the worst case.
-        // A JPEG photo also gets its preview there (a scaled decode); none is no failure.
-        let sealed = try await workers.anyLane().run {
-            () throws -> (key: [UInt8], blob: [UInt8], digests: MediaDigests, facts: MediaFacts, thumbnail: [UInt8]?) in
-            let key = try MediaKeys.generateMediaKey()
-            let (blob, digests) = try MediaEncryptor.encrypt(plaintext, mediaKey: key, kind: kind.mediaKind)
-            let thumbnail =
-                kind == .image
-                ? MediaProbe.jpegOrientation(of: plaintext).flatMap { JPEGThumbnail.make(from: plaintext, orientation: $0) } : nil
-            return (key, blob, digests, MediaProbe.facts(of: plaintext), thumbnail)
-        }
+        let sealed = try await Self.seal(media, kind: kind.mediaKind, workers: workers)
+        // The encrypted spool file goes when `sealed` does: not before the last upload attempt.
+        defer { withExtendedLifetime(sealed) {} }
         let token = Self.base64URL(sealed.digests.fileEncSHA256)
         let path = kind.mediaKind.uploadPath ?? "image"
         var lastProblem = "no media host"
@@ -32,13 +23,14 @@ extension NativeMediaTransfer {
             for hostname in conn.hosts {
                 let (host, port) = Self.origin(hostname)
                 let auth = conn.auth.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? conn.auth
-                let request = HTTPClientRequest(
+                var request = HTTPClientRequest(
                     method: "POST", host: host, port: port, target: "/mms/\(path)/\(token)?auth=\(auth)&token=\(token)",
                     headers: HTTPHeaders([
                         ("origin", "https://web.whatsapp.com"), ("referer", "https://web.whatsapp.com/"),
                         ("content-type", "application/octet-stream"),
                     ]),
                     body: sealed.blob, isSecure: true)
+                request.bodyFile = sealed.file.map { HTTPBodyFile(path: $0.path, length: $0.length) }
                 do {
                     let response = try await client.execute(request)
                     guard (200..<300).contains(response.status) else {
@@ -67,6 +59,63 @@ extension NativeMediaTransfer {
             if attempt == 0 { logger.info("media upload failed, asking for a new media connection", metadata: ["reason": "\(lastProblem)"]) }
         }
         throw EngineError.unavailable("Media upload failed: \(lastProblem)")
+    }
+
+    /// A fresh media key and the encrypted blob: in memory for small media, else a spool file
+    /// encrypted in chunks from the media's own spool file or from its bytes (its SHA-256 names
+    /// the upload, so the blob is complete before the request starts).
+    ///
+    /// The file's own size and length (`facts`) are read on the same worker: an MP4 may keep its
+    /// movie header at the end, and the Ogg and MP3 walks look at every byte in the worst case. A
+    /// JPEG photo also gets its preview there (a scaled decode); none is no failure.
+    private struct Sealed: Sendable {
+        let key: [UInt8]
+        let digests: MediaDigests
+        let blob: [UInt8]
+        let file: MediaSpoolFile?
+        let facts: MediaFacts
+        let thumbnail: [UInt8]?
+    }
+
+    /// The largest spooled file read into memory for its facts and preview; past it (long videos,
+    /// big documents) the message goes without them and memory stays bounded.
+    static let probeLimit = 16 << 20
+
+    private static func seal(_ media: OutgoingMedia, kind: MediaKind, workers: WorkerPool) async throws -> Sealed {
+        let plaintext = media.bytes
+        let source = media.file
+        return try await workers.anyLane().run {
+            let key = try MediaKeys.generateMediaKey()
+            let probed: [UInt8]? =
+                if let source {
+                    source.length <= probeLimit ? FileManager.default.contents(atPath: source.path).map { [UInt8]($0) } : nil
+                } else {
+                    plaintext
+                }
+            let facts = probed.map(MediaProbe.facts(of:)) ?? MediaFacts()
+            let thumbnail =
+                kind == .image
+                ? probed.flatMap { bytes in MediaProbe.jpegOrientation(of: bytes).flatMap { JPEGThumbnail.make(from: bytes, orientation: $0) } }
+                : nil
+            // Small media is encrypted in memory; anything larger goes to a file, so the upload
+            // holds no blob and no serialized copy of the request beside the plaintext.
+            if source == nil, plaintext.count <= MediaFileCrypto.chunkSize {
+                let (blob, digests) = try MediaEncryptor.encrypt(plaintext, mediaKey: key, kind: kind)
+                return Sealed(key: key, digests: digests, blob: blob, file: nil, facts: facts, thumbnail: thumbnail)
+            }
+            let path = MediaSpoolFile.freshPath("media-blob")
+            let digests =
+                if let source {
+                    try MediaFileCrypto.encrypt(source: source.path, destination: path, mediaKey: key, kind: kind)
+                } else {
+                    try MediaFileCrypto.encrypt(plaintext, destination: path, mediaKey: key, kind: kind)
+                }
+            // PKCS#7 always pads, to the next whole block, and the MAC follows.
+            let length = (Int(digests.fileLength) / 16 + 1) * 16 + MediaKeys.macSize
+            return Sealed(
+                key: key, digests: digests, blob: [], file: MediaSpoolFile(path: path, length: length), facts: facts,
+                thumbnail: thumbnail)
+        }
     }
 
     static func messageKind(_ kind: OutgoingMedia.Kind) -> MessageCodec.MediaMessageKind {
@@ -112,7 +161,7 @@ extension NativeMediaTransfer {
         var content = NativeContent(
             message: MessageCodec.media(attachment, quote: quote, mentions: mentions), stored: (attachment.kind.storedType, body))
         content.metadata = metadata(attachment)
-        content.media = SentMedia(attachment: attachment, plaintext: media.bytes, transfer: transfer)
+        content.media = SentMedia(attachment: attachment, plaintext: media.bytes, file: media.file, transfer: transfer)
         return content
     }
 }

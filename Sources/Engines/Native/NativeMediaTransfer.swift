@@ -9,11 +9,17 @@ import WAProtocol
 /// hashing and decryption run on the worker pool, never on the reactor thread. Each session's
 /// `media_conn` answer is kept until its ttl runs out or an upload fails.
 ///
-/// Memory: the HTTP client takes and returns whole bodies, so an upload holds the plaintext (the
-/// send's own bytes), the encrypted blob and, while it is written, one serialized copy of the
-/// request: about three times the file. A download holds the blob and the plaintext: about
-/// twice the file, and never more than `MEDIA_DOWNLOAD_MAX_BYTES` of blob, which the response
-/// parser enforces while reading.
+/// Memory: a download never holds the file. The blob is spooled to a temporary file as it arrives
+/// (the HTTP client stops reading the socket while the disk is behind, and enforces the
+/// `MEDIA_DOWNLOAD_MAX_BYTES` cap mid-stream), checked and decrypted file to file in chunks on a
+/// worker (`MediaFileCrypto`), and the plaintext file goes to storage in chunks (or as S3
+/// streaming bodies). A send whose media is a spool file (fetched by URL) is encrypted file to
+/// file and uploaded as a streaming body read from the encrypted file. Both cost a few hundred
+/// KiB whatever the size. Media already in memory (base64 or multipart, in the request body) stays
+/// there; above 256 KiB it is encrypted from memory into a spool file and uploaded from that, so
+/// no blob or serialized request sits beside it (smaller media is encrypted and sent from
+/// memory). Spool files (`MediaSpoolFile`) are removed when their last reference goes, on every
+/// path.
 package final class NativeMediaTransfer: Sendable {
     /// One `media_conn` answer (section 5.3).
     struct MediaConn: Sendable {

@@ -45,12 +45,38 @@ package final class MediaDownloader: Sendable {
         self.settings = settings
     }
 
+    /// A media body spooled to a file as it arrives, never whole in memory.
+    package struct SpooledDownload: Sendable {
+        package var file: MediaSpoolFile
+        package var contentType: String?
+        package var filename: String?
+    }
+
     package func download(_ url: String) async throws -> Download {
+        let (response, target) = try await fetch(url, into: nil)
+        return Download(
+            bytes: response.body, contentType: response.headers["content-type"].map(Self.mediaType),
+            filename: Self.filename(target.target))
+    }
+
+    /// Like `download`, with the body written to a spool file in chunks under the same cap; a
+    /// body over the cap is refused mid-stream and leaves no file.
+    package func spool(_ url: String) async throws -> SpooledDownload {
+        let path = MediaSpoolFile.freshPath("url-media")
+        let (response, target) = try await fetch(url, into: path)
+        return SpooledDownload(
+            file: MediaSpoolFile(path: path, length: response.bodyLength),
+            contentType: response.headers["content-type"].map(Self.mediaType), filename: Self.filename(target.target))
+    }
+
+    /// The checked GET of `url`; a non-2xx answer throws (and its spooled body is removed).
+    private func fetch(_ url: String, into spoolPath: String?) async throws -> (HTTPClientResponse, WebhookURLPolicy.Target) {
         let target = try WebhookURLPolicy.parse(url)
         try await settings.urlPolicy.check(target, workers: workers)
-        let request = HTTPClientRequest(
+        var request = HTTPClientRequest(
             method: "GET", host: target.host, port: target.port, target: target.target,
             headers: HTTPHeaders([("accept", "*/*"), ("user-agent", "openwa")]), isSecure: target.isSecure)
+        request.responseBodyPath = spoolPath
         let response: HTTPClientResponse
         do {
             response = try await client.execute(request, timeoutMilliseconds: settings.timeoutMilliseconds)
@@ -62,11 +88,10 @@ package final class MediaDownloader: Sendable {
             throw EngineError.invalid("Media url could not be fetched: \(error)")
         }
         guard (200..<300).contains(response.status) else {
+            if let spoolPath { unlink(spoolPath) }
             throw EngineError.invalid("Media url answered HTTP \(response.status)")
         }
-        return Download(
-            bytes: response.body, contentType: response.headers["content-type"].map(Self.mediaType),
-            filename: Self.filename(target.target))
+        return (response, target)
     }
 
     /// `image/png; charset=binary` -> `image/png`; a `codecs` parameter stays (voice notes need it).

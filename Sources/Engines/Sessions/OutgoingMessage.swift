@@ -58,7 +58,9 @@ package enum OutgoingContent: Sendable, Equatable {
     case poll(name: String, options: [String], allowMultipleAnswers: Bool)
 }
 
-/// A media attachment with its bytes already fetched (URL, base64 or multipart) and size-checked.
+/// A media attachment with its bytes already fetched (URL, base64 or multipart) and size-checked:
+/// in memory (`bytes`), or, for media fetched from a URL, in a spool file (`file`, with `bytes`
+/// empty) that the native engine encrypts and uploads without reading it into memory.
 package struct OutgoingMedia: Sendable, Equatable {
     package enum Kind: String, Sendable, Equatable {
         case image, video, audio, voice, document, sticker
@@ -66,6 +68,7 @@ package struct OutgoingMedia: Sendable, Equatable {
 
     package var kind: Kind
     package var bytes: [UInt8]
+    package var file: MediaSpoolFile?
     package var mimetype: String
     package var filename: String?
     package var caption: String?
@@ -76,5 +79,16 @@ package struct OutgoingMedia: Sendable, Equatable {
         self.mimetype = mimetype
         self.filename = filename
         self.caption = caption
+    }
+
+    /// Media in a spool file.
+    package init(kind: Kind, file: MediaSpoolFile, mimetype: String, filename: String? = nil, caption: String? = nil) {
+        self.init(kind: kind, bytes: [], mimetype: mimetype, filename: filename, caption: caption)
+        self.file = file
+    }
+
+    /// The bytes wherever they are; reads a spool file whole (blocking file I/O).
+    package func contents() throws -> [UInt8] {
+        try file?.contents() ?? bytes
     }
 }

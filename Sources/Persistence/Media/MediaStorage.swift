@@ -15,6 +15,9 @@ package protocol MediaStorage: Sendable {
     @discardableResult
     func put(key: String, contentType: String?, from source: @escaping MediaChunkSource) async throws -> Int
     /// Streams the object into `sink`; returns its size. Throws `storage(… status: 404)` when absent.
+    /// Stores the complete file at `path` (`length` bytes). A storage that can send a file as it
+    /// is (S3) reads it itself; the others take it through `chunks`, which reads the same file.
+    func put(key: String, contentType: String?, file path: String, length: Int, chunks: @escaping MediaChunkSource) async throws
     @discardableResult
     func get(key: String, into sink: @escaping MediaChunkSink) async throws -> Int
     func delete(key: String) async throws
@@ -25,6 +28,12 @@ package protocol MediaStorage: Sendable {
 }
 
 extension MediaStorage {
+    package func put(
+        key: String, contentType: String?, file path: String, length: Int, chunks: @escaping MediaChunkSource
+    ) async throws {
+        try await put(key: key, contentType: contentType, from: chunks)
+    }
+
     /// Stores `bytes` in one go (small objects, tests).
     @discardableResult
     package func put(key: String, contentType: String?, bytes: [UInt8]) async throws -> Int {

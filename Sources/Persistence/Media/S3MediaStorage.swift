@@ -5,7 +5,9 @@ import Reactor
 /// signed with SigV4 (`S3Signer`). Path-style (`<endpoint>/<bucket>/<key>`) whenever an endpoint
 /// is configured, virtual-hosted (`<bucket>.s3.<region>.amazonaws.com/<key>`) on AWS itself.
 ///
-/// Streaming in bounded memory: `put` buffers at most one part (`partSize`, 8 MiB by default);
+/// Streaming in bounded memory: a file (`put(key:contentType:file:…)`) goes up as streaming
+/// request bodies read from disk in small chunks; a chunk source is buffered one part at a time
+/// (`partSize`, 8 MiB by default);
 /// an object that fits in one part is one `PUT`, a larger one a multipart upload (aborted if any
 /// step fails). `get` fetches `partSize` ranges one after the other into the sink. Strict: every
 /// failure, including the server being unreachable, throws `PersistenceError.storage`.
@@ -75,16 +77,47 @@ package final class S3MediaStorage: MediaStorage {
         return try await multipartUpload(key: key, contentType: contentType, first: buffer, source: source)
     }
 
+    /// Sends the file itself: one streaming `PUT` when it fits in a part, else a multipart upload
+    /// whose parts are streamed from their ranges of the file (aborted if any step fails). The
+    /// bodies are signed `UNSIGNED-PAYLOAD`: hashing them first would read the file twice.
+    package func put(
+        key: String, contentType: String?, file path: String, length: Int, chunks: @escaping MediaChunkSource
+    ) async throws {
+        try MediaKey.validate(key)
+        var headers: [(String, String)] = []
+        if let contentType { headers.append(("content-type", contentType)) }
+        let partSize = configuration.partSize
+        guard length > partSize else {
+            _ = try await send("PUT", key: key, headers: headers, file: HTTPBodyFile(path: path, length: length), expect: [200])
+            return
+        }
+        let uploadID = try await createMultipartUpload(key: key, headers: headers)
+        do {
+            var etags: [String] = []
+            for offset in stride(from: 0, to: length, by: partSize) {
+                let number = etags.count + 1
+                let part = HTTPBodyFile(path: path, offset: offset, length: min(partSize, length - offset))
+                let response = try await send(
+                    "PUT", key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)], file: part, expect: [200])
+                guard let etag = response.headers["etag"] else {
+                    throw PersistenceError.storage("S3 UploadPart \(number) of \"\(key)\" returned no ETag")
+                }
+                etags.append(etag)
+            }
+            try await completeMultipartUpload(key: key, uploadID: uploadID, etags: etags)
+        } catch {
+            _ = try? await send("DELETE", key: key, query: [("uploadId", uploadID)], body: [], expect: [204, 200])
+            throw error
+        }
+    }
+
     private func multipartUpload(
         key: String, contentType: String?, first: [UInt8], source: @escaping MediaChunkSource
     ) async throws -> Int {
         let partSize = configuration.partSize
         var headers: [(String, String)] = []
         if let contentType { headers.append(("content-type", contentType)) }
-        let created = try await send("POST", key: key, query: [("uploads", "")], headers: headers, body: [], expect: [200])
-        guard let uploadID = Self.xmlValue("UploadId", in: created.body) else {
-            throw PersistenceError.storage("S3 CreateMultipartUpload for \"\(key)\" returned no UploadId")
-        }
+        let uploadID = try await createMultipartUpload(key: key, headers: headers)
         var etags: [String] = []
         var total = 0
         do {
@@ -116,23 +149,35 @@ package final class S3MediaStorage: MediaStorage {
                 total += part.count
                 if ended && buffer.isEmpty { break }
             }
-            var xml = "<CompleteMultipartUpload>"
-            for (index, etag) in etags.enumerated() {
-                xml += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(etag)</ETag></Part>"
-            }
-            xml += "</CompleteMultipartUpload>"
-            let completed = try await send(
-                "POST", key: key, query: [("uploadId", uploadID)], headers: [("content-type", "application/xml")],
-                body: Array(xml.utf8), expect: [200])
-            // S3 may answer 200 with an error document once the upload has started.
-            if let code = Self.xmlValue("Code", in: completed.body) {
-                throw PersistenceError.storage("S3 CompleteMultipartUpload of \"\(key)\" failed: \(code)", status: 200)
-            }
+            try await completeMultipartUpload(key: key, uploadID: uploadID, etags: etags)
         } catch {
             _ = try? await send("DELETE", key: key, query: [("uploadId", uploadID)], body: [], expect: [204, 200])
             throw error
         }
         return total
+    }
+
+    private func createMultipartUpload(key: String, headers: [(String, String)]) async throws -> String {
+        let created = try await send("POST", key: key, query: [("uploads", "")], headers: headers, body: [], expect: [200])
+        guard let uploadID = Self.xmlValue("UploadId", in: created.body) else {
+            throw PersistenceError.storage("S3 CreateMultipartUpload for \"\(key)\" returned no UploadId")
+        }
+        return uploadID
+    }
+
+    private func completeMultipartUpload(key: String, uploadID: String, etags: [String]) async throws {
+        var xml = "<CompleteMultipartUpload>"
+        for (index, etag) in etags.enumerated() {
+            xml += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(etag)</ETag></Part>"
+        }
+        xml += "</CompleteMultipartUpload>"
+        let completed = try await send(
+            "POST", key: key, query: [("uploadId", uploadID)], headers: [("content-type", "application/xml")],
+            body: Array(xml.utf8), expect: [200])
+        // S3 may answer 200 with an error document once the upload has started.
+        if let code = Self.xmlValue("Code", in: completed.body) {
+            throw PersistenceError.storage("S3 CompleteMultipartUpload of \"\(key)\" failed: \(code)", status: 200)
+        }
     }
 
     package func get(key: String, into sink: @escaping MediaChunkSink) async throws -> Int {
@@ -189,11 +234,12 @@ package final class S3MediaStorage: MediaStorage {
     /// Signs and sends one request; a status outside `expect` or a transport failure throws.
     private func send(
         _ method: String, key: String, query: [(String, String)] = [], headers extra: [(String, String)] = [],
-        body: [UInt8], expect: Set<Int>, bucketLevel: Bool = false
+        body: [UInt8] = [], file: HTTPBodyFile? = nil, expect: Set<Int>, bucketLevel: Bool = false
     ) async throws -> HTTPClientResponse {
         let path = bucketLevel ? (pathPrefix.isEmpty ? "/" : pathPrefix) : objectPath(key)
         let amzDate = S3Signer.amzDate(epochSeconds: now())
-        let payloadHash = body.isEmpty ? S3Signer.emptyPayloadHash : Crypto.hex(Crypto.sha256(body))
+        let payloadHash =
+            file != nil ? S3Signer.unsignedPayload : body.isEmpty ? S3Signer.emptyPayloadHash : Crypto.hex(Crypto.sha256(body))
         var signed: [(String, String)] = [
             ("host", hostHeader), ("x-amz-content-sha256", payloadHash), ("x-amz-date", amzDate),
         ]
@@ -205,9 +251,10 @@ package final class S3MediaStorage: MediaStorage {
         headers.add("authorization", authorization)
         let canonicalQuery = S3Signer.canonicalQuery(query)
         let target = canonicalQuery.isEmpty ? path : path + "?" + canonicalQuery
-        let request = HTTPClientRequest(
+        var request = HTTPClientRequest(
             method: method, host: host, port: port, target: target, headers: headers, body: body,
             isSecure: scheme == "https")
+        request.bodyFile = file
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, timeoutMilliseconds: timeoutMilliseconds)

@@ -3,8 +3,9 @@ import Reactor
 /// AWS Signature Version 4 (the `AWS4-HMAC-SHA256` scheme), as S3 documents it: a canonical
 /// request, the string to sign over its SHA-256, and a signing key derived from the secret, the
 /// date, the region and the service. Header-signed requests carry the SHA-256 of their body in
-/// `x-amz-content-sha256` (we hold each body, a whole object or one multipart part, in memory
-/// anyway); presigned URLs sign `UNSIGNED-PAYLOAD`, as S3 requires.
+/// `x-amz-content-sha256` when the body is in memory anyway (a whole small object or one part),
+/// and `UNSIGNED-PAYLOAD` when it streams from a file; presigned URLs sign `UNSIGNED-PAYLOAD`, as
+/// S3 requires.
 package struct S3Signer: Sendable {
     package let accessKeyID: String
     package let secretAccessKey: String

@@ -2,7 +2,8 @@
 /// body framed by Content-Length, chunked coding, or the end of the connection.
 ///
 /// Interim 1xx responses are skipped. The body is collected whole up to `maxBodyBytes`; larger
-/// bodies fail rather than grow without bound.
+/// bodies fail rather than grow without bound. A caller that streams the body elsewhere takes
+/// what has arrived with `takeBody()` after each `append`; the cap still counts every byte.
 package struct HTTPResponseParser: Sendable {
     /// A complete response head.
     package struct Head: Sendable, Equatable {
@@ -34,6 +35,8 @@ package struct HTTPResponseParser: Sendable {
     private var head: Head?
     private var framing: Framing?
     private var body: [UInt8] = []
+    /// Body bytes seen so far, taken or not: what `maxBodyBytes` limits.
+    private var bodyCount = 0
     private var outcome: Outcome?
 
     /// - Parameter bodyless: the request was HEAD, so no response carries a body.
@@ -60,6 +63,12 @@ package struct HTTPResponseParser: Sendable {
             outcome = .failure("connection closed before the response was complete")
         }
         return outcome!
+    }
+
+    /// The body bytes that arrived since the last call (streaming callers).
+    package mutating func takeBody() -> [UInt8] {
+        defer { body = [] }
+        return body
     }
 
     private var available: Int { buffer.count - start }
@@ -97,7 +106,7 @@ package struct HTTPResponseParser: Sendable {
             case .failure(let error): outcome = .failure(error.reason)
             case .success(0): self.framing = .trailers
             case .success(let count):
-                guard body.count + count <= maxBodyBytes else {
+                guard bodyCount + count <= maxBodyBytes else {
                     outcome = .failure("response body exceeds \(maxBodyBytes) bytes")
                     return false
                 }
@@ -117,10 +126,11 @@ package struct HTTPResponseParser: Sendable {
 
     private mutating func consumeBody(_ count: Int) {
         guard count > 0 else { return }
-        guard body.count + count <= maxBodyBytes else {
+        guard bodyCount + count <= maxBodyBytes else {
             outcome = .failure("response body exceeds \(maxBodyBytes) bytes")
             return
         }
+        bodyCount += count
         body.append(contentsOf: buffer[start..<start + count])
         start += count
         compact()

@@ -1,4 +1,8 @@
 /// One client connection: writes a request, parses the response, and can be parked idle.
+///
+/// A request with `bodyFile` has its body pumped from disk as the socket drains; one with
+/// `responseBodyPath` has its response body spooled to that file, the socket not being read
+/// while the disk is behind. Either way memory stays bounded whatever the body's size.
 final class HTTPClientConnection: ByteStreamDelegate {
     enum Outcome {
         case response(HTTPClientResponse, reusable: Bool)
@@ -13,6 +17,8 @@ final class HTTPClientConnection: ByteStreamDelegate {
     private var completion: ((Outcome) -> Void)?
     private var timer: TimerID?
     private var onIdleEnd: (() -> Void)?
+    private var pump: HTTPFileBodyPump?
+    private var spool: HTTPSpoolWriter?
     private let onClose: (HTTPClientConnection) -> Void
 
     init(reactor: Reactor, transport: any ByteStream, onClose: @escaping (HTTPClientConnection) -> Void) {
@@ -35,6 +41,19 @@ final class HTTPClientConnection: ByteStreamDelegate {
             self?.finish(.failed(.timedOut("HTTP request"), sentNothingUseful: false))
         }
         transport.write(request.serialized())
+        if let bodyFile = request.bodyFile {
+            pump = HTTPFileBodyPump(reactor: reactor, transport: transport, body: bodyFile) { [weak self] error in
+                self?.finish(.failed(error, sentNothingUseful: false))
+            }
+            pump?.pump()
+        }
+        if let path = request.responseBodyPath {
+            let spool = HTTPSpoolWriter(reactor: reactor, path: path)
+            spool.onBehind = { [weak self] in self?.transport.setReading(false) }
+            spool.onCaughtUp = { [weak self] in self?.transport.setReading(true) }
+            spool.onFailure = { [weak self] error in self?.finish(.failed(error, sentNothingUseful: false)) }
+            self.spool = spool
+        }
     }
 
     /// Parks the connection; `onEnd` runs if it is closed or times out while idle.
@@ -58,7 +77,8 @@ final class HTTPClientConnection: ByteStreamDelegate {
             return close()
         }
         receivedAny = true
-        if let outcome = parser!.append(bytes) { deliver(outcome) }
+        if let outcome = parser!.append(bytes) { return deliver(outcome) }
+        if let spool { spool.append(parser!.takeBody()) }
     }
 
     func streamDidReadEOF(_ stream: any ByteStream) {
@@ -70,7 +90,9 @@ final class HTTPClientConnection: ByteStreamDelegate {
         close()
     }
 
-    func streamDidDrain(_ stream: any ByteStream) {}
+    func streamDidDrain(_ stream: any ByteStream) {
+        pump?.pump()
+    }
 
     func streamDidClose(_ stream: any ByteStream, error: ReactorError?) {
         finish(.failed(error ?? .closed, sentNothingUseful: !receivedAny))
@@ -84,7 +106,16 @@ final class HTTPClientConnection: ByteStreamDelegate {
     private func deliver(_ outcome: HTTPResponseParser.Outcome) {
         switch outcome {
         case .complete(let head, let body):
-            finish(.response(HTTPClientResponse(status: head.status, headers: head.headers, body: body), reusable: head.keepAlive))
+            // A response that came before the whole request body went out leaves the connection
+            // mid-request: it cannot carry another one.
+            let reusable = head.keepAlive && (pump?.isComplete ?? true)
+            guard let spool else {
+                let response = HTTPClientResponse(status: head.status, headers: head.headers, body: body)
+                return finish(.response(response, reusable: reusable))
+            }
+            spool.append(body)
+            let response = HTTPClientResponse(status: head.status, headers: head.headers, body: [], bodyLength: spool.length)
+            finish(.response(response, reusable: reusable))
         case .failure(let reason):
             finish(.failed(.protocolViolation(reason), sentNothingUseful: false))
         }
@@ -95,7 +126,18 @@ final class HTTPClientConnection: ByteStreamDelegate {
         self.completion = nil
         parser = nil
         cancelTimer()
-        completion(outcome)
+        pump?.stop()
+        pump = nil
+        guard let spool else { return completion(outcome) }
+        // The spool file is complete (or removed) before the caller hears of the outcome.
+        self.spool = nil
+        if transport.isOpen { transport.setReading(true) }
+        switch outcome {
+        case .response:
+            spool.finish { error in completion(error.map { .failed($0, sentNothingUseful: false) } ?? outcome) }
+        case .failed:
+            spool.abandon { completion(outcome) }
+        }
     }
 
     private func cancelTimer() {

@@ -13,6 +13,12 @@ package struct HTTPClientRequest: Sendable {
     /// `Host` header, SNI and the certificate check): the address a caller has already vetted,
     /// so that a second DNS answer cannot send the request elsewhere.
     package var connectAddress: String?
+    /// A body sent from a file in chunks instead of `body` (which should then be empty).
+    package var bodyFile: HTTPBodyFile?
+    /// Where the response body goes instead of into memory: a file created (or emptied) at this
+    /// path, written in chunks as the body arrives, under the same byte cap. It belongs to the
+    /// caller once a response is returned; on any failure it has been removed.
+    package var responseBodyPath: String?
 
     package init(
         method: String, host: String, port: Int, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [],
@@ -59,7 +65,7 @@ package struct HTTPClientRequest: Sendable {
         return port == (isSecure ? 443 : 80) ? name : "\(name):\(port)"
     }
 
-    /// The bytes on the wire.
+    /// The bytes on the wire; only the head when the body comes from `bodyFile`.
     func serialized() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256 + body.count)
@@ -75,11 +81,12 @@ package struct HTTPClientRequest: Sendable {
         out.append(contentsOf: " HTTP/1.1\r\n".utf8)
         if !headers.contains("host") { line("host", hostHeader) }
         for (name, value) in headers where !HTTPClientRequest.unsafeHeader(name, value) { line(name, value) }
-        if !headers.contains("content-length"), !body.isEmpty || method == "POST" || method == "PUT" || method == "PATCH" {
-            line("content-length", String(body.count))
+        let length = bodyFile?.length ?? body.count
+        if !headers.contains("content-length"), length > 0 || method == "POST" || method == "PUT" || method == "PATCH" {
+            line("content-length", String(length))
         }
         out.append(contentsOf: "\r\n".utf8)
-        out.append(contentsOf: body)
+        if bodyFile == nil { out.append(contentsOf: body) }
         return out
     }
 
@@ -90,9 +97,18 @@ package struct HTTPClientRequest: Sendable {
     }
 }
 
-/// A complete response.
+/// A complete response. With `responseBodyPath` the body is in that file (`bodyLength` bytes)
+/// and `body` is empty.
 package struct HTTPClientResponse: Sendable {
     package var status: Int
     package var headers: HTTPHeaders
     package var body: [UInt8]
+    package var bodyLength: Int
+
+    init(status: Int, headers: HTTPHeaders, body: [UInt8], bodyLength: Int? = nil) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.bodyLength = bodyLength ?? body.count
+    }
 }

@@ -1,19 +1,23 @@
 import Foundation
 import Reactor
-import TestSupport
 
 /// Files on 127.0.0.1 for the send routes' `url` media: GET `/<name>` answers the file with its
 /// content type, anything else 404. Its own reactor thread, like the webhook receiver.
-final class MediaFileServer: Sendable {
-    struct File: Sendable {
-        var bytes: [UInt8]
-        var contentType: String
+package final class MediaFileServer: Sendable {
+    package struct File: Sendable {
+        package var bytes: [UInt8]
+        package var contentType: String
+
+        package init(bytes: [UInt8], contentType: String) {
+            self.bytes = bytes
+            self.contentType = contentType
+        }
     }
 
     private let handle: ReactorHandle
-    let port: Int
+    package let port: Int
 
-    static func start(_ files: [String: File]) async throws -> MediaFileServer {
+    package static func start(_ files: [String: File]) async throws -> MediaFileServer {
         let handle = try ReactorThread.start(name: "media-files", workers: WorkerPool(size: 1), logger: quietLogger)
         let port = try await handle.submit { reactor in
             let server = try HTTPServer(
@@ -30,9 +34,9 @@ final class MediaFileServer: Sendable {
         self.port = port
     }
 
-    func url(_ name: String) -> String { "http://127.0.0.1:\(port)/\(name)" }
+    package func url(_ name: String) -> String { "http://127.0.0.1:\(port)/\(name)" }
 
-    func stop() async {
+    package func stop() async {
         handle.stop()
         await handle.waitUntilStopped()
     }

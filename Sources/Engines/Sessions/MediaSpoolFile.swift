@@ -1,0 +1,37 @@
+import Foundation
+
+/// Media bytes kept in a temporary file instead of memory: a send's media fetched from a URL,
+/// its encrypted blob, a downloaded blob and its plaintext. The file lives in the system's
+/// temporary directory under a fresh name and is removed when the last reference goes, so every
+/// path out of a send or download (success, refusal, error, cancellation) cleans up after itself.
+///
+/// Removal happens in `deinit`, on whatever thread lets go last: one unlink(2), a metadata call
+/// that does not wait on file contents, and the owners are tasks and workers, not the reactor.
+package final class MediaSpoolFile: Sendable, Equatable {
+    package let path: String
+    /// Bytes in the file.
+    package let length: Int
+
+    /// Takes ownership of the complete file at `path`.
+    package init(path: String, length: Int) {
+        self.path = path
+        self.length = length
+    }
+
+    /// A fresh path for a spool file; nothing is created yet.
+    package static func freshPath(_ label: String) -> String {
+        (NSTemporaryDirectory() as NSString).appendingPathComponent("openwa-\(label)-\(UUID().uuidString)")
+    }
+
+    /// The whole file in memory, for the few consumers that need it there anyway (the browser
+    /// engine hands media to the page as base64). Blocking file I/O.
+    package func contents() throws -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw EngineError.unavailable("media spool file is gone") }
+        defer { try? handle.close() }
+        return [UInt8](try handle.readToEnd() ?? Data())
+    }
+
+    package static func == (left: MediaSpoolFile, right: MediaSpoolFile) -> Bool { left === right }
+
+    deinit { unlink(path) }
+}

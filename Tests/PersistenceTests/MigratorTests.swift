@@ -169,6 +169,10 @@ struct MigratorTests {
                     "id", "sessionId", "waMessageId", "chatId", "chatName", "author", "from", "to", "body", "type",
                     "direction", "timestamp", "metadata", "status", "createdAt", "mediaPath", "mediaMimetype",
                 ])
+            // Every query names the session: only the composite indexes (and media paths) are kept.
+            let indexes = try await Catalogue.indexNames(database, table: "messages")
+            #expect(indexes.isSuperset(of: ["IDX_messages_session_createdAt", "IDX_messages_session_chat_createdAt"]))
+            #expect(indexes.isDisjoint(with: ["IDX_messages_chatId", "IDX_messages_status", "IDX_messages_createdAt"]))
             let insert = """
                 INSERT INTO messages ("id", "sessionId", "waMessageId", "chatId", "timestamp", "createdAt") \
                 VALUES ($1, $2, $3, $4, $5, $6)

@@ -37,12 +37,17 @@ import WAProtocol
         let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("spooltest-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: temporary) }
+        // What a killed gateway left behind an hour ago is swept when the next one starts.
+        let stale = temporary.appendingPathComponent("openwa-url-media-\(UUID().uuidString)")
+        try Data(count: 1_000).write(to: stale)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-7_200)], ofItemAtPath: stale.path)
         let linked = try await LinkedGateway.start(
             simulator: simulator, account: Self.alice, key: Self.key,
             environment: [
                 "SSRF_ALLOWED_HOSTS": "127.0.0.1", "MEDIA_DOWNLOAD_MAX_BYTES": "1mb", "TMPDIR": temporary.path,
             ])
         defer { linked.gateway.cleanUp() }
+        #expect(!FileManager.default.fileExists(atPath: stale.path), "a stale spool file survived the start")
         let route = "/api/sessions/\(linked.sessionID)/messages/send-document"
         func send(_ name: String) async throws -> TestResponse {
             try await linked.request("POST", route, #"{"chatId":"\#(Self.bob)","url":"\#(files.url(name))"}"#)

@@ -31,6 +31,29 @@ package final class MediaSpoolFile: Sendable, Equatable {
         return [UInt8](try handle.readToEnd() ?? Data())
     }
 
+    /// The names spool files get (`freshPath` labels), for the sweep.
+    static let labels = ["url-media", "media-blob", "media-download", "media-plain"]
+
+    /// Removes spool files in `directory` last written more than `age` seconds ago: what a process
+    /// killed mid-transfer left behind. No live transfer is that old (downloads are bounded by
+    /// `MEDIA_DOWNLOAD_TIMEOUT_MS`, at most ten minutes), so gateways sharing the directory are
+    /// safe. Blocking file I/O: run it on a worker. Returns how many files went.
+    @discardableResult
+    package static func sweepStale(in directory: String = NSTemporaryDirectory(), olderThan age: TimeInterval = 3_600) -> Int {
+        let files = FileManager.default
+        let cutoff = Date().addingTimeInterval(-age)
+        var removed = 0
+        for name in (try? files.contentsOfDirectory(atPath: directory)) ?? []
+        where labels.contains(where: { name.hasPrefix("openwa-\($0)-") }) {
+            let path = (directory as NSString).appendingPathComponent(name)
+            guard let written = (try? files.attributesOfItem(atPath: path))?[.modificationDate] as? Date, written < cutoff else {
+                continue
+            }
+            if unlink(path) == 0 { removed += 1 }
+        }
+        return removed
+    }
+
     package static func == (left: MediaSpoolFile, right: MediaSpoolFile) -> Bool { left === right }
 
     deinit { unlink(path) }

@@ -19,6 +19,9 @@ enum GatewayMedia {
                 try S3MediaStorage(configuration: s3, http: SharedHTTPClient(reactor: reactor))
             }
         }
+        // Spool files a killed process left behind would otherwise stay until the host reboots.
+        let swept = try await workers.anyLane().run { MediaSpoolFile.sweepStale() }
+        if swept > 0 { logger.info("removed stale media spool files", metadata: ["count": "\(swept)"]) }
         return MediaArchive(database: data, storage: storage, settings: configuration.inboundMedia, logger: logger)
     }
 }

@@ -30,21 +30,12 @@ package enum MediaFileCrypto {
         _ plaintext: [UInt8], destination: String, mediaKey: [UInt8], kind: MediaKind
     ) throws(ProtocolError) -> MediaDigests {
         let encryptor = try MediaEncryptor(mediaKey: mediaKey, kind: kind)
-        let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard output >= 0 else { throw ProtocolError.unexpected("cannot create \(destination): errno \(errno)") }
-        do throws(ProtocolError) {
+        return try writing(destination) { (output) throws(ProtocolError) in
             for start in stride(from: 0, to: plaintext.count, by: chunkSize) {
                 let piece = plaintext[start..<min(start + chunkSize, plaintext.count)]
                 try write(output, try encryptor.update(piece), path: destination)
             }
-            let (tail, digests) = try encryptor.finish()
-            try write(output, tail, path: destination)
-            guard close(output) == 0 else { throw ProtocolError.unexpected("cannot close \(destination): errno \(errno)") }
-            return digests
-        } catch {
-            close(output)
-            unlink(destination)
-            throw error
+            return try encryptor.finish()
         }
     }
 
@@ -72,24 +63,40 @@ package enum MediaFileCrypto {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw ProtocolError.unexpected("cannot open \(source): errno \(errno)") }
         defer { close(input) }
-        let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard output >= 0 else { throw ProtocolError.unexpected("cannot create \(destination): errno \(errno)") }
-        do throws(ProtocolError) {
+        return try writing(destination) { (output) throws(ProtocolError) in
             var buffer = [UInt8](repeating: 0, count: chunkSize)
             while true {
                 let count = try read(input, into: &buffer, path: source)
                 if count == 0 { break }
                 try write(output, try update(count == buffer.count ? buffer : Array(buffer[0..<count])), path: destination)
             }
-            let (tail, digests) = try finish()
+            return try finish()
+        }
+    }
+
+    /// Creates `destination`, lets `body` write all but the tail, writes the tail and closes; on
+    /// any failure the file is removed, so a half-written output never survives.
+    private static func writing(
+        _ destination: String, _ body: (Int32) throws(ProtocolError) -> (tail: [UInt8], digests: MediaDigests)
+    ) throws(ProtocolError) -> MediaDigests {
+        let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard output >= 0 else { throw ProtocolError.unexpected("cannot create \(destination): errno \(errno)") }
+        let digests: MediaDigests
+        do throws(ProtocolError) {
+            let (tail, written) = try body(output)
             try write(output, tail, path: destination)
-            guard close(output) == 0 else { throw ProtocolError.unexpected("cannot close \(destination): errno \(errno)") }
-            return digests
+            digests = written
         } catch {
             close(output)
             unlink(destination)
             throw error
         }
+        // Closed once either way: a second close could hit a descriptor another thread just got.
+        guard close(output) == 0 else {
+            unlink(destination)
+            throw ProtocolError.unexpected("cannot close \(destination): errno \(errno)")
+        }
+        return digests
     }
 
     /// Fills `buffer` as far as the file allows: its size, or less only at the end of the file.

@@ -232,6 +232,7 @@ package final class Simulator: Sendable {
 
     package func waitUntilStopped() async {
         await handle.waitUntilStopped()
+        removeOwnDataDirectory()
     }
 
     /// Closes the listeners and every connection and stops the reactor thread.
@@ -242,8 +243,12 @@ package final class Simulator: Sendable {
             reactor.requestStop()
         }
         await handle.waitUntilStopped()
-        // A directory the simulator made for itself holds only its CA and root key; left behind, every
-        // test run would leave one more in the temporary directory.
+        removeOwnDataDirectory()
+    }
+
+    /// A directory the simulator made for itself holds only its CA and root key, useless once it
+    /// stopped; left behind, every run would leave one more in the temporary directory.
+    private func removeOwnDataDirectory() {
         if ownsDataDirectory { try? FileManager.default.removeItem(atPath: dataDirectory) }
     }
 

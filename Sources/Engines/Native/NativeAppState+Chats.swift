@@ -56,14 +56,16 @@ extension LinkRef {
     /// lacked: they are applied, the change is encoded again on top and sent once more. Once the
     /// server takes it, our state moves to the new version and the actions apply here too.
     func uploadAppState(_ mutations: [AppStateMutation], collection: String) async throws {
-        try await lockAppState()
-        do {
-            try await uploadLocked(mutations, collection: collection)
-        } catch {
-            await unlockAppState()
-            throw error
+        try await onSessionLane {
+            try await self.lockAppState()
+            do {
+                try await self.uploadLocked(mutations, collection: collection)
+            } catch {
+                await self.unlockAppState()
+                throw error
+            }
+            await self.unlockAppState()
         }
-        await unlockAppState()
     }
 
     private func uploadLocked(_ mutations: [AppStateMutation], collection: String) async throws {

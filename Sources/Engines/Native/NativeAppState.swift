@@ -121,6 +121,18 @@ extension LinkRef {
     /// does not verify starts that collection over from version 0 once; a second failure is
     /// logged and left for the next notification.
     func syncAppState(_ names: [String]) async throws {
+        try await onSessionLane { try await self.syncAppStateLocked(names) }
+    }
+
+    /// Runs `body` preferring the session's worker lane: patch checks and encoding (AES, HMACs,
+    /// LTHash) are protocol crypto, which never runs on the reactor thread that a REST call's
+    /// task otherwise prefers.
+    func onSessionLane<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        let lane: WorkerLane = try await withLink { link, continuation in continuation.resume(returning: link.lane) }
+        return try await withTaskExecutorPreference(lane.executor, operation: body)
+    }
+
+    private func syncAppStateLocked(_ names: [String]) async throws {
         try await lockAppState()
         do {
             let keys = try await appStateKeys()

@@ -21,8 +21,10 @@ extension BrowserEngine {
         }
         var token: String?
         if case .media(let media) = message.content {
-            // The page takes the media as base64 in memory anyway, so a spooled file is read whole.
-            token = try await stage(try media.contents())
+            // The page takes the media as base64 in memory anyway, so a spooled file is read whole,
+            // on a worker: a REST call's task would otherwise read the disk on the reactor thread.
+            let lane: WorkerLane = try await reactor.submit { reactor in reactor.workers.anyLane() }
+            token = try await stage(try await lane.run { try media.contents() })
         }
         // The page drops staged pieces once `send` runs; this covers a call that never got there.
         do {

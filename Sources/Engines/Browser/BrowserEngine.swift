@@ -29,7 +29,7 @@ package struct BrowserEngineFactory: WhatsAppEngineFactory {
 /// thread and every method hops there.
 package final class BrowserEngine: WhatsAppEngine {
     private let link: ReactorBound<BrowserLink>
-    private let reactor: ReactorHandle
+    let reactor: ReactorHandle
 
     package init(
         sessionID: String, config: SessionEngineConfig, configuration: BrowserEngineConfiguration, reactor: ReactorHandle,

@@ -101,8 +101,15 @@ import TestSupport
         // The name now points inside: once a renewal has seen it, deliveries are refused.
         dns.withLock { $0.answer = "10.0.0.7" }
         clock.withLock { $0 += 61 }
+        let deadBefore21 = await service.deadCount
         publish(21)  // may still go out on the old verdict (to the address that was checked)
         try await Self.waitForRenewal(service, lookups: afterFirst + 2) { dns.withLock { $0.lookups } }
+        // Either way it settles (delivered, or refused and dead) before the count is taken: a
+        // delivery still in flight would otherwise land after it.
+        for _ in 0..<2_000 where receiver.deliveries.count == 21 {
+            if await service.deadCount > deadBefore21 { break }
+            try await Task.sleep(for: .milliseconds(5))
+        }
         let (before, deadBefore) = (receiver.deliveries.count, await service.deadCount)
         publish(22)
         for _ in 0..<2_000 where await service.deadCount == deadBefore { try await Task.sleep(for: .milliseconds(5)) }

@@ -135,28 +135,82 @@ def open_loop(port, rate, seconds, method, path, body=None, key=KEY, connections
 
 
 class EventListener:
-    """The plain WebSocket event stream: each message.received's arrival (CLOCK_MONOTONIC ns) and body, by id."""
+    """The plain WebSocket event stream. Each frame is stamped (CLOCK_MONOTONIC ns) the moment its
+    bytes are read from the socket and kept raw; JSON is parsed only when asked, so a burst of
+    events is not stamped late behind the parsing of the ones before it (the harness would
+    otherwise add its own queueing to the gateway's tail)."""
 
     def __init__(self, port):
-        self.arrived = {}
-        self.socket = websocket.create_connection(f"ws://127.0.0.1:{port}/api/events/ws", header=[f"X-API-Key: {KEY}"])
+        self.frames = []  # (arrival ns, payload bytes), appended by the reader thread only
+        self.arrived = {}  # message id -> (arrival ns, body), filled by `parse`
+        self.parsed = 0
+        self.changed = threading.Condition()
+        self.socket = websocket.create_connection(
+            f"ws://127.0.0.1:{port}/api/events/ws", header=[f"X-API-Key: {KEY}"], skip_utf8_validation=True)
         self.socket.send(json.dumps({"type": "subscribe", "sessionId": "*", "events": ["message.received"]}))
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
     def run(self):
+        raw = self.socket.sock
+        buffer = bytearray()
+        fragments = bytearray()
         while True:
             try:
-                frame = self.socket.recv()
-            except Exception:
+                chunk = raw.recv(1 << 16)
+            except OSError:
                 return
             now = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
-            if not frame:
+            if not chunk:
                 return
+            buffer += chunk
+            complete = []
+            while len(buffer) >= 2:
+                opcode, length, offset = buffer[0] & 0x0F, buffer[1] & 0x7F, 2
+                if length == 126:
+                    if len(buffer) < 4:
+                        break
+                    length, offset = int.from_bytes(buffer[2:4], "big"), 4
+                elif length == 127:
+                    if len(buffer) < 10:
+                        break
+                    length, offset = int.from_bytes(buffer[2:10], "big"), 10
+                if len(buffer) < offset + length:
+                    break
+                final, payload = buffer[0] & 0x80, bytes(buffer[offset:offset + length])
+                del buffer[:offset + length]
+                if opcode == 0x8:
+                    return
+                if opcode == 0x9:
+                    self.socket.pong(payload)
+                elif opcode in (0x0, 0x1, 0x2):
+                    fragments += payload
+                    if final:
+                        complete.append((now, bytes(fragments)))
+                        fragments.clear()
+            if complete:
+                with self.changed:
+                    self.frames.extend(complete)
+                    self.changed.notify_all()
+
+    def parse(self):
+        """Folds the frames read since the last call into `arrived`."""
+        with self.changed:
+            frames = self.frames[self.parsed:]
+            self.parsed = len(self.frames)
+        for now, frame in frames:
             event = json.loads(frame)
             if event.get("type") == "event":
                 data = event["payload"]["data"]
                 self.arrived[data["id"]] = (now, data.get("body", ""))
+        return self.arrived
+
+    def wait_for_frames(self, count, deadline):
+        """Blocks (without polling) until `count` frames have arrived in all or `deadline` passes."""
+        with self.changed:
+            while len(self.frames) < count and time.time() < deadline:
+                self.changed.wait(max(0.0, deadline - time.time()))
+            return len(self.frames)
 
     def close(self):
         self.socket.close()
@@ -165,21 +219,29 @@ class EventListener:
 def receive_latency(admin, listener, rate, seconds, to="15550009001", sender="15550009000"):
     count = int(rate * seconds)
     prefix = f"BENCH{rate}R"
+    frames_before = len(listener.frames)
     status, _ = density.request(admin, "POST", f"/admin/phones/{sender}/messages/stream",
                                 {"to": to, "count": count, "perSecond": rate, "idPrefix": prefix}, key=None)
     assert status == 202, status
     ids = [f"{prefix}{index}" for index in range(count)]
     deadline = time.time() + seconds + 30
-    while time.time() < deadline and not all(m in listener.arrived for m in ids):
-        time.sleep(0.05)
+    # Frames other than these events (a subscription answer, say) may be counted too: look again
+    # until every id is in or the deadline passes.
+    wanted = frames_before + count
+    while True:
+        listener.wait_for_frames(wanted, deadline)
+        arrived = listener.parse()
+        if time.time() >= deadline or all(message_id in arrived for message_id in ids):
+            break
+        wanted = len(listener.frames) + 1
     latencies = []
     series = []
     for message_id in ids:
-        if message_id in listener.arrived:
-            arrived, body = listener.arrived[message_id]
+        if message_id in arrived:
+            arrival, body = arrived[message_id]
             sent = int(body.rsplit("t=", 1)[1])
-            latencies.append((arrived - sent) / 1e6)
-            series.append((sent, arrived))
+            latencies.append((arrival - sent) / 1e6)
+            series.append((sent, arrival))
     # MESSAGE_BENCH_SERIES=DIR keeps each message's send and arrival instants (ns, monotonic), to
     # tell steady queueing from periodic stalls.
     if os.environ.get("MESSAGE_BENCH_SERIES"):
@@ -195,14 +257,34 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def context_switches(pid):
+    """Voluntary plus involuntary context switches of every thread of a process so far. Each one
+    is a thread handing work to another (or being pushed off a core): per message, a count of
+    the hops a message makes between the reactor, the workers and the database lane."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/status") as status:
+                for line in status:
+                    if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
+                        total += int(line.split()[-1])
+        except FileNotFoundError:
+            pass  # the thread ended between the listing and the read
+    return total
+
+
 def with_cpu(pids, seconds, phase, label):
-    """`phase()`'s summary plus each process's CPU use during it, in % of one core over `seconds`.
-    The phase's start goes to stderr, so a profiler can attach to the gateway for that phase."""
+    """`phase()`'s summary plus each process's CPU use during it, in % of one core over `seconds`,
+    and the gateway's context switches per message. The phase's start goes to stderr, so a
+    profiler can attach to the gateway for that phase."""
     print(f"phase {label} started", file=sys.stderr, flush=True)
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    switches = context_switches(pids["gateway"])
     result = phase()
     for name, pid in pids.items():
         result[f"{name}_cpu_percent"] = round((cpu_seconds(pid) - before[name]) / seconds * 100, 1)
+    if result["count"]:
+        result["gateway_switches_per_message"] = round((context_switches(pids["gateway"]) - switches) / result["count"], 1)
     return result
 
 
@@ -278,14 +360,11 @@ def main():
             with concurrent.futures.ThreadPoolExecutor(16) as pool:
                 ids = list(pool.map(lambda i: link_one(port, admin, f"1555001{i:04d}", f"load-{i}"), range(sessions)))
             print(f"linked {sessions} sessions in {time.time() - began:.0f} s", flush=True)
-            before = len(listener.arrived)
+            before = len(listener.frames)
             received = flood(seconds, workers, lambda i: keep_alive(
                 admin, "POST", "/admin/phones/15550009000/messages",
                 {"to": f"1555001{i % sessions:04d}", "text": f"load {i}"}, key=None))
-            deadline = time.time() + 60
-            while time.time() < deadline and len(listener.arrived) - before < received:
-                time.sleep(0.1)
-            committed = len(listener.arrived) - before
+            committed = listener.wait_for_frames(before + received, time.time() + 60) - before
             # Warm-up: every session's first send fetches device lists and bundles and starts
             # Signal sessions; the measurement is of steady sending.
             with concurrent.futures.ThreadPoolExecutor(workers) as pool:

@@ -19,6 +19,8 @@ struct SQLiteDatabaseTests {
 
             #expect(try await database.query("PRAGMA journal_mode").first?.string("journal_mode") == "wal")
             #expect(try await database.query("PRAGMA synchronous").first?.int("synchronous") == 1)  // NORMAL
+            // Small checkpoints: each one stalls the writer for less (SQLiteConnection.configure).
+            #expect(try await database.query("PRAGMA wal_autocheckpoint").first?.int("wal_autocheckpoint") == 256)
             #expect(try await database.query("PRAGMA foreign_keys").first?.int("foreign_keys") == 1)
             #expect(try await database.query("PRAGMA busy_timeout").first?.int("timeout") == 5000)
             #expect(database.path == path)

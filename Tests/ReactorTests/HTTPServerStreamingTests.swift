@@ -107,20 +107,27 @@ import TestSupport
         let (server, received) = try Self.start(directory)
         // The closing delimiter is missing: only the end of the body tells, after the file spooled.
         let truncated = Array(Self.form(Self.bytes(2 << 20, seed: 3)).bytes.dropLast(17))
+        // And one cut inside its file part, while that part is still being written.
+        var fileLast = MultipartBody(boundary: "zz-boundary")
+        fileLast.file(filename: "cut.bin", contentType: nil, Self.bytes(2 << 20, seed: 4))
+        let cut = Array(fileLast.bytes.dropLast(1_000))
         let noBoundary = Array("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data\r\nContent-Length: 5\r\n\r\nhello".utf8)
         let responses = try await blocking {
             let client = try LoopbackClient(port: server.port)
             client.send(
                 Array("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=zz-boundary\r\n".utf8)
-                    + Array("Content-Length: \(truncated.count)\r\n\r\n".utf8) + truncated + noBoundary
+                    + Array("Content-Length: \(truncated.count)\r\n\r\n".utf8) + truncated
+                    + Array("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=zz-boundary\r\n".utf8)
+                    + Array("Content-Length: \(cut.count)\r\n\r\n".utf8) + cut + noBoundary
                     + Array("GET /after HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
-            return client.readResponses(3)
+            return client.readResponses(4)
         }
-        #expect(responses.map(\.status) == [400, 400, 200])
+        #expect(responses.map(\.status) == [400, 400, 400, 200])
         #expect(responses.first?.text == "Malformed multipart body: the closing boundary is missing")
-        #expect(responses.dropFirst().first?.text.contains("needs a boundary") == true)
+        #expect(responses.dropFirst().first?.text == "Malformed multipart body: the closing boundary is missing")
+        #expect(responses.dropFirst(2).first?.text.contains("needs a boundary") == true)
         #expect(responses.last?.header("connection") == nil, "the connection was given up")
-        #expect(received.take().count == 2)
+        #expect(received.take().count == 3)
         try await Self.waitUntilEmpty(directory, "a malformed form")
         _ = try await server.stop()
     }

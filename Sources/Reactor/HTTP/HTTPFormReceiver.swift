@@ -146,7 +146,6 @@ final class HTTPFormReceiver {
         guard refusal == nil else { return }
         refusal = outcome
         parser = nil
-        current = nil
         if writersBehind > 0 {
             writersBehind = 0
             onCaughtUp()

@@ -43,8 +43,9 @@ package struct MultipartParser: Sendable {
 
     private enum State: Sendable {
         case preamble
-        /// Right after a delimiter: `--` closes the form, padding and CRLF open a part.
-        case afterDelimiter
+        /// Right after a delimiter: `--` closes the form, padding and CRLF open a part. `padded`
+        /// once padding was seen: a `--` after it is no closing delimiter, whatever the reads.
+        case afterDelimiter(padded: Bool)
         case headers
         case body
         case epilogue
@@ -103,14 +104,14 @@ package struct MultipartParser: Sendable {
             case .preamble:
                 if let found = find(separator) {
                     readIndex = found + separator.count
-                    state = .afterDelimiter
+                    state = .afterDelimiter(padded: false)
                     continue
                 }
                 guard !inputEnded else { return fail("no part starts with the boundary") }
                 readIndex = max(readIndex, buffer.count - (separator.count - 1))
                 return nil
-            case .afterDelimiter:
-                switch delimiterLine() {
+            case .afterDelimiter(let padded):
+                switch delimiterLine(padded: padded) {
                 case .needMore: return inputEnded ? fail("the closing boundary is missing") : nil
                 case .failed(let reason): return fail(reason)
                 case .proceed: continue
@@ -127,16 +128,19 @@ package struct MultipartParser: Sendable {
     private enum Step { case needMore, proceed, failed(String) }
 
     /// After a delimiter: `--` (the closing delimiter), or optional spaces and tabs, then CRLF.
-    private mutating func delimiterLine() -> Step {
+    private mutating func delimiterLine(padded: Bool) -> Step {
         guard readIndex < buffer.count else { return .needMore }
-        if buffer[readIndex] == 0x2D {
+        if !padded, buffer[readIndex] == 0x2D {
             guard readIndex + 1 < buffer.count else { return .needMore }
             guard buffer[readIndex + 1] == 0x2D else { return .failed("a boundary line does not end in CRLF") }
             readIndex += 2
             state = .epilogue
             return .proceed
         }
-        while readIndex < buffer.count, buffer[readIndex] == 0x20 || buffer[readIndex] == 0x09 { readIndex += 1 }
+        while readIndex < buffer.count, buffer[readIndex] == 0x20 || buffer[readIndex] == 0x09 {
+            readIndex += 1
+            state = .afterDelimiter(padded: true)
+        }
         guard readIndex < buffer.count else { return .needMore }
         guard buffer[readIndex] == 0x0D else { return .failed("a boundary line does not end in CRLF") }
         guard readIndex + 1 < buffer.count else { return .needMore }
@@ -189,7 +193,7 @@ package struct MultipartParser: Sendable {
                 return .partData(Array(buffer[readIndex..<found]))
             }
             readIndex = found + separator.count
-            state = .afterDelimiter
+            state = .afterDelimiter(padded: false)
             return .partEnd
         }
         guard !inputEnded else { return fail("the closing boundary is missing") }

@@ -169,9 +169,10 @@ final class HTTPServerConnection: ByteStreamDelegate {
 
     /// A receiver when the responder streams this request's form; nil collects the body.
     private func makeFormReceiver(for head: HTTPRequestHead) -> HTTPFormReceiver? {
-        guard server.responder.bodyHandling(for: head) == .multipartForm, let type = head.headers["content-type"] else { return nil }
+        // The content type first: it rules out most requests without asking the responder.
+        guard let type = head.headers["content-type"] else { return nil }
         let formType = MultipartParser.formType(contentType: type)
-        if formType == .other { return nil }
+        guard formType != .other, server.responder.bodyHandling(for: head) == .multipartForm else { return nil }
         let receiver = HTTPFormReceiver(reactor: server.reactor, formType: formType, directory: server.configuration.uploadDirectory)
         receiver.onBehind = { [weak self] in self?.transport.setReading(false) }
         receiver.onCaughtUp = { [weak self] in self?.processInput() }

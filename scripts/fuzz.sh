@@ -3,11 +3,12 @@
 #   binary  the frame reader and node decoder (Fuzz/BinaryFuzz.swift)
 #   signal  the Signal messages, stored records and ciphers (Fuzz/SignalFuzz*.swift)
 #   media   the media probe's image, video and audio header readers (Fuzz/MediaFuzz.swift)
+#   multipart  the HTTP server's incremental multipart/form-data parser (Fuzz/MultipartFuzz.swift)
 #
-# Usage: scripts/fuzz.sh [seconds] [binary|signal|media|all] [extra libFuzzer flags...]
+# Usage: scripts/fuzz.sh [seconds] [binary|signal|media|multipart|all] [extra libFuzzer flags...]
 #        (default: 30 seconds, all; with all, the seconds are split evenly between the targets)
 # Crashes are written to .build/fuzz/ as crash-<sha1>; the corpora grow in .build/fuzz/corpus (binary),
-# .build/fuzz/corpus-signal and .build/fuzz/corpus-media.
+# .build/fuzz/corpus-signal, .build/fuzz/corpus-media and .build/fuzz/corpus-multipart.
 #
 # SwiftPM cannot build libFuzzer targets, hence plain swiftc, one module per piece the fuzzers need:
 # * Reactor: Zlib.swift for the binary fuzzer, the crypto wrappers of Reactor/System and ReactorError for
@@ -24,10 +25,10 @@ cd "$(dirname "$0")/.."
 seconds=${1:-30}
 [ $# -gt 0 ] && shift
 target=all
-if [ $# -gt 0 ] && [[ $1 =~ ^(binary|signal|media|all)$ ]]; then target=$1; shift; fi
+if [ $# -gt 0 ] && [[ $1 =~ ^(binary|signal|media|multipart|all)$ ]]; then target=$1; shift; fi
 swiftc=${SWIFTC:-swiftc}
 out=.build/fuzz
-mkdir -p "$out/corpus" "$out/corpus-signal" "$out/corpus-media"
+mkdir -p "$out/corpus" "$out/corpus-signal" "$out/corpus-media" "$out/corpus-multipart"
 
 flags=(-parse-as-library -swift-version 6 -O -g -sanitize=fuzzer,address
   -enable-upcoming-feature ExistentialAny -Xcc -D_GNU_SOURCE -I "$out")
@@ -70,6 +71,13 @@ build_media() {
   echo "fuzz: building the media probe fuzzer"
   "$swiftc" "${project_flags[@]}" -module-name MediaFuzz Sources/Engines/WAProtocol/Media/MediaProbe*.swift \
     Tests/TestSupport/MediaSamples*.swift Fuzz/MediaFuzz.swift -o "$out/media-fuzz"
+}
+
+# The form parser stands alone too: plain Swift over bytes, nothing else of Reactor.
+build_multipart() {
+  echo "fuzz: building the multipart parser fuzzer"
+  "$swiftc" "${project_flags[@]}" -module-name MultipartFuzz Sources/Reactor/Codecs/MultipartParser*.swift \
+    Fuzz/MultipartFuzz.swift -o "$out/multipart-fuzz"
 }
 
 # Seed the binary corpus with a few reference encodings (§7.3) and an intro + frame, once.
@@ -124,18 +132,30 @@ run_media() {
     -print_final_stats=1 "${@:2}" corpus-media)
 }
 
+run_multipart() {
+  echo "fuzz: running the multipart parser fuzzer for ${1}s"
+  # Two linear passes per input: a second is far too long for one.
+  local seeds=()
+  [ -n "$(ls -A "$out/corpus-multipart")" ] || seeds=(env MULTIPART_FUZZ_SEEDS=corpus-multipart)
+  (cd "$out" && bounded "$1" "${seeds[@]}" ./multipart-fuzz -max_total_time="$1" -timeout=1 -max_len=65536 \
+    -print_final_stats=1 "${@:2}" corpus-multipart)
+}
+
 case $target in
   binary) build_binary; seed_binary; run_binary "$seconds" "$@" ;;
   signal) build_signal; run_signal "$seconds" "$@" ;;
   media) build_media; run_media "$seconds" "$@" ;;
+  multipart) build_multipart; run_multipart "$seconds" "$@" ;;
   all)
     build_binary
     build_signal
     build_media
+    build_multipart
     seed_binary
-    third=$(((seconds + 2) / 3))
-    run_binary "$third" "$@"
-    run_signal "$third" "$@"
-    run_media "$third" "$@"
+    quarter=$(((seconds + 3) / 4))
+    run_binary "$quarter" "$@"
+    run_signal "$quarter" "$@"
+    run_media "$quarter" "$@"
+    run_multipart "$quarter" "$@"
     ;;
 esac

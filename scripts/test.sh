@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (`make test`): installs what the tests need, checks the module rules,
-# builds, runs a short fuzz of the binary codec, the Signal layer and the media probe, starts the throw-away test
+# builds, runs a short fuzz of the binary codec, the Signal layer, the media probe and the multipart parser, starts the throw-away test
 # services (PostgreSQL, Redis, an S3 server), runs every test suite, and stops the services again
 # whatever happens.
 set -euo pipefail
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 ./scripts/check-imports.sh
 swift build --build-tests
 
-# A short bounded fuzz run, split between the three fuzzers (longer runs: scripts/fuzz.sh 600 signal).
+# A short bounded fuzz run, split between the four fuzzers (longer runs: scripts/fuzz.sh 600 signal).
 # Before the suites, so the test runner's summary is the last thing printed.
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-24}"
 

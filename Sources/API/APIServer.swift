@@ -47,6 +47,13 @@ package final class APIServer: HTTPResponder, Sendable {
         self.requestIDPrefix = Crypto.hex((try? Crypto.randomBytes(4)) ?? [0, 0, 0, 0])
     }
 
+    package func bodyHandling(for head: HTTPRequestHead) -> HTTPBodyHandling {
+        guard case .matched(let route, _) = router.resolve(method: head.method, path: head.path), route.takesUploads else {
+            return .collect
+        }
+        return .multipartForm
+    }
+
     package func respond(to request: HTTPRequest, sink: HTTPResponseSink) {
         let requestID = makeRequestID(request.head.headers["x-request-id"])
         let clientIP = options.clientAddresses.clientIP(
@@ -220,6 +227,11 @@ package final class APIServer: HTTPResponder, Sendable {
 
     private func render(_ response: APIResponse) -> HTTPResponse {
         var headers = response.headers
+        if let file = response.bodyFile {
+            var streamed = HTTPResponse(status: response.status, headers: headers)
+            streamed.bodyFile = file
+            return streamed
+        }
         if let raw = response.rawBody { return HTTPResponse(status: response.status, headers: headers, body: raw) }
         guard let body = response.body else { return HTTPResponse(status: response.status, headers: headers) }
         headers.replaceOrAdd("content-type", "application/json; charset=utf-8")

@@ -39,8 +39,11 @@ import WAProtocol
         defer { try? FileManager.default.removeItem(at: temporary) }
         // What a killed gateway left behind an hour ago is swept when the next one starts.
         let stale = temporary.appendingPathComponent("openwa-url-media-\(UUID().uuidString)")
-        try Data(count: 1_000).write(to: stale)
-        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-7_200)], ofItemAtPath: stale.path)
+        let staleUpload = temporary.appendingPathComponent("\(HTTPUploadFile.namePrefix)\(UUID().uuidString)")
+        for file in [stale, staleUpload] {
+            try Data(count: 1_000).write(to: file)
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-7_200)], ofItemAtPath: file.path)
+        }
         let linked = try await LinkedGateway.start(
             simulator: simulator, account: Self.alice, key: Self.key,
             environment: [
@@ -48,6 +51,7 @@ import WAProtocol
             ])
         defer { linked.gateway.cleanUp() }
         #expect(!FileManager.default.fileExists(atPath: stale.path), "a stale spool file survived the start")
+        #expect(!FileManager.default.fileExists(atPath: staleUpload.path), "a stale upload spool file survived the start")
         let route = "/api/sessions/\(linked.sessionID)/messages/send-document"
         func send(_ name: String) async throws -> TestResponse {
             try await linked.request("POST", route, #"{"chatId":"\#(Self.bob)","url":"\#(files.url(name))"}"#)

@@ -85,4 +85,8 @@ package final class GatewayResponder: HTTPResponder {
             api.respond(to: request, sink: sink)
         }
     }
+
+    package func bodyHandling(for head: HTTPRequestHead) -> HTTPBodyHandling {
+        RealtimeChannel.handles(path: head.path) ? .collect : api.bodyHandling(for: head)
+    }
 }

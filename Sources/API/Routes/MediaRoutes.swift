@@ -6,7 +6,8 @@ import Reactor
 /// media as an attachment. Only image, video and audio types that browsers cannot run as a page
 /// keep their type; anything else is served as `application/octet-stream`, and `nosniff` stops
 /// a browser from guessing otherwise. A message whose media is not downloaded yet is fetched
-/// through the session's engine on demand.
+/// through the session's engine on demand. A stored local file is streamed from disk in chunks as
+/// the socket drains; S3 objects are read into memory (in ranged parts) and sent from there.
 package enum MediaRoutes {
     static let notFound = "No media stored for this message"
 
@@ -23,7 +24,11 @@ package enum MediaRoutes {
                         sessionID: sessionID, chatID: chatID, messageID: context.parameter("messageId"),
                         fetcher: await sessions.mediaFetcher(id: sessionID))
                     guard let media else { throw EngineError.notFound(notFound) }
-                    var response = APIResponse.bytes(media.bytes, contentType: servedType(media.mimetype))
+                    var response: APIResponse
+                    switch media.body {
+                    case .bytes(let bytes): response = .bytes(bytes, contentType: servedType(media.mimetype))
+                    case .file(let file): response = .file(file, contentType: servedType(media.mimetype))
+                    }
                     response.headers.add("content-disposition", disposition(media.filename))
                     response.headers.add("x-content-type-options", "nosniff")
                     return response

@@ -6,11 +6,13 @@ import Reactor
 /// a `file` part carries the bytes, its `Content-Type` is the mimetype unless a `mimetype` field
 /// says otherwise, and its file name is the default `filename`. The other DTO fields come as text
 /// parts and go through the same checks as JSON: `ptt` as `true`/`false`, `mentions` as a JSON
-/// array in one part or as repeated `mentions` (or `mentions[]`) parts.
+/// array in one part or as repeated `mentions` (or `mentions[]`) parts. The server streams these
+/// forms (`Route.takesUploads`), so a large file part arrives as a spool file, never in memory.
 struct MediaUploadForm {
     /// The text fields, as the JSON body would have carried them.
     var fields: JSONValue
-    var bytes: [UInt8]
+    /// The file part's bytes, in memory or in a spool file.
+    var content: HTTPFormPart.Content
     /// The file part's declared type and name.
     var contentType: String?
     var filename: String?
@@ -18,17 +20,18 @@ struct MediaUploadForm {
     /// The form of a multipart request; nil for any other content type. `allowed` are the text
     /// fields the route takes; the file is capped at `maxBytes` (`MEDIA_DOWNLOAD_MAX_BYTES`, 413).
     static func read(_ context: APIContext, allowing allowed: Set<String>, maxBytes: Int) throws(APIError) -> MediaUploadForm? {
-        guard let type = context.request.head.headers["content-type"], let boundary = try MultipartForm.boundary(contentType: type)
-        else { return nil }
-        if let encoding = context.request.head.headers["content-encoding"], encoding.lowercased() != "identity" {
+        let headers = context.request.head.headers
+        if let type = headers["content-type"], MultipartParser.formType(contentType: type) != .other,
+            let encoding = headers["content-encoding"], encoding.lowercased() != "identity"
+        {
             throw APIError(status: 415, message: "Compressed request bodies are not supported")
         }
-        let form = try MultipartForm.parse(context.request.body, boundary: boundary)
+        guard let parts = try MultipartForm.parts(of: context.request) else { return nil }
         var members: [(String, JSONValue)] = []
         var mentions: [JSONValue]?
-        var file: MultipartForm.Part?
+        var file: HTTPFormPart?
         var problems: [String] = []
-        for part in form.parts {
+        for part in parts {
             if part.name == "file" {
                 guard file == nil else { throw APIError.validation(["file must be given once"]) }
                 file = part
@@ -42,7 +45,11 @@ struct MediaUploadForm {
                 problems.append("\(part.name) must be a text field, not a file")
                 continue
             }
-            guard let text = String(validating: part.body, as: UTF8.self), !text.utf8.contains(0) else {
+            guard case .bytes(let bytes) = part.content else {
+                problems.append("\(part.name) is too long for a text field")
+                continue
+            }
+            guard let text = String(validating: bytes, as: UTF8.self), !text.utf8.contains(0) else {
                 throw APIError.badRequest("Field \(part.name) is not UTF-8 text without NUL characters")
             }
             if part.name == "mentions" || part.name == "mentions[]" {
@@ -62,9 +69,9 @@ struct MediaUploadForm {
         guard let file else {
             throw APIError.validation(["file should not be empty (a multipart media send carries its bytes in a file part)"])
         }
-        guard file.body.count <= maxBytes else { throw MessageSendDTO.tooLarge(maxBytes) }
-        guard !file.body.isEmpty else { throw APIError.validation(["file should not be empty"]) }
-        return MediaUploadForm(fields: .object(members), bytes: file.body, contentType: file.contentType, filename: file.filename)
+        guard file.length <= maxBytes else { throw MessageSendDTO.tooLarge(maxBytes) }
+        guard file.length > 0 else { throw APIError.validation(["file should not be empty"]) }
+        return MediaUploadForm(fields: .object(members), content: file.content, contentType: file.contentType, filename: file.filename)
     }
 
     /// One `mentions` part: a JSON array of ids, or a single id.

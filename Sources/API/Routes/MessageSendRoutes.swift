@@ -6,8 +6,9 @@ import Reactor
 /// reaction. Each answers 201 `{messageId, timestamp}` (react: 200 `{success: true}`); an
 /// engine that cannot send the content answers 501. Media comes as base64 (with `mimetype`), as
 /// a `url` the gateway fetches through the SSRF guard, or as the `file` part of a
-/// `multipart/form-data` body (`MediaUploadForm`); all are capped at `MEDIA_DOWNLOAD_MAX_BYTES`
-/// (413 beyond it), and the whole body at `BODY_SIZE_LIMIT` by the HTTP server.
+/// `multipart/form-data` body (`MediaUploadForm`, streamed by the HTTP server); all are capped at
+/// `MEDIA_DOWNLOAD_MAX_BYTES` (413 beyond it), and the whole body at `BODY_SIZE_LIMIT` by the
+/// HTTP server.
 package enum MessageSendRoutes {
     package static func routes(sessions: SessionManager, media: MediaDownloader, idempotency: SendIdempotency? = nil) -> [Route] {
         let access = RouteAccess.key(minimum: .operator, sessionParameter: "id")
@@ -17,7 +18,7 @@ package enum MessageSendRoutes {
         ]
         for (path, kind) in mediaKinds {
             routes.append(
-                Route("POST", "/api/sessions/:id/messages/\(path)", access: access, handler: .task { context in
+                Route("POST", "/api/sessions/:id/messages/\(path)", access: access, takesUploads: true, handler: .task { context in
                     let message = try await mediaMessage(kind, context: context, media: media, sessions: sessions)
                     return try await send(message, context: context, sessions: sessions)
                 }))
@@ -91,7 +92,7 @@ package enum MessageSendRoutes {
         return routes.map { route in
             guard case .task(let handler) = route.handler, !route.pattern.hasSuffix("/react") else { return route }
             let name = String(route.pattern.split(separator: "/").last ?? "")
-            return Route(route.method, route.pattern, access: route.access, handler: .task { context in
+            return Route(route.method, route.pattern, access: route.access, takesUploads: route.takesUploads, handler: .task { context in
                 try await IdempotentSend.run(context, idempotency: idempotency, route: name) { try await handler(context) }
             })
         }
@@ -148,7 +149,11 @@ package enum MessageSendRoutes {
             let declared = upload.contentType.flatMap { $0.lowercased() == "application/octet-stream" && fallbackType != nil ? nil : $0 }
             mimetype = mimetype ?? declared ?? fallbackType ?? "application/octet-stream"
             filename = filename ?? upload.filename
-            bytes = upload.bytes
+            switch upload.content {
+            case .bytes(let uploaded): bytes = uploaded
+            // Spooled by the HTTP server: encrypted file to file and uploaded from disk like a URL's media.
+            case .file(let uploaded): file = MediaSpoolFile(path: uploaded.path, length: uploaded.length, owner: uploaded)
+            }
         case nil:
             preconditionFailure("validate() refuses a body without a media source")
         }

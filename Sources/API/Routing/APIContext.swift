@@ -58,6 +58,8 @@ package struct APIResponse: Sendable {
     package var headers: HTTPHeaders
     /// A non-JSON body (an image, say); its content type is in `headers`.
     package var rawBody: [UInt8]?
+    /// A non-JSON body streamed from disk; its content type is in `headers`.
+    package var bodyFile: HTTPResponseFile?
 
     package init(status: Int = 200, body: JSONValue?, headers: HTTPHeaders = HTTPHeaders()) {
         self.status = status
@@ -67,6 +69,14 @@ package struct APIResponse: Sendable {
 
     package static func json(_ body: JSONValue, status: Int = 200) -> APIResponse { APIResponse(status: status, body: body) }
     package static let noContent = APIResponse(status: 204, body: nil)
+
+    /// A response whose body is a file, read from disk as the socket drains.
+    package static func file(_ file: HTTPResponseFile, contentType: String, status: Int = 200) -> APIResponse {
+        var response = APIResponse(status: status, body: nil)
+        response.headers.add("content-type", contentType)
+        response.bodyFile = file
+        return response
+    }
 
     /// A response with a body that is not JSON.
     package static func bytes(_ body: [UInt8], contentType: String, status: Int = 200) -> APIResponse {

@@ -29,9 +29,13 @@ package struct Route: Sendable {
     package let segments: [Substring]
     package let access: RouteAccess
     package let handler: RouteHandler
+    /// The route takes file uploads: a `multipart/form-data` body is parsed by the HTTP server as
+    /// it arrives and its large parts spooled to disk (`HTTPRequest.form`) instead of collected.
+    package let takesUploads: Bool
 
-    package init(_ method: String, _ pattern: String, access: RouteAccess, handler: RouteHandler) {
+    package init(_ method: String, _ pattern: String, access: RouteAccess, takesUploads: Bool = false, handler: RouteHandler) {
         self.method = method
+        self.takesUploads = takesUploads
         self.pattern = pattern
         self.segments = pattern.split(separator: "/", omittingEmptySubsequences: true)
         self.access = access

@@ -99,19 +99,46 @@ package final class MediaArchive: Sendable {
             filename: row.metadata?["media"]?["filename"]?.stringValue)
     }
 
+    /// A message's stored media as the media route serves it: a file streamed from disk when the
+    /// storage has one (local files), else the bytes (S3).
+    package struct ServedMedia: Sendable {
+        package enum Body: Sendable {
+            case bytes([UInt8])
+            case file(HTTPResponseFile)
+        }
+
+        package var body: Body
+        package var mimetype: String
+        package var filename: String?
+    }
+
     /// A message's media for the media route: from storage, or fetched on demand through the
     /// session's engine when the row has media facts but no bytes yet. Nil when the message is
     /// not in that chat or has no media to give.
     package func media(
         sessionID: String, chatID: String, messageID: String, fetcher: (any MediaFetchingEngine)?
-    ) async throws -> StoredMedia? {
+    ) async throws -> ServedMedia? {
         guard let row = try await row(sessionID: sessionID, messageID: messageID), row.chatID == chatID else { return nil }
-        if let stored = try await read(row) { return stored }
+        if let stored = try await serve(row) { return stored }
         guard row.metadata?["media"] != nil, row.type != "revoked", let fetcher,
             (try? await fetcher.fetchMedia(messageID: messageID)) == true,
             let fetched = try await self.row(sessionID: sessionID, messageID: messageID)
         else { return nil }
-        return try await read(fetched)
+        return try await serve(fetched)
+    }
+
+    /// The stored media of a row that has it, opened as a file when the storage can.
+    private func serve(_ row: SQLMessageStore.MediaRow) async throws -> ServedMedia? {
+        guard let path = row.mediaPath else { return nil }
+        let mimetype = row.mediaMimetype ?? "application/octet-stream"
+        let filename = row.metadata?["media"]?["filename"]?.stringValue
+        let file: HTTPResponseFile?
+        do { file = try await storage.servingFile(key: path) } catch let error as PersistenceError where error.resultCode == 404 {
+            return nil
+        }
+        if let file { return ServedMedia(body: .file(file), mimetype: mimetype, filename: filename) }
+        guard let stored = try await read(row) else { return nil }
+        return ServedMedia(body: .bytes(stored.bytes), mimetype: stored.mimetype, filename: stored.filename)
     }
 
     /// `<session>/<message id><ext>`, with anything but letters, digits, `-` and `_` dropped from

@@ -11,11 +11,22 @@ package final class MediaSpoolFile: Sendable, Equatable {
     package let path: String
     /// Bytes in the file.
     package let length: Int
+    /// What owns the file when this does not (an upload the HTTP server spooled): kept alive as
+    /// long as this is, and left to remove the file itself.
+    private let owner: (any AnyObject & Sendable)?
 
     /// Takes ownership of the complete file at `path`.
     package init(path: String, length: Int) {
         self.path = path
         self.length = length
+        self.owner = nil
+    }
+
+    /// The complete file at `path`, which `owner` removes once nothing holds it.
+    package init(path: String, length: Int, owner: any AnyObject & Sendable) {
+        self.path = path
+        self.length = length
+        self.owner = owner
     }
 
     /// A fresh path for a spool file; nothing is created yet.
@@ -32,7 +43,9 @@ package final class MediaSpoolFile: Sendable, Equatable {
     }
 
     /// The names spool files get (`freshPath` labels), for the sweep.
-    static let labels = ["url-media", "media-blob", "media-download", "media-plain"]
+    /// `upload` is the HTTP server's (`HTTPUploadFile.namePrefix`): its form parts, which the
+    /// same sweep clears.
+    static let labels = ["url-media", "media-blob", "media-download", "media-plain", "upload"]
 
     /// Removes spool files in `directory` last written more than `age` seconds ago: what a process
     /// killed mid-transfer left behind. No live transfer is that old (downloads are bounded by
@@ -56,5 +69,5 @@ package final class MediaSpoolFile: Sendable, Equatable {
 
     package static func == (left: MediaSpoolFile, right: MediaSpoolFile) -> Bool { left === right }
 
-    deinit { unlink(path) }
+    deinit { if owner == nil { unlink(path) } }
 }

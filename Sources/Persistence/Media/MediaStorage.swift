@@ -25,9 +25,15 @@ package protocol MediaStorage: Sendable {
     /// A URL that lets anyone GET the object until it expires; nil when the storage has none
     /// (local files are served by the gateway itself).
     func presignedGetURL(key: String, expiresSeconds: Int) async throws -> String?
+    /// The object opened as a response body the HTTP server streams from disk; nil when the
+    /// storage has no file to give (S3: `get` it instead). Throws `storage(… status: 404)` when
+    /// absent.
+    func servingFile(key: String) async throws -> HTTPResponseFile?
 }
 
 extension MediaStorage {
+    package func servingFile(key: String) async throws -> HTTPResponseFile? { nil }
+
     package func put(
         key: String, contentType: String?, file path: String, length: Int, chunks: @escaping MediaChunkSource
     ) async throws {
@@ -179,6 +185,19 @@ package final class LocalMediaStorage: MediaStorage {
     package func presignedGetURL(key: String, expiresSeconds: Int) async throws -> String? {
         try MediaKey.validate(key)
         return nil
+    }
+
+    /// Opened on a worker: the descriptor keeps the bytes readable even if the object is replaced
+    /// or deleted while it is being served.
+    package func servingFile(key: String) async throws -> HTTPResponseFile? {
+        let path = try path(key)
+        return try await workers.anyLane().run { () throws -> HTTPResponseFile in
+            do {
+                return try HTTPResponseFile.open(path: path)
+            } catch let error as ReactorError where error.errno == ENOENT {
+                throw PersistenceError.storage("media \"\(key)\" not found", status: 404)
+            }
+        }
     }
 }
 

@@ -25,6 +25,10 @@ final class LaneFile: @unchecked Sendable {
         if descriptor >= 0 { _ = Glibc.close(descriptor) }
         descriptor = -1
     }
+
+    // A descriptor nobody closed (a response file whose connection went first) goes with the
+    // last reference; the lane jobs hold one, so none is still reading it.
+    deinit { closeIfOpen() }
 }
 
 /// File I/O of the streaming transfers, run on a worker lane: a regular file read or write may
@@ -69,10 +73,10 @@ enum LaneFileIO {
     }
 }
 
-/// Writes a request's file body to a connection: one chunk is read ahead on a worker lane while
-/// the socket is writable, and reading waits for `streamDidDrain` while the socket's queue is above
-/// its high-water mark. Memory stays at one chunk plus the transport's queue, whatever the size.
-/// Confined to the reactor thread.
+/// Writes a file body to a connection (a client's request body, a server's response body): one
+/// chunk is read ahead on a worker lane while the socket is writable, and reading waits for
+/// `streamDidDrain` while the socket's queue is above its high-water mark. Memory stays at one
+/// chunk plus the transport's queue, whatever the size. Confined to the reactor thread.
 final class HTTPFileBodyPump {
     static let chunkSize = 256 << 10
 
@@ -80,13 +84,20 @@ final class HTTPFileBodyPump {
     private let lane: WorkerLane
     private let transport: any ByteStream
     private let body: HTTPBodyFile
-    private let file = LaneFile()
+    private let file: LaneFile
     private let onFailure: (ReactorError) -> Void
+    /// Called once the last chunk is queued on the transport.
+    var onComplete: () -> Void = {}
     private var offset = 0
     private var reading = false
     private var stopped = false
 
-    init(reactor: Reactor, transport: any ByteStream, body: HTTPBodyFile, onFailure: @escaping (ReactorError) -> Void) {
+    /// - Parameter file: an already open descriptor to read, or a fresh one that opens `body.path`.
+    init(
+        reactor: Reactor, transport: any ByteStream, body: HTTPBodyFile, file: LaneFile = LaneFile(),
+        onFailure: @escaping (ReactorError) -> Void
+    ) {
+        self.file = file
         self.handle = reactor.handle
         self.lane = reactor.workers.anyLane()
         self.transport = transport
@@ -123,10 +134,15 @@ final class HTTPFileBodyPump {
         case .success(let bytes) where bytes.count == expected:
             offset += bytes.count
             transport.write(bytes)
-            if isComplete { stop() } else { pump() }
+            if isComplete {
+                stop()
+                onComplete()
+            } else {
+                pump()
+            }
         case .success:
             stop()
-            onFailure(.protocolViolation("request body file \(body.path) is shorter than \(body.length) bytes"))
+            onFailure(.protocolViolation("body file \(body.path) is shorter than \(body.length) bytes"))
         case .failure(let error):
             stop()
             onFailure(error as? ReactorError ?? .closed)

@@ -1,15 +1,21 @@
 /// A complete request as the server hands it to its responder.
 package struct HTTPRequest: Sendable {
     package var head: HTTPRequestHead
+    /// The collected body; empty when the body came as `form`.
     package var body: [UInt8]
+    /// The body parsed as it arrived, when the responder asked for that (`HTTPBodyHandling`).
+    package var form: HTTPStreamedForm?
     /// The TCP peer's address (IPv4-mapped IPv6 shown as IPv4).
     package var remoteAddress: String
     /// Which connection it came on, for logs.
     package var connectionID: UInt64
 
-    package init(head: HTTPRequestHead, body: [UInt8], remoteAddress: String, connectionID: UInt64) {
+    package init(
+        head: HTTPRequestHead, body: [UInt8], form: HTTPStreamedForm? = nil, remoteAddress: String, connectionID: UInt64
+    ) {
         self.head = head
         self.body = body
+        self.form = form
         self.remoteAddress = remoteAddress
         self.connectionID = connectionID
     }
@@ -20,6 +26,8 @@ package struct HTTPResponse: Sendable {
     package var status: Int
     package var headers: HTTPHeaders
     package var body: [UInt8]
+    /// A body streamed from disk instead of `body` (which is then ignored).
+    package var bodyFile: HTTPResponseFile?
 
     package init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status
@@ -33,6 +41,13 @@ package struct HTTPResponse: Sendable {
 /// until the sink has been given a response.
 package protocol HTTPResponder: AnyObject {
     func respond(to request: HTTPRequest, sink: HTTPResponseSink)
+    /// How the body of the request with `head` is taken; called on the reactor thread when the
+    /// head is complete. Collected whole unless the responder says otherwise.
+    func bodyHandling(for head: HTTPRequestHead) -> HTTPBodyHandling
+}
+
+extension HTTPResponder {
+    package func bodyHandling(for head: HTTPRequestHead) -> HTTPBodyHandling { .collect }
 }
 
 /// Where a responder sends its one response; usable from any thread.

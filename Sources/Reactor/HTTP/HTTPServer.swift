@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// An HTTP/1.1 server on the reactor: a listener plus one `HTTPServerConnection` per socket.
@@ -21,6 +22,8 @@ package final class HTTPServer {
         package var errorResponse: @Sendable (_ status: Int, _ message: String) -> HTTPResponse
         /// Serve HTTPS with this server context instead of plain HTTP.
         package var tls: TLSContext?
+        /// Where large parts of streamed forms are spooled (`HTTPBodyHandling.multipartForm`).
+        package var uploadDirectory = NSTemporaryDirectory()
 
         package init(
             host: String = "127.0.0.1", port: Int = 0,

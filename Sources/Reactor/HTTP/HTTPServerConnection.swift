@@ -1,3 +1,5 @@
+import Logging
+
 /// One HTTP/1.1 connection: parses requests, hands them to the responder one at a time (so
 /// pipelined responses go out in request order), writes responses, enforces the timeouts.
 final class HTTPServerConnection: ByteStreamDelegate {
@@ -7,7 +9,11 @@ final class HTTPServerConnection: ByteStreamDelegate {
         /// Some bytes of a request seen, head not complete.
         case readingHead
         case readingBody
+        /// The body is in; its form's spool files are being completed.
+        case finishingForm
         case awaitingResponse
+        /// The response's head is out; its file body is being read and written.
+        case sendingFile
         case closed
     }
 
@@ -20,6 +26,9 @@ final class HTTPServerConnection: ByteStreamDelegate {
     private var state = State.idle
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
+    /// Takes the body instead of `body` when the responder streams forms.
+    private var form: HTTPFormReceiver?
+    private var filePump: HTTPFileBodyPump?
     private var requestStart = ReactorInstant(nanoseconds: 0)
     private var requestSerial: UInt64 = 0
     private var closeAfterResponse = false
@@ -63,7 +72,7 @@ final class HTTPServerConnection: ByteStreamDelegate {
         switch state {
         case .idle: transport.closeAfterWriting()
         case .readingHead, .readingBody: transport.close()  // a truncated request gets no answer
-        case .awaitingResponse, .closed: break
+        case .finishingForm, .awaitingResponse, .sendingFile, .closed: break
         }
     }
 
@@ -72,7 +81,10 @@ final class HTTPServerConnection: ByteStreamDelegate {
         case .idle: setDeadline(.keepAlive)
         case .readingHead: setDeadline(.headers)
         case .readingBody: setDeadline(.request)
-        case .awaitingResponse, .closed: break
+        case .sendingFile:
+            setDeadline(.writeStall)
+            filePump?.pump()
+        case .finishingForm, .awaitingResponse, .closed: break
         }
         processInput()
     }
@@ -81,7 +93,16 @@ final class HTTPServerConnection: ByteStreamDelegate {
         state = .closed
         if let armedTimer { server.reactor.cancel(armedTimer.id) }
         armedTimer = nil
+        dropBodyTransfers()
         server.connectionClosed(id)
+    }
+
+    /// A form being received loses its spool files; a file being sent is closed.
+    private func dropBodyTransfers() {
+        form?.abandon()
+        form = nil
+        filePump?.stop()
+        filePump = nil
     }
 
     // MARK: - Shutdown
@@ -97,8 +118,16 @@ final class HTTPServerConnection: ByteStreamDelegate {
 
     // MARK: - Parsing
 
+    /// Parsing waits for a response (and its file) to go out, and for a form's spool files.
+    private var isParsing: Bool {
+        switch state {
+        case .idle, .readingHead, .readingBody: return true
+        case .finishingForm, .awaitingResponse, .sendingFile, .closed: return false
+        }
+    }
+
     private func processInput() {
-        while state != .awaitingResponse, state != .closed, transport.isWritable {
+        while isParsing, transport.isWritable, form?.isBehind != true {
             guard let event = parser.next() else { break }
             switch event {
             case .head(let parsed):
@@ -106,13 +135,24 @@ final class HTTPServerConnection: ByteStreamDelegate {
                 body = []
                 state = .readingBody
                 setDeadline(.request)
+                form = makeFormReceiver(for: parsed)
                 if parsed.expectsContinue, parsed.versionMinor == 1, parsed.isChunked || (parsed.contentLength ?? 0) > 0 {
                     transport.write(HTTPResponseSerializer.continueResponse)
                 }
             case .body(let chunk):
-                body.append(contentsOf: chunk)
+                if let form { form.append(chunk) } else { body.append(contentsOf: chunk) }
             case .end:
-                dispatchRequest()
+                guard let form else {
+                    dispatchRequest(form: nil)
+                    break
+                }
+                state = .finishingForm
+                form.finish { [weak self] received in
+                    guard let self, self.state == .finishingForm else { return }
+                    self.form = nil
+                    self.dispatchRequest(form: received)
+                    self.processInput()
+                }
             case .failure(let error):
                 sendProtocolError(status: error.status, message: error.reason)
                 return
@@ -121,19 +161,31 @@ final class HTTPServerConnection: ByteStreamDelegate {
         if state == .readingHead, !parser.isMidRequest, parser.bufferedByteCount == 0 {
             state = .idle  // only blank lines arrived
         }
-        // Stop reading while we cannot consume: a pending response with input piling up, or
-        // output the peer is not reading.
-        let busy = state == .awaitingResponse && parser.bufferedByteCount > maxBufferedWhileBusy
-        transport.setReading(!busy && transport.isWritable)
+        // Stop reading while we cannot consume: a pending response with input piling up, a
+        // form's spool file behind the body, or output the peer is not reading.
+        let busy = !isParsing && parser.bufferedByteCount > maxBufferedWhileBusy
+        transport.setReading(!busy && form?.isBehind != true && transport.isWritable)
     }
 
-    private func dispatchRequest() {
+    /// A receiver when the responder streams this request's form; nil collects the body.
+    private func makeFormReceiver(for head: HTTPRequestHead) -> HTTPFormReceiver? {
+        // The content type first: it rules out most requests without asking the responder.
+        guard let type = head.headers["content-type"] else { return nil }
+        let formType = MultipartParser.formType(contentType: type)
+        guard formType != .other, server.responder.bodyHandling(for: head) == .multipartForm else { return nil }
+        let receiver = HTTPFormReceiver(reactor: server.reactor, formType: formType, directory: server.configuration.uploadDirectory)
+        receiver.onBehind = { [weak self] in self?.transport.setReading(false) }
+        receiver.onCaughtUp = { [weak self] in self?.processInput() }
+        return receiver
+    }
+
+    private func dispatchRequest(form: HTTPStreamedForm?) {
         guard let head else { return }
         state = .awaitingResponse
         clearDeadline()
         requestSerial += 1
         let serial = requestSerial
-        let request = HTTPRequest(head: head, body: body, remoteAddress: transport.peerAddress, connectionID: id)
+        let request = HTTPRequest(head: head, body: body, form: form, remoteAddress: transport.peerAddress, connectionID: id)
         body = []
         let sink = HTTPResponseSink(handle: server.reactor.handle, connection: self, serial: serial)
         server.responder.respond(to: request, sink: sink)
@@ -144,8 +196,30 @@ final class HTTPServerConnection: ByteStreamDelegate {
     func finish(_ response: HTTPResponse, serial: UInt64) {
         guard state == .awaitingResponse, serial == requestSerial, let head else { return }
         let keepAlive = head.keepAlive && !closeAfterResponse && !server.isClosing && !peerFinishedSending
-        write(response, isHead: head.method == "HEAD", keepAlive: keepAlive, versionMinor: head.versionMinor)
+        let file = write(response, isHead: head.method == "HEAD", keepAlive: keepAlive, versionMinor: head.versionMinor)
         self.head = nil
+        if let file, file.length > 0 {
+            state = .sendingFile
+            setDeadline(.writeStall)
+            let pump = HTTPFileBodyPump(
+                reactor: server.reactor, transport: transport, body: HTTPBodyFile(path: file.name, length: file.length),
+                file: file.file
+            ) { [weak self] error in
+                // The head promised `length` bytes: a body cut short can only end the connection.
+                self?.server.reactor.logger.warning("response file failed", metadata: ["error": "\(error)"])
+                self?.transport.close()
+            }
+            pump.onComplete = { [weak self] in self?.responseSent(keepAlive: keepAlive) }
+            filePump = pump
+            pump.pump()
+            return
+        }
+        responseSent(keepAlive: keepAlive)
+    }
+
+    /// The whole response is queued: close, or wait for the next request.
+    private func responseSent(keepAlive: Bool) {
+        filePump = nil
         if !keepAlive {
             state = .closed
             transport.closeAfterWriting()
@@ -178,14 +252,16 @@ final class HTTPServerConnection: ByteStreamDelegate {
     }
 
     private func sendProtocolError(status: Int, message: String) {
+        dropBodyTransfers()
         let response = server.configuration.errorResponse(status, message)
-        write(response, isHead: false, keepAlive: false, versionMinor: 1)
+        _ = write(response, isHead: false, keepAlive: false, versionMinor: 1)
         state = .closed
         clearDeadline()
         transport.closeAfterWriting()
     }
 
-    private func write(_ response: HTTPResponse, isHead: Bool, keepAlive: Bool, versionMinor: Int) {
+    /// Queues the head and an in-memory body; returns the file body still to be sent.
+    private func write(_ response: HTTPResponse, isHead: Bool, keepAlive: Bool, versionMinor: Int) -> HTTPResponseFile? {
         var head = HTTPResponseHead(status: response.status, headers: response.headers)
         head.headers.replaceOrAdd("date", server.dateHeader)
         if !keepAlive {
@@ -194,11 +270,13 @@ final class HTTPServerConnection: ByteStreamDelegate {
             head.headers.replaceOrAdd("connection", "keep-alive")
         }
         let bodyAllowed = response.status >= 200 && response.status != 204 && response.status != 304
+        let file = bodyAllowed ? response.bodyFile : nil
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(256 + response.body.count)
-        HTTPResponseSerializer.serialize(head, bodyLength: bodyAllowed ? response.body.count : nil, into: &bytes)
-        if bodyAllowed && !isHead { bytes.append(contentsOf: response.body) }
+        bytes.reserveCapacity(256 + (file == nil ? response.body.count : 0))
+        HTTPResponseSerializer.serialize(head, bodyLength: bodyAllowed ? file?.length ?? response.body.count : nil, into: &bytes)
+        if bodyAllowed && !isHead && file == nil { bytes.append(contentsOf: response.body) }
         transport.write(bytes)
+        return isHead ? nil : file
     }
 
     // MARK: - Deadlines (one live timer per connection, moved lazily)
@@ -245,7 +323,11 @@ final class HTTPServerConnection: ByteStreamDelegate {
         case .headers, .request:
             sendProtocolError(status: 408, message: "Request Timeout")
         case .writeStall:
-            if transport.isWritable { return }
+            if transport.isWritable {
+                // A file body keeps its watch: its socket may fill again later.
+                if state == .sendingFile { setDeadline(.writeStall) }
+                return
+            }
             transport.close()
         }
     }

@@ -24,6 +24,7 @@ import gc
 import importlib.util
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -280,9 +281,14 @@ def with_cpu(pids, seconds, phase, label):
     print(f"phase {label} started", file=sys.stderr, flush=True)
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     switches = context_switches(pids["gateway"])
+    own = resource.getrusage(resource.RUSAGE_SELF)
     result = phase()
     for name, pid in pids.items():
         result[f"{name}_cpu_percent"] = round((cpu_seconds(pid) - before[name]) / seconds * 100, 1)
+    # The harness shares the host's cores with the gateway and the simulator: its own share
+    # shows how much of the machine was left to them.
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    result["harness_cpu_percent"] = round((after.ru_utime + after.ru_stime - own.ru_utime - own.ru_stime) / seconds * 100, 1)
     if result["count"]:
         result["gateway_switches_per_message"] = round((context_switches(pids["gateway"]) - switches) / result["count"], 1)
     return result

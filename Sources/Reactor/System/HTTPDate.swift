@@ -1,4 +1,5 @@
 internal import CLinux
+internal import Glibc
 
 /// The IMF-fixdate form of the current second for the `date` header (RFC 9110 section 5.6.7).
 package enum HTTPDate {

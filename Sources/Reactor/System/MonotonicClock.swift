@@ -1,4 +1,5 @@
 internal import CLinux
+internal import Glibc
 
 /// The kernel's monotonic clock, the time base of timers and deadlines.
 package enum MonotonicTime {

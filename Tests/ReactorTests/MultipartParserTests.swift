@@ -179,6 +179,9 @@ import TestSupport
         #expect(MultipartParser.formType(contentType: "application/json") == .other)
         #expect(MultipartParser.formType(contentType: "multipart/form-data; boundary=abc") == .form(boundary: "abc"))
         #expect(MultipartParser.formType(contentType: #"Multipart/Form-Data; charset=utf-8; boundary="a b""#) == .form(boundary: "a b"))
+        #expect(MultipartParser.formType(contentType: " \tMULTIPART/FORM-DATA;boundary=x") == .form(boundary: "x"))
+        #expect(MultipartParser.formType(contentType: "multipart/form-dataset; boundary=x") == .other)
+        #expect(MultipartParser.formType(contentType: "multipart/form") == .other)
         guard case .invalid(let missing) = MultipartParser.formType(contentType: "multipart/form-data") else {
             Issue.record("no boundary accepted")
             return

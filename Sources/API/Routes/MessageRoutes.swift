@@ -51,6 +51,7 @@ package enum MessageRoutes {
 
     /// A bare number is a person's chat (`<number>@c.us`), as OpenWA accepts it.
     static func normalizedChat(_ chat: String) -> String {
-        chat.contains("@") ? chat : "\(chat)@c.us"
+        // A byte test: `String.contains` with Foundation in scope is a CFString search per send.
+        chat.utf8.contains(UInt8(ascii: "@")) ? chat : "\(chat)@c.us"
     }
 }

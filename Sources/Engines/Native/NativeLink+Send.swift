@@ -27,7 +27,7 @@ extension NativeLink {
         guard let at = chatID.firstIndex(of: "@") else { throw EngineError.invalid("chatId must be a WhatsApp id") }
         let user = String(chatID[..<at])
         let server = String(chatID[chatID.index(after: at)...])
-        guard !user.isEmpty, !user.contains(":") else { throw EngineError.invalid("chatId must be a WhatsApp id") }
+        guard !user.isEmpty, !user.utf8.contains(UInt8(ascii: ":")) else { throw EngineError.invalid("chatId must be a WhatsApp id") }
         switch server {
         case JID.Server.legacyUser, JID.Server.user:
             guard user.allSatisfy({ $0.isASCII && $0.isNumber }) else { throw EngineError.invalid("chatId must be a phone number id") }

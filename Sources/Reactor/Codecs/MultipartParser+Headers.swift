@@ -14,6 +14,9 @@ extension MultipartParser {
 
     /// Reads the media type and boundary parameter of a `Content-Type` value.
     package static func formType(contentType: String) -> FormType {
+        // Every request with a body asks, on the reactor thread: a JSON body is turned away by
+        // its first bytes, before anything is split or trimmed.
+        guard namesForm(contentType) else { return .other }
         let pieces = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
         guard let type = pieces.first, type.lowercased() == "multipart/form-data" else { return .other }
         for piece in pieces.dropFirst() {
@@ -28,6 +31,18 @@ extension MultipartParser {
             return .form(boundary: value)
         }
         return .invalid("multipart/form-data needs a boundary parameter in Content-Type")
+    }
+
+    /// Whether the media type (after optional spaces) is `multipart/form-data`, any case.
+    private static func namesForm(_ contentType: String) -> Bool {
+        let wanted = "multipart/form-data".utf8
+        var bytes = contentType.utf8.drop { $0 == 0x20 || $0 == 0x09 }[...]
+        for expected in wanted {
+            guard let byte = bytes.popFirst() else { return false }
+            let lowered = (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
+            guard lowered == expected else { return false }
+        }
+        return true
     }
 
     /// The client-facing message for a failure the parser reports.

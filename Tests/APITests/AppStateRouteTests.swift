@@ -76,6 +76,24 @@ import TestSupport
         await world.stop()
     }
 
+    /// The chat states mirror the linked account's app state: a logout forgets them (the
+    /// messages stay), so linking again, maybe to another account, does not show old pins.
+    @Test func aLogoutForgetsTheAccountsChatStates() async throws {
+        let (world, id, receiver) = try await linked(.sqlite)
+        try await world.simulator.writeAppState(phone: Self.alice, PhoneAppStateChange(action: "pin", jid: Self.bob, pinned: true))
+        try await world.simulator.writeAppState(
+            phone: Self.alice, PhoneAppStateChange(action: "archive", jid: Self.bob, archived: true))
+        try await poll(world, "/api/sessions/\(id)/chats", "bob archived") { self.chat($0, Self.bobChat)?["archived"] as? Bool == true }
+
+        let loggedOut = try await world.gateway.request("POST", "/api/sessions/\(id)/logout")
+        #expect(loggedOut.status == 200, "\(loggedOut.text)")
+        let after = try await world.gateway.request("GET", "/api/sessions/\(id)/chats")
+        let bob = try #require(chat(try JSONSerialization.jsonObject(with: Data(after.body)), Self.bobChat), "\(after.text)")
+        #expect(bob["archived"] as? Bool == false && bob["pinned"] as? Bool == false, "\(after.text)")
+        await receiver.stop()
+        await world.stop()
+    }
+
     @Test(arguments: DataBackend.available) func sessionRoutesReachThePhone(_ backend: DataBackend) async throws {
         let (world, id, receiver) = try await linked(backend)
         // The key share arrives after the companion's prekeys; a name written first proves the session has it.

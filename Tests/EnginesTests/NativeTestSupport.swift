@@ -105,4 +105,6 @@ extension RecordingMessageSink {
     }
 
     func chatStates(sessionID: String) async throws -> [String: ChatStateRecord] { chatStateLog.withLock { $0 } }
+
+    func forgetChatStates(sessionID: String) async throws { chatStateLog.withLock { $0.removeAll() } }
 }

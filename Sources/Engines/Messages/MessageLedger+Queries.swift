@@ -65,6 +65,10 @@ extension MessageLedger {
     }
 
     /// Forgets a deleted session's messages.
+    package func forgetChatStates(sessionID: String) async throws {
+        try await chatStateStore.deleteAll(sessionID: sessionID)
+    }
+
     package func deleteAll(sessionID: String) async throws {
         try await store.deleteAll(sessionID: sessionID)
         try await chatStateStore.deleteAll(sessionID: sessionID)

@@ -218,11 +218,16 @@ final class NativeLink: WebSocketDelegate {
 
     func wipeCredentials(_ then: @escaping (NativeLink, Result<Void, any Error>) -> Void) {
         let store = authState
+        let sink = messages
         let sessionID = sessionID
         credentials = nil
         signedIdentityBytes = nil
         signalCache.clear()
-        runAsync({ try await store.wipe(sessionID: sessionID) }, then: then)
+        runAsync(
+            {
+                try await store.wipe(sessionID: sessionID)
+                try await sink.forgetChatStates(sessionID: sessionID)
+            }, then: then)
     }
 
     /// Writes `changes` for this session; failures end the link (credentials must not diverge).

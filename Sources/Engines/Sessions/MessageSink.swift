@@ -37,6 +37,11 @@ package protocol MessageSink: Sendable {
 
     /// Every chat state the session has, by chat id.
     func chatStates(sessionID: String) async throws -> [String: ChatStateRecord]
+
+    /// The account's link is gone (logged out, or removed by the phone): the chat states mirrored
+    /// from its app state go too, so a session linked again, maybe to another account, starts
+    /// from what that account's sync says. Messages stay, as in OpenWA.
+    func forgetChatStates(sessionID: String) async throws
 }
 
 /// One decrypted inbound stanza: a message of its own, or a change of an earlier one.

@@ -24,6 +24,8 @@ import TestSupport
         var width: UInt32?
         var height: UInt32?
         var seconds: UInt32?
+        /// A sticker's animation flag, read from its WebP header.
+        var isAnimated: Bool?
         /// The preview's size, when the file is a JPEG the gateway can decode.
         var thumbnail: [UInt32]?
     }
@@ -49,7 +51,10 @@ import TestSupport
         Send(route: "send-audio", kind: "audio", mimetype: "audio/mpeg", file: MediaSamples.mp3(frames: 383, header: .info), seconds: 10),
         Send(
             route: "send-sticker", kind: "sticker", mimetype: "image/webp", file: MediaSamples.webp(width: 512, height: 512, .extended),
-            width: 512, height: 512),
+            width: 512, height: 512, isAnimated: false),
+        Send(
+            route: "send-sticker", kind: "sticker", mimetype: "image/webp", file: MediaSamples.webp(width: 512, height: 512, .animated),
+            width: 512, height: 512, isAnimated: true),
         // A document says nothing of its size, and a file the probe cannot read leaves the fields out.
         Send(route: "send-document", kind: "document", mimetype: "application/pdf", file: MediaSamples.png(width: 10, height: 10)),
         Send(route: "send-video", kind: "video", mimetype: "video/mp4", file: Array("not a movie at all".utf8)),
@@ -76,6 +81,7 @@ import TestSupport
             #expect(media.kind == send.kind)
             #expect(media.width == send.width && media.height == send.height, "\(send.kind): \(media)")
             #expect(media.seconds == send.seconds, "\(send.kind): \(media)")
+            #expect(media.isAnimated == send.isAnimated, "\(send.kind): \(media)")
             #expect(media.hasThumbnail == (send.thumbnail != nil), "\(send.kind): \(media)")
             if let thumbnail = send.thumbnail {
                 #expect([media.thumbnailWidth, media.thumbnailHeight] == thumbnail, "\(media)")
@@ -85,6 +91,7 @@ import TestSupport
             #expect(stored?["width"]?.numberValue == send.width.map(Double.init), "\(send.kind)")
             #expect(stored?["height"]?.numberValue == send.height.map(Double.init), "\(send.kind)")
             #expect(stored?["seconds"]?.numberValue == send.seconds.map(Double.init), "\(send.kind)")
+            #expect(stored?["isAnimated"]?.boolValue == send.isAnimated, "\(send.kind)")
         }
         // The admin API shows the same: the photo's entry, as JSON.
         let inbox = try #require(
@@ -99,11 +106,13 @@ import TestSupport
 
     @Test func whatAPhoneSaysOfItsMediaIsStoredUnderMetadataMedia() async throws {
         let (world, id) = try await LinkWorld.linkedForMedia(.sqlite, storage: nil, phones: [Self.alice, Self.bob])
-        let cases: [(kind: String, mimetype: String, file: [UInt8], width: Double?, height: Double?, seconds: Double?)] = [
-            ("image", "image/gif", MediaSamples.gif(width: 480, height: 270), 480, 270, nil),
-            ("video", "video/mp4", MediaSamples.mp4(milliseconds: 61_000, width: 720, height: 1280, version1: true), 720, 1280, 61),
-            ("ptt", "audio/ogg; codecs=opus", MediaSamples.oggOpus(milliseconds: 9_000), nil, nil, 9),
-            ("sticker", "image/webp", MediaSamples.webp(width: 512, height: 380, .lossless), 512, 380, nil),
+        typealias Case = (kind: String, mimetype: String, file: [UInt8], width: Double?, height: Double?, seconds: Double?, animated: Bool?)
+        let cases: [Case] = [
+            ("image", "image/gif", MediaSamples.gif(width: 480, height: 270), 480, 270, nil, nil),
+            ("video", "video/mp4", MediaSamples.mp4(milliseconds: 61_000, width: 720, height: 1280, version1: true), 720, 1280, 61, nil),
+            ("ptt", "audio/ogg; codecs=opus", MediaSamples.oggOpus(milliseconds: 9_000), nil, nil, 9, nil),
+            ("sticker", "image/webp", MediaSamples.webp(width: 512, height: 380, .lossless), 512, 380, nil, false),
+            ("sticker", "image/webp", MediaSamples.webp(width: 512, height: 512, .animated), 512, 512, nil, true),
         ]
         for item in cases {
             let body: [String: Any] = [
@@ -118,6 +127,7 @@ import TestSupport
             #expect(media?["height"]?.numberValue == item.height, "\(item.kind)")
             #expect(media?["seconds"]?.numberValue == item.seconds, "\(item.kind)")
             #expect(media?["mimetype"]?.stringValue == item.mimetype)
+            #expect(media?["isAnimated"]?.boolValue == item.animated, "\(item.kind)")
         }
         await world.stop()
     }

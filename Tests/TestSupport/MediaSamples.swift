@@ -21,7 +21,7 @@ package enum MediaSamples {
         return bytes + [0x3B]
     }
 
-    package enum WebPFlavour: Sendable, CaseIterable { case lossy, lossless, extended }
+    package enum WebPFlavour: Sendable, CaseIterable { case lossy, lossless, extended, animated }
 
     /// A WebP with the first chunk of `flavour` (the frame data after the size fields is filler).
     package static func webp(width: Int, height: Int, _ flavour: WebPFlavour) -> [UInt8] {
@@ -36,6 +36,10 @@ package enum MediaSamples {
         case .extended:
             let canvas = Array(le32(UInt32(width - 1)).prefix(3)) + Array(le32(UInt32(height - 1)).prefix(3))
             chunk = riffChunk("VP8X", [0x10, 0, 0, 0] + canvas) + riffChunk("ALPH", [0])
+        case .animated:
+            // Alpha and animation flags, then the `ANIM` chunk (background colour, loop count).
+            let canvas = Array(le32(UInt32(width - 1)).prefix(3)) + Array(le32(UInt32(height - 1)).prefix(3))
+            chunk = riffChunk("VP8X", [0x12, 0, 0, 0] + canvas) + riffChunk("ANIM", [0, 0, 0, 0, 0, 0])
         }
         return Array("RIFF".utf8) + le32(UInt32(4 + chunk.count)) + Array("WEBP".utf8) + chunk
     }

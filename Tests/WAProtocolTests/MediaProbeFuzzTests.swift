@@ -23,6 +23,7 @@ import WAProtocol
         Sample(name: "webp-vp8", bytes: MediaSamples.webp(width: 512, height: 400, .lossy)),
         Sample(name: "webp-vp8l", bytes: MediaSamples.webp(width: 512, height: 400, .lossless)),
         Sample(name: "webp-vp8x", bytes: MediaSamples.webp(width: 512, height: 400, .extended)),
+        Sample(name: "webp-animated", bytes: MediaSamples.webp(width: 512, height: 400, .animated)),
         Sample(name: "mp4", bytes: MediaSamples.mp4(milliseconds: 9_000, width: 640, height: 360)),
         Sample(name: "mp4-moov-last", bytes: MediaSamples.mp4(milliseconds: 9_000, width: 640, height: 360, moov: .last, version1: true, largeMediaData: true)),
         Sample(name: "opus", bytes: MediaSamples.oggOpus(milliseconds: 3_000), durationMayShrink: true),

@@ -142,6 +142,7 @@ extension NativeMediaTransfer {
             media = media.setting("width", .number(Double(width))).setting("height", .number(Double(height)))
         }
         if let seconds = attachment.seconds { media = media.setting("seconds", .number(Double(seconds))) }
+        if let isAnimated = attachment.isAnimated { media = media.setting("isAnimated", .bool(isAnimated)) }
         return ["media": media]
     }
 }

@@ -20,6 +20,8 @@ package struct PhoneMedia: Sendable, Equatable, Codable {
     package var width: UInt32?
     package var height: UInt32?
     package var seconds: UInt32?
+    /// A sticker's `isAnimated` field (nil when the message leaves it out).
+    package var isAnimated: Bool?
     package var hasThumbnail = false
     /// The preview's own size, read from its JPEG header (nil without one or when unreadable).
     package var thumbnailWidth: UInt32?
@@ -72,7 +74,8 @@ extension SimulatorCore {
             PhoneMedia(
                 kind: attachment.kind.rawValue, mimetype: attachment.mimetype, fileName: attachment.fileName,
                 caption: attachment.caption, sha256: sha256, size: size, error: error, width: attachment.width,
-                height: attachment.height, seconds: attachment.seconds, hasThumbnail: attachment.jpegThumbnail?.isEmpty == false,
+                height: attachment.height, seconds: attachment.seconds, isAnimated: attachment.isAnimated,
+                hasThumbnail: attachment.jpegThumbnail?.isEmpty == false,
                 thumbnailWidth: preview?.width, thumbnailHeight: preview?.height)
         }
         guard let blob = media.blob(directPath: attachment.directPath) else {

@@ -99,23 +99,33 @@ extension MediaProbe {
 
     /// The first chunk after `WEBP`: lossy `VP8 ` (frame header after the 9D 01 2A start code,
     /// 14-bit sizes), lossless `VP8L` (sizes minus one packed after the 0x2F signature) or
-    /// extended `VP8X` (24-bit canvas sizes minus one, used by animated stickers).
+    /// extended `VP8X` (24-bit canvas sizes minus one, used by animated stickers; its flags
+    /// byte has the animation bit, 0x02). Only `VP8X` can hold frames.
     static func webp(_ bytes: ProbeBytes) -> MediaFacts? {
         let chunk = 20
         if bytes.matches(ascii: "VP8 ", at: 12) {
             guard bytes.matches([0x9D, 0x01, 0x2A], at: chunk + 3), let width = bytes.le16(chunk + 6),
                 let height = bytes.le16(chunk + 8)
             else { return nil }
-            return dimensions(UInt32(width & 0x3FFF), UInt32(height & 0x3FFF))
+            return still(dimensions(UInt32(width & 0x3FFF), UInt32(height & 0x3FFF)))
         }
         if bytes.matches(ascii: "VP8L", at: 12) {
             guard bytes.u8(chunk) == 0x2F, let packed = bytes.le32(chunk + 1) else { return nil }
-            return dimensions((packed & 0x3FFF) + 1, (packed >> 14 & 0x3FFF) + 1)
+            return still(dimensions((packed & 0x3FFF) + 1, (packed >> 14 & 0x3FFF) + 1))
         }
         if bytes.matches(ascii: "VP8X", at: 12) {
-            guard let width = bytes.le24(chunk + 4), let height = bytes.le24(chunk + 7) else { return nil }
-            return dimensions(width + 1, height + 1)
+            guard let flags = bytes.u8(chunk), let width = bytes.le24(chunk + 4), let height = bytes.le24(chunk + 7),
+                var facts = dimensions(width + 1, height + 1)
+            else { return nil }
+            facts.isAnimated = flags & 0x02 != 0
+            return facts
         }
         return nil
+    }
+
+    private static func still(_ facts: MediaFacts?) -> MediaFacts? {
+        guard var facts else { return nil }
+        facts.isAnimated = false
+        return facts
     }
 }

@@ -8,11 +8,15 @@ package struct MediaFacts: Sendable, Equatable {
     package var height: UInt32?
     /// Whole seconds, rounded to the nearest.
     package var seconds: UInt32?
+    /// A WebP with the animation flag of its extended header (animated stickers); nil for
+    /// formats where the probe does not tell.
+    package var isAnimated: Bool?
 
-    package init(width: UInt32? = nil, height: UInt32? = nil, seconds: UInt32? = nil) {
+    package init(width: UInt32? = nil, height: UInt32? = nil, seconds: UInt32? = nil, isAnimated: Bool? = nil) {
         self.width = width
         self.height = height
         self.seconds = seconds
+        self.isAnimated = isAnimated
     }
 }
 

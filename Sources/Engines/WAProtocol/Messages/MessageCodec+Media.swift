@@ -46,6 +46,8 @@ extension MessageCodec {
         package var width: UInt32?
         package var height: UInt32?
         package var seconds: UInt32?
+        /// A sticker that moves (an animated WebP).
+        package var isAnimated: Bool?
         /// The small JPEG preview shown blurred until the download (images).
         package var jpegThumbnail: [UInt8]?
 
@@ -73,8 +75,10 @@ extension MessageCodec {
         /// and videos, durations for videos and audio, nothing for documents.
         package mutating func apply(_ facts: MediaFacts) {
             switch kind {
-            case .image, .sticker:
+            case .image:
                 (width, height) = (facts.width, facts.height)
+            case .sticker:
+                (width, height, isAnimated) = (facts.width, facts.height, facts.isAnimated)
             case .video:
                 (width, height, seconds) = (facts.width, facts.height, facts.seconds)
             case .audio, .ptt:
@@ -164,6 +168,7 @@ extension MessageCodec {
             sticker.fileLength = a.fileLength
             sticker.mediaKeyTimestamp = a.mediaKeyTimestamp
             if let width = a.width, let height = a.height { (sticker.width, sticker.height) = (width, height) }
+            if let isAnimated = a.isAnimated { sticker.isAnimated = isAnimated }
             if let context { sticker.contextInfo = context }
             message.stickerMessage = sticker
         }
@@ -214,6 +219,7 @@ extension MessageCodec {
                 .sticker, m.mimetype, nil, nil, m.url, m.directPath, m.mediaKey, m.fileSha256, m.fileEncSha256, m.fileLength,
                 m.mediaKeyTimestamp)
             found?.apply(facts(width: m.hasWidth ? m.width : nil, height: m.hasHeight ? m.height : nil))
+            found?.isAnimated = m.hasIsAnimated ? m.isAnimated : nil
         } else {
             found = nil
         }

@@ -21,6 +21,24 @@ struct SQLAuthStateStoreTests {
         }
     }
 
+    /// Only keys that start with the prefix, of that session; `%` and `_` are plain characters.
+    @Test(arguments: TestDriver.available) func loadsTheKeysUnderAPrefix(_ driver: TestDriver) async throws {
+        try await withDatabase(driver, named: "data", migrations: DataSchema.migrations) { database, _ async throws in
+            let store = SQLAuthStateStore(database: database)
+            try await store.apply(
+                sessionID: "s1",
+                changes: [
+                    "appstate.key.01": [1], "appstate.key.02": [2], "appstate.keys": [3], "appstate.ke": [4],
+                    "session.1.0": [5], "appstate%key.03": [6], "Appstate.key.04": [7],
+                ])
+            try await store.apply(sessionID: "s2", changes: ["appstate.key.09": [9]])
+            #expect(try await store.load(sessionID: "s1", prefix: "appstate.key.") == ["appstate.key.01": [1], "appstate.key.02": [2]])
+            #expect(try await store.load(sessionID: "s1", prefix: "app_tate.key.").isEmpty)
+            #expect(try await store.load(sessionID: "s3", prefix: "appstate.key.").isEmpty)
+            #expect(try await store.load(sessionID: "s1", prefix: "").count == 7)
+        }
+    }
+
     @Test(arguments: TestDriver.available) func aFailingBatchWritesNothing(_ driver: TestDriver) async throws {
         try await withDatabase(driver, named: "data", migrations: DataSchema.migrations) { database, _ async throws in
             let store = SQLAuthStateStore(database: database)

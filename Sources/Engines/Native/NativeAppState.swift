@@ -203,7 +203,7 @@ extension LinkRef {
             continuation.resume(returning: (link.authState, link.sessionID))
         }
         var keys: [[UInt8]: AppStateSyncKey] = [:]
-        for (record, bytes) in try await store.load(sessionID: sessionID) where record.hasPrefix(NativeAppState.keyPrefix) {
+        for (record, bytes) in try await store.load(sessionID: sessionID, prefix: NativeAppState.keyPrefix) {
             guard let id = NativeAppState.bytes(hex: record.dropFirst(NativeAppState.keyPrefix.count)),
                 let key = try? AppStateSyncKey(id: id, serialized: bytes)
             else { continue }

@@ -14,6 +14,15 @@ package protocol AuthStateStore: Sendable {
     func apply(sessionID: String, changes: [String: [UInt8]?]) async throws
     /// Deletes everything of a session (logout, unlink, delete).
     func wipe(sessionID: String) async throws
+    /// The values whose keys start with `prefix` (say, the app-state keys among thousands of
+    /// Signal records).
+    func load(sessionID: String, prefix: String) async throws -> [String: [UInt8]]
+}
+
+extension AuthStateStore {
+    package func load(sessionID: String, prefix: String) async throws -> [String: [UInt8]] {
+        try await load(sessionID: sessionID).filter { $0.key.hasPrefix(prefix) }
+    }
 }
 
 /// An in-memory `AuthStateStore`, for tests and the embedded simulator's own phones.

@@ -22,6 +22,20 @@ package struct SQLAuthStateStore: AuthStateStore {
         return values
     }
 
+    /// Compared by `substr`, not a range or `LIKE`: both databases agree on it whatever the
+    /// collation, and only the matching rows leave the database.
+    package func load(sessionID: String, prefix: String) async throws -> [String: [UInt8]] {
+        let rows = try await database.query(
+            #"SELECT "key", "value" FROM auth_state WHERE "sessionId" = $1 AND substr("key", 1, $2) = $3"#,
+            [.text(sessionID), .integer(Int64(prefix.count)), .text(prefix)])
+        var values: [String: [UInt8]] = [:]
+        for row in rows {
+            guard let key = row.string("key") else { continue }
+            values[key] = row.bytes("value") ?? []
+        }
+        return values
+    }
+
     package func value(sessionID: String, key: String) async throws -> [UInt8]? {
         let rows = try await database.query(
             #"SELECT "value" FROM auth_state WHERE "sessionId" = $1 AND "key" = $2"#, [.text(sessionID), .text(key)])

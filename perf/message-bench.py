@@ -292,8 +292,10 @@ def with_cpu(pids, seconds, phase, label):
     # shows how much of the machine was left to them.
     after = resource.getrusage(resource.RUSAGE_SELF)
     result["harness_cpu_percent"] = round((after.ru_utime + after.ru_stime - own.ru_utime - own.ru_stime) / seconds * 100, 1)
-    if result["count"]:
-        result["gateway_switches_per_message"] = round((context_switches(pids["gateway"]) - switches) / result["count"], 1)
+    # A thread that ended during the phase takes its count with it: no figure rather than a low one.
+    switched = context_switches(pids["gateway"]) - switches
+    if result["count"] and switched >= 0:
+        result["gateway_switches_per_message"] = round(switched / result["count"], 1)
     return result
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (`make test`): installs what the tests need, checks the module rules,
-# builds, runs a short fuzz of the binary codec, the Signal layer, the media probe and the multipart parser, starts the throw-away test
+# builds (and, on a full run, builds the release binary too), runs a short fuzz of the binary codec, the Signal layer, the media probe and the multipart parser, starts the throw-away test
 # services (PostgreSQL, Redis, an S3 server), runs every test suite, and stops the services again
 # whatever happens.
 set -euo pipefail
@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh test
 ./scripts/check-imports.sh
 swift build --build-tests
+# The release build `make run` serves from, on a full run: whole-module optimisation can refuse
+# what the debug build accepts (a file relying on another file's import did once).
+if [ $# -eq 0 ]; then swift build -c release --product openwa; fi
 
 # A short bounded fuzz run, split between the four fuzzers (longer runs: scripts/fuzz.sh 600 signal).
 # Before the suites, so the test runner's summary is the last thing printed.

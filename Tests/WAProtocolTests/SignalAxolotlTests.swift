@@ -109,6 +109,12 @@ private final class AxolotlPeer: @unchecked Sendable {
     private let output = Pipe()
     private var buffer: [UInt8] = []
 
+    /// A test that fails before `close()` must not leave the peer running: it holds the test
+    /// process's stderr, and the test runner waits for that pipe to close before it reports.
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Fixtures/axolotl_peer.py")
 

@@ -54,13 +54,21 @@ final class SocketIOPeer: Sendable {
         }
     }
 
+    /// A test that fails before `finish()` must not leave the client running: it holds the test
+    /// process's stderr, and the test runner waits for that pipe to close before it reports.
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     /// Emits `message` on the namespace with an ack callback.
     func emit(_ message: JSONValue) throws {
         try input.fileHandleForWriting.write(contentsOf: JSONWriter.bytes(message) + [0x0A])
     }
 
-    /// The next line the client printed (`{"kind":…, "data":…}`), waiting up to `seconds`.
-    func next(within seconds: Double = 10) async throws -> JSONValue {
+    /// The next line the client printed (`{"kind":…, "data":…}`), waiting up to `seconds`: the
+    /// first one comes after Python has started and imported python-socketio, which took over
+    /// 10 s once with every suite running at once.
+    func next(within seconds: Double = 30) async throws -> JSONValue {
         let deadline = Date().addingTimeInterval(seconds)
         while true {
             let index = consumed.withLock { $0 }
@@ -79,7 +87,7 @@ final class SocketIOPeer: Sendable {
     }
 
     /// The next line of `kind`, skipping others.
-    func next(_ kind: String, within seconds: Double = 10) async throws -> JSONValue {
+    func next(_ kind: String, within seconds: Double = 30) async throws -> JSONValue {
         while true {
             let line = try await next(within: seconds)
             if line["kind"]?.stringValue == kind { return line["data"] ?? .null }

@@ -54,7 +54,7 @@ enum QRTestSupport {
         try ProcessLaunch.run(process)
         awaitExit(process, seconds: 120)
         return ProcessResult(
-            status: process.terminationStatus, stdout: try Data(contentsOf: outURL),
+            status: exitStatus(of: process), stdout: try Data(contentsOf: outURL),
             stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
     }
 

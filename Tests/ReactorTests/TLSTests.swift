@@ -100,7 +100,7 @@ import TestSupport
         try ProcessLaunch.run(curl)
         let data = try await blocking { output.fileHandleForReading.readDataToEndOfFile() }
         awaitExit(curl)
-        #expect(curl.terminationStatus == 0)
+        #expect(exitStatus(of: curl) == 0)
         #expect(String(decoding: data, as: UTF8.self) == "GET /from-curl 0\n")
         _ = try await server.stop()
     }

@@ -50,7 +50,8 @@ extension MessageLedger {
     package func sent(sessionID: String, message: EngineMessage) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             if sentRows.enqueue(SentRowQueue.Entry(sessionID: sessionID, message: message, continuation: continuation)) {
-                Task { await self.flushSentRows() }
+                // On the database's own thread, when it has one: the group's statements run in place.
+                Task(executorPreference: store.database.preferredExecutor) { await self.flushSentRows() }
             }
         }
     }

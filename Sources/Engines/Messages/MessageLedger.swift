@@ -22,6 +22,8 @@ package final class MessageLedger: MessageSink {
         self.bus = bus
     }
 
+    package var preferredExecutor: (any TaskExecutor)? { store.database.preferredExecutor }
+
     @discardableResult
     package func ingest(sessionID: String, message: EngineMessage) async throws -> Bool {
         try await record(sessionID: sessionID, message: message, status: message.fromMe ? "sent" : "delivered")

@@ -81,7 +81,7 @@ extension NativeLink {
         let media = configuration.media
         let ref = LinkRef(self)
         let logger = logger
-        runAsync(preferring: signal.lane, { () async throws -> [Bool] in
+        runAsync(preferring: signal.lane.executor, { () async throws -> [Bool] in
             var pending: NativeSignal.Changes = [:]
             var appStateKeysArrived = false
             var inbound: [InboundItem] = []

@@ -43,7 +43,7 @@ extension NativeLink {
             return done()
         }
         let ref = batch[0].ref
-        runAsync(preferring: signal.lane, { () async throws -> [[(JID, CiphertextMessage)]] in
+        runAsync(preferring: signal.lane.executor, { () async throws -> [[(JID, CiphertextMessage)]] in
             var byAddress: [SignalAddress: JID] = [:]
             for request in batch {
                 for device in request.devices { byAddress[NativeSignal.address(of: device)] = device }

@@ -142,7 +142,7 @@ extension NativeLink {
         let sink = messages
         let sessionID = sessionID
         let merged = runs
-        runAsync({ () async throws -> Void in
+        runAsync(preferring: sink.preferredExecutor, { () async throws -> Void in
             for run in merged { try await sink.acknowledged(sessionID: sessionID, chatID: run.chat, messageIDs: run.ids, ack: run.ack) }
         }) { link, result in
             if case .failure(let error) = result {

@@ -366,17 +366,17 @@ final class NativeLink: WebSocketDelegate {
 
     /// Runs an async operation (the store) and hands its result back on the reactor thread.
     ///
-    /// With `lane`, the operation's task runs on that worker lane: the lane work it awaits
-    /// (this session's cipher steps) then runs in place instead of costing two thread switches
-    /// each.
+    /// With `executor`, the operation's task runs there: the lane work it awaits on that lane
+    /// (this session's cipher steps, or the database's statements) then runs in place instead of
+    /// costing two thread switches each.
     func runAsync<T: Sendable>(
-        preferring lane: WorkerLane? = nil, _ operation: @escaping @Sendable () async throws -> T,
+        preferring executor: (any TaskExecutor)? = nil, _ operation: @escaping @Sendable () async throws -> T,
         then: @escaping (NativeLink, Result<T, any Error>) -> Void
     ) {
         let box = Unchecked((weak: WeakLink(self), then: then))
         let handle = handle
         inFlight += 1
-        Task(executorPreference: lane?.executor) {
+        Task(executorPreference: executor) {
             let result: Result<T, any Error>
             do { result = .success(try await operation()) } catch { result = .failure(error) }
             handle.post { _ in

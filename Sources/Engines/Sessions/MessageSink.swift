@@ -42,6 +42,10 @@ package protocol MessageSink: Sendable {
     /// from its app state go too, so a session linked again, maybe to another account, starts
     /// from what that account's sync says. Messages stay, as in OpenWA.
     func forgetChatStates(sessionID: String) async throws
+
+    /// Where work that mostly waits on this sink's writes should run (the database's own
+    /// thread, when it has one), so its statements cost no thread switches; nil for anywhere.
+    var preferredExecutor: (any TaskExecutor)? { get }
 }
 
 /// One decrypted inbound stanza: a message of its own, or a change of an earlier one.
@@ -51,6 +55,8 @@ package enum InboundItem: Sendable, Equatable {
 }
 
 extension MessageSink {
+    package var preferredExecutor: (any TaskExecutor)? { nil }
+
     /// One item at a time, for sinks without batches.
     package func commit(sessionID: String, items: [InboundItem]) async throws {
         for item in items {

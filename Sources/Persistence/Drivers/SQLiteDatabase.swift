@@ -190,6 +190,8 @@ package final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         try await onLaneReserved(work)
     }
 
+    package var preferredExecutor: (any TaskExecutor)? { lane.executor }
+
     /// Runs `SELECT 1` on the lane: it waits behind queued work, so it also shows a stalled lane.
     package func ping() async throws {
         _ = try await query("SELECT 1", [])

@@ -44,6 +44,8 @@ package final class ReopeningDatabase: SQLDatabase {
         try await database().withTransaction(body)
     }
 
+    package var preferredExecutor: (any TaskExecutor)? { current.withLock { $0?.preferredExecutor } }
+
     package func ping() async throws {
         try await database().ping()
     }

@@ -88,6 +88,15 @@ package protocol SQLDatabase: Sendable {
 
     /// Releases the connection. Later calls throw `PersistenceError.unavailable`.
     func close() async
+
+    /// Where a task that mostly talks to this database should run: SQLite's statements then run
+    /// in place on the connection's lane instead of costing two thread switches each. Nil when
+    /// the driver has no such thread (PostgreSQL's statements are network round trips).
+    var preferredExecutor: (any TaskExecutor)? { get }
+}
+
+extension SQLDatabase {
+    package var preferredExecutor: (any TaskExecutor)? { nil }
 }
 
 /// The statements available inside `SQLDatabase.withTransaction`, valid only inside its body.

@@ -93,7 +93,7 @@ import TestSupport
         let qr = try #require(try await gateway.request("GET", "/api/sessions/\(id)/qr?format=raw", port: port, key: Self.key))
         _ = try await simulator.scan(qr: try #require(qr.object["qr"] as? String), by: Self.phone)
         // Generous: on a loaded 2-core machine the watcher's next poll can come late.
-        #expect(try await watcher.waitForExit(seconds: 90) == 0)
+        #expect(try await watcher.waitForExit(seconds: 90) == 0, "\(watcher.stderr)")
         #expect(watcher.stdout.contains("Linked: session terminal is ready as +\(Self.phone)"))
 
         let wrongKey = try GatewayProcess(

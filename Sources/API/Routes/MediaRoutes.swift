@@ -24,11 +24,7 @@ package enum MediaRoutes {
                         sessionID: sessionID, chatID: chatID, messageID: context.parameter("messageId"),
                         fetcher: await sessions.mediaFetcher(id: sessionID))
                     guard let media else { throw EngineError.notFound(notFound) }
-                    var response: APIResponse
-                    switch media.body {
-                    case .bytes(let bytes): response = .bytes(bytes, contentType: servedType(media.mimetype))
-                    case .file(let file): response = .file(file, contentType: servedType(media.mimetype))
-                    }
+                    var response = APIResponse.file(media.file, contentType: servedType(media.mimetype))
                     response.headers.add("content-disposition", disposition(media.filename))
                     response.headers.add("x-content-type-options", "nosniff")
                     return response

@@ -66,3 +66,50 @@ private final class SpoolFileReader: @unchecked Sendable {
         lane.submit({ try self.handle?.close() }, completion: { _ in })
     }
 }
+
+/// Serving media from a storage without files of its own (S3): the object is fetched part by
+/// part into a spool file, which is opened and unlinked at once. The open descriptor keeps the
+/// bytes for the response, so nothing is left on disk whatever happens to the connection, and
+/// at most one part is ever in memory.
+extension MediaArchive {
+    func spooled(key: String) async throws -> HTTPResponseFile {
+        let lane = workers.anyLane()
+        let path = MediaSpoolFile.freshPath("media-serve")
+        let writer = try await lane.run { () throws -> SpoolFileWriter in
+            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
+                let handle = FileHandle(forWritingAtPath: path)
+            else { throw EngineError.unavailable("cannot create a media spool file") }
+            return SpoolFileWriter(handle: handle)
+        }
+        do {
+            _ = try await storage.get(key: key) { chunk in try await lane.run { try writer.write(chunk) } }
+            return try await lane.run { () throws -> HTTPResponseFile in
+                try writer.close()
+                defer { unlink(path) }
+                return try HTTPResponseFile.open(path: path)
+            }
+        } catch {
+            _ = try? await lane.run { () -> Void in
+                try? writer.close()
+                unlink(path)
+            }
+            throw error
+        }
+    }
+}
+
+/// The write side of a spool file, used only inside jobs on one worker lane.
+private final class SpoolFileWriter: @unchecked Sendable {
+    private let handle: FileHandle
+    private var closed = false
+
+    init(handle: FileHandle) { self.handle = handle }
+
+    func write(_ chunk: [UInt8]) throws { try handle.write(contentsOf: chunk) }
+
+    func close() throws {
+        guard !closed else { return }
+        closed = true
+        try handle.close()
+    }
+}

@@ -32,11 +32,14 @@ package final class MediaArchive: Sendable {
     let store: SQLMessageStore
     let gate: AsyncGate
     let logger: Logger
+    /// Runs the file I/O of media served from a storage without files of its own (S3).
+    let workers: WorkerPool
 
-    package init(database: any SQLDatabase, storage: any MediaStorage, settings: Settings, logger: Logger) {
+    package init(database: any SQLDatabase, storage: any MediaStorage, settings: Settings, workers: WorkerPool, logger: Logger) {
         self.store = SQLMessageStore(database: database)
         self.storage = storage
         self.settings = settings
+        self.workers = workers
         self.gate = AsyncGate(limit: max(1, settings.concurrency))
         self.logger = logger
     }
@@ -99,15 +102,10 @@ package final class MediaArchive: Sendable {
             filename: row.metadata?["media"]?["filename"]?.stringValue)
     }
 
-    /// A message's stored media as the media route serves it: a file streamed from disk when the
-    /// storage has one (local files), else the bytes (S3).
+    /// A message's stored media as the media route serves it: a file streamed from disk (local
+    /// storage's own file, or an S3 object spooled to a file a part at a time).
     package struct ServedMedia: Sendable {
-        package enum Body: Sendable {
-            case bytes([UInt8])
-            case file(HTTPResponseFile)
-        }
-
-        package var body: Body
+        package var file: HTTPResponseFile
         package var mimetype: String
         package var filename: String?
     }
@@ -127,18 +125,18 @@ package final class MediaArchive: Sendable {
         return try await serve(fetched)
     }
 
-    /// The stored media of a row that has it, opened as a file when the storage can.
+    /// The stored media of a row that has it, as a file: the storage's own, or a spooled copy.
     private func serve(_ row: SQLMessageStore.MediaRow) async throws -> ServedMedia? {
         guard let path = row.mediaPath else { return nil }
         let mimetype = row.mediaMimetype ?? "application/octet-stream"
         let filename = row.metadata?["media"]?["filename"]?.stringValue
         let file: HTTPResponseFile?
-        do { file = try await storage.servingFile(key: path) } catch let error as PersistenceError where error.resultCode == 404 {
+        do {
+            if let own = try await storage.servingFile(key: path) { file = own } else { file = try await spooled(key: path) }
+        } catch let error as PersistenceError where error.resultCode == 404 {
             return nil
         }
-        if let file { return ServedMedia(body: .file(file), mimetype: mimetype, filename: filename) }
-        guard let stored = try await read(row) else { return nil }
-        return ServedMedia(body: .bytes(stored.bytes), mimetype: stored.mimetype, filename: stored.filename)
+        return file.map { ServedMedia(file: $0, mimetype: mimetype, filename: filename) }
     }
 
     /// `<session>/<message id><ext>`, with anything but letters, digits, `-` and `_` dropped from

@@ -45,7 +45,7 @@ package final class MediaSpoolFile: Sendable, Equatable {
     /// The names spool files get (`freshPath` labels), for the sweep.
     /// `upload` is the HTTP server's (`HTTPUploadFile.namePrefix`): its form parts, which the
     /// same sweep clears.
-    static let labels = ["url-media", "media-blob", "media-download", "media-plain", "upload"]
+    static let labels = ["url-media", "media-blob", "media-download", "media-plain", "media-serve", "upload"]
 
     /// Removes spool files in `directory` last written more than `age` seconds ago: what a process
     /// killed mid-transfer left behind. No live transfer is that old (downloads are bounded by

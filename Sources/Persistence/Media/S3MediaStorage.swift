@@ -9,7 +9,7 @@ import Reactor
 /// request bodies read from disk in small chunks; a chunk source is buffered one part at a time
 /// (`partSize`, 8 MiB by default);
 /// an object that fits in one part is one `PUT`, a larger one a multipart upload (aborted if any
-/// step fails). `get` fetches `partSize` ranges one after the other into the sink. Strict: every
+/// step fails). `get` fetches 4 MiB ranges one after the other into the sink. Strict: every
 /// failure, including the server being unreachable, throws `PersistenceError.storage`.
 package final class S3MediaStorage: MediaStorage {
     package let configuration: S3Configuration
@@ -180,12 +180,14 @@ package final class S3MediaStorage: MediaStorage {
         }
     }
 
+    /// Bytes asked for per ranged `GET`: what a download holds in memory at once.
+    package static let rangeBytes = 4 << 20
+
     package func get(key: String, into sink: @escaping MediaChunkSink) async throws -> Int {
         try MediaKey.validate(key)
-        let partSize = configuration.partSize
         var offset = 0
         while true {
-            let range = "bytes=\(offset)-\(offset + partSize - 1)"
+            let range = "bytes=\(offset)-\(offset + Self.rangeBytes - 1)"
             let response = try await send("GET", key: key, headers: [("range", range)], body: [], expect: [200, 206])
             try await sink(response.body)
             offset += response.body.count

@@ -57,6 +57,10 @@ struct QRCommand: ParsableCommand {
         return (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Polls in a row that may fail for want of an answer (no connection, a timeout, a 5xx or
+    /// 429) before the watch gives up: a gateway restarting or busy for a while is waited out.
+    static let transientFailureLimit = 30
+
     /// Polls the session once a second; draws each new QR; returns the exit status.
     private static func watch(
         _ client: GatewayAPIClient, session: String, start: Bool, once: Bool, draw: (String) -> Void
@@ -64,8 +68,20 @@ struct QRCommand: ParsableCommand {
         let id = try await client.resolveSession(session)
         var shown: String?
         var startedByUs = false
+        var failures = 0
         while true {
-            let current = try await client.json("GET", "/api/sessions/\(id)")
+            let current: JSONValue
+            do {
+                current = try await client.json("GET", "/api/sessions/\(id)")
+                failures = 0
+            } catch let error as GatewayAPIClientError where error.status < 500 && error.status != 429 {
+                throw error
+            } catch {
+                failures += 1
+                if failures >= transientFailureLimit { throw error }
+                try await Task.sleep(for: .seconds(1))
+                continue
+            }
             let status = current["status"]?.stringValue ?? ""
             switch status {
             case "ready":

@@ -22,6 +22,6 @@ enum GatewayMedia {
         // Spool files a killed process left behind would otherwise stay until the host reboots.
         let swept = try await workers.anyLane().run { MediaSpoolFile.sweepStale() }
         if swept > 0 { logger.info("removed stale media spool files", metadata: ["count": "\(swept)"]) }
-        return MediaArchive(database: data, storage: storage, settings: configuration.inboundMedia, logger: logger)
+        return MediaArchive(database: data, storage: storage, settings: configuration.inboundMedia, workers: workers, logger: logger)
     }
 }

@@ -21,7 +21,7 @@ enum TestMediaStorage {
             try await bucket.createBucket()
             storage = bucket
         }
-        return MediaArchive(database: data, storage: storage, settings: settings, logger: quietLogger)
+        return MediaArchive(database: data, storage: storage, settings: settings, workers: workers, logger: quietLogger)
     }
 
     /// A fresh bucket on the services' S3 server; nil when it is not running.

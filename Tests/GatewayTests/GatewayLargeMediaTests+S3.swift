@@ -19,11 +19,7 @@ extension GatewayLargeMediaTests {
         let created = try await blocking { try LoopbackClient(port: s3Port).request("PUT", "/\(bucket)", headers: [], bytes: []) }
         #expect(created?.status == 200)
 
-        var configuration = Simulator.Configuration()
-        configuration.logger = quietLogger
-        let simulator = try Simulator.start(configuration: configuration)
-        _ = try await simulator.createPhone(Self.alice, pushName: "Alice")
-        _ = try await simulator.createPhone(Self.bob, pushName: "Bob")
+        let simulator = try await Self.simulatorWithPhones()
         let linked = try await LinkedGateway.start(
             simulator: simulator, account: Self.alice, key: Self.key,
             environment: [

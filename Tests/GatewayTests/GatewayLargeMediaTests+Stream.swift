@@ -20,11 +20,7 @@ extension GatewayLargeMediaTests {
     }
 
     @Test func aLargeFormUploadAndAMediaDownloadStreamThroughTheBinary() async throws {
-        var configuration = Simulator.Configuration()
-        configuration.logger = quietLogger
-        let simulator = try Simulator.start(configuration: configuration)
-        _ = try await simulator.createPhone(Self.alice, pushName: "Alice")
-        _ = try await simulator.createPhone(Self.bob, pushName: "Bob")
+        let simulator = try await Self.simulatorWithPhones()
         let linked = try await LinkedGateway.start(
             simulator: simulator, account: Self.alice, key: Self.key,
             environment: ["BODY_SIZE_LIMIT": "40mb", "MEDIA_DOWNLOAD_TIMEOUT_MS": "120000"])

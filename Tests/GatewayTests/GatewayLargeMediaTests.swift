@@ -27,6 +27,16 @@ struct GatewayLargeMediaTests {
         return bytes
     }
 
+    /// A quiet simulator with Alice's (the linked account) and Bob's phones.
+    static func simulatorWithPhones() async throws -> Simulator {
+        var configuration = Simulator.Configuration()
+        configuration.logger = quietLogger
+        let simulator = try Simulator.start(configuration: configuration)
+        _ = try await simulator.createPhone(alice, pushName: "Alice")
+        _ = try await simulator.createPhone(bob, pushName: "Bob")
+        return simulator
+    }
+
     /// A line of /proc/<pid>/status in KiB (`VmHWM`, `VmRSS`).
     static func memory(_ field: String, pid: Int32) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
@@ -35,11 +45,7 @@ struct GatewayLargeMediaTests {
     }
 
     @Test func aFortyMebibyteDocumentGoesBothWaysThroughTheBinary() async throws {
-        var configuration = Simulator.Configuration()
-        configuration.logger = quietLogger
-        let simulator = try Simulator.start(configuration: configuration)
-        _ = try await simulator.createPhone(Self.alice, pushName: "Alice")
-        _ = try await simulator.createPhone(Self.bob, pushName: "Bob")
+        let simulator = try await Self.simulatorWithPhones()
         let outgoing = Self.document(seed: 0x5a)
         let files = try await MediaFileServer.start(["report.pdf": .init(bytes: outgoing, contentType: "application/pdf")])
         let linked = try await LinkedGateway.start(

@@ -67,10 +67,10 @@ private final class SpoolFileReader: @unchecked Sendable {
     }
 }
 
-/// Serving media from a storage without files of its own (S3): the object is fetched part by
-/// part into a spool file, which is opened and unlinked at once. The open descriptor keeps the
+/// Serving media from a storage without files of its own (S3): the object is fetched range by
+/// range into a spool file, which is opened and unlinked at once. The open descriptor keeps the
 /// bytes for the response, so nothing is left on disk whatever happens to the connection, and
-/// at most one part is ever in memory.
+/// at most one range is ever in memory.
 extension MediaArchive {
     func spooled(key: String) async throws -> HTTPResponseFile {
         let lane = workers.anyLane()

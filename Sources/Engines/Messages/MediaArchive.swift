@@ -103,7 +103,7 @@ package final class MediaArchive: Sendable {
     }
 
     /// A message's stored media as the media route serves it: a file streamed from disk (local
-    /// storage's own file, or an S3 object spooled to a file a part at a time).
+    /// storage's own file, or an S3 object spooled to a file a range at a time).
     package struct ServedMedia: Sendable {
         package var file: HTTPResponseFile
         package var mimetype: String
@@ -130,13 +130,13 @@ package final class MediaArchive: Sendable {
         guard let path = row.mediaPath else { return nil }
         let mimetype = row.mediaMimetype ?? "application/octet-stream"
         let filename = row.metadata?["media"]?["filename"]?.stringValue
-        let file: HTTPResponseFile?
+        let file: HTTPResponseFile
         do {
             if let own = try await storage.servingFile(key: path) { file = own } else { file = try await spooled(key: path) }
         } catch let error as PersistenceError where error.resultCode == 404 {
             return nil
         }
-        return file.map { ServedMedia(file: $0, mimetype: mimetype, filename: filename) }
+        return ServedMedia(file: file, mimetype: mimetype, filename: filename)
     }
 
     /// `<session>/<message id><ext>`, with anything but letters, digits, `-` and `_` dropped from

@@ -113,32 +113,27 @@ run_binary() {
   (cd "$out" && bounded "$1" ./binary-fuzz -max_total_time="$1" -print_final_stats=1 "${@:2}" corpus)
 }
 
-run_signal() {
-  echo "fuzz: running the Signal fuzzer for ${1}s"
-  # The fuzzer writes its own seeds (valid messages, records and scripts from its fixed sessions) into
-  # an empty corpus. No input of a few KiB has any business allocating 64 MiB at once.
+# run_seeded LABEL FUZZER CORPUS SEED_VARIABLE SECONDS [flags...]: a fuzzer that writes its own seeds
+# (valid inputs of its kind) into an empty corpus when SEED_VARIABLE names the corpus.
+run_seeded() {
+  local label=$1 fuzzer=$2 corpus=$3 seed_variable=$4 seconds=$5
+  shift 5
+  echo "fuzz: running the $label fuzzer for ${seconds}s"
   local seeds=()
-  [ -n "$(ls -A "$out/corpus-signal")" ] || seeds=(env SIGNAL_FUZZ_SEEDS=corpus-signal)
-  (cd "$out" && bounded "$1" "${seeds[@]}" ./signal-fuzz -max_total_time="$1" -malloc_limit_mb=64 \
-    -print_final_stats=1 "${@:2}" corpus-signal)
+  [ -n "$(ls -A "$out/$corpus")" ] || seeds=(env "$seed_variable=$corpus")
+  (cd "$out" && bounded "$seconds" "${seeds[@]}" "./$fuzzer" -max_total_time="$seconds" -print_final_stats=1 "$@" "$corpus")
 }
 
-run_media() {
-  echo "fuzz: running the media probe fuzzer for ${1}s"
-  # Every walk is linear in the input, so a second per input is already far too long.
-  local seeds=()
-  [ -n "$(ls -A "$out/corpus-media")" ] || seeds=(env MEDIA_FUZZ_SEEDS=corpus-media)
-  (cd "$out" && bounded "$1" "${seeds[@]}" ./media-fuzz -max_total_time="$1" -timeout=1 -max_len=65536 \
-    -print_final_stats=1 "${@:2}" corpus-media)
-}
+# Signal seeds are valid messages, records and scripts from the fuzzer's fixed sessions. No input of a
+# few KiB has any business allocating 64 MiB at once.
+run_signal() { run_seeded Signal signal-fuzz corpus-signal SIGNAL_FUZZ_SEEDS "$1" -malloc_limit_mb=64 "${@:2}"; }
 
+# Every media walk is linear in the input, so a second per input is already far too long.
+run_media() { run_seeded "media probe" media-fuzz corpus-media MEDIA_FUZZ_SEEDS "$1" -timeout=1 -max_len=65536 "${@:2}"; }
+
+# Two linear passes per multipart input: a second is far too long for one.
 run_multipart() {
-  echo "fuzz: running the multipart parser fuzzer for ${1}s"
-  # Two linear passes per input: a second is far too long for one.
-  local seeds=()
-  [ -n "$(ls -A "$out/corpus-multipart")" ] || seeds=(env MULTIPART_FUZZ_SEEDS=corpus-multipart)
-  (cd "$out" && bounded "$1" "${seeds[@]}" ./multipart-fuzz -max_total_time="$1" -timeout=1 -max_len=65536 \
-    -print_final_stats=1 "${@:2}" corpus-multipart)
+  run_seeded "multipart parser" multipart-fuzz corpus-multipart MULTIPART_FUZZ_SEEDS "$1" -timeout=1 -max_len=65536 "${@:2}"
 }
 
 case $target in

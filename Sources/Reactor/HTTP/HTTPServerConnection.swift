@@ -17,8 +17,6 @@ final class HTTPServerConnection: ByteStreamDelegate {
         case closed
     }
 
-    private enum DeadlineKind { case keepAlive, headers, request, writeStall }
-
     private unowned let server: HTTPServer
     private let transport: any ByteStream
     private let id: UInt64
@@ -33,8 +31,7 @@ final class HTTPServerConnection: ByteStreamDelegate {
     private var requestSerial: UInt64 = 0
     private var closeAfterResponse = false
     private var peerFinishedSending = false
-    private var deadline: (at: ReactorInstant, kind: DeadlineKind)?
-    private var armedTimer: (at: ReactorInstant, id: TimerID)?
+    private lazy var deadline = HTTPConnectionDeadline(reactor: server.reactor) { [unowned self] kind in self.deadlinePassed(kind) }
     /// Pipelined bytes held while a response is pending; above this we stop reading.
     private let maxBufferedWhileBusy = 64 * 1024
 
@@ -91,8 +88,7 @@ final class HTTPServerConnection: ByteStreamDelegate {
 
     func streamDidClose(_ stream: any ByteStream, error: ReactorError?) {
         state = .closed
-        if let armedTimer { server.reactor.cancel(armedTimer.id) }
-        armedTimer = nil
+        deadline.cancel()
         dropBodyTransfers()
         server.connectionClosed(id)
     }
@@ -182,7 +178,7 @@ final class HTTPServerConnection: ByteStreamDelegate {
     private func dispatchRequest(form: HTTPStreamedForm?) {
         guard let head else { return }
         state = .awaitingResponse
-        clearDeadline()
+        deadline.clear()
         requestSerial += 1
         let serial = requestSerial
         let request = HTTPRequest(head: head, body: body, form: form, remoteAddress: transport.peerAddress, connectionID: id)
@@ -241,9 +237,7 @@ final class HTTPServerConnection: ByteStreamDelegate {
         HTTPResponseSerializer.serialize(head, bodyLength: nil, into: &bytes)
         transport.write(bytes)
         state = .closed
-        clearDeadline()
-        if let armedTimer { server.reactor.cancel(armedTimer.id) }
-        armedTimer = nil
+        deadline.cancel()
         let leftover = parser.takeBufferedBytes()
         transport.delegate = nil
         transport.setReading(true)
@@ -256,7 +250,7 @@ final class HTTPServerConnection: ByteStreamDelegate {
         let response = server.configuration.errorResponse(status, message)
         _ = write(response, isHead: false, keepAlive: false, versionMinor: 1)
         state = .closed
-        clearDeadline()
+        deadline.clear()
         transport.closeAfterWriting()
     }
 
@@ -279,45 +273,21 @@ final class HTTPServerConnection: ByteStreamDelegate {
         return isHead ? nil : file
     }
 
-    // MARK: - Deadlines (one live timer per connection, moved lazily)
+    // MARK: - Deadlines
 
-    private func setDeadline(_ kind: DeadlineKind) {
+    private func setDeadline(_ kind: HTTPConnectionDeadline.Kind) {
         let configuration = server.configuration
-        let milliseconds: Int
-        let base: ReactorInstant
         switch kind {
-        case .keepAlive: (milliseconds, base) = (configuration.keepAliveTimeoutMilliseconds, server.reactor.now)
-        case .headers: (milliseconds, base) = (configuration.headersTimeoutMilliseconds, requestStart)
-        case .request: (milliseconds, base) = (configuration.requestTimeoutMilliseconds, requestStart)
-        case .writeStall: (milliseconds, base) = (configuration.writeStallTimeoutMilliseconds, server.reactor.now)
+        case .keepAlive: deadline.set(kind, milliseconds: configuration.keepAliveTimeoutMilliseconds, after: server.reactor.now)
+        case .headers: deadline.set(kind, milliseconds: configuration.headersTimeoutMilliseconds, after: requestStart)
+        case .request: deadline.set(kind, milliseconds: configuration.requestTimeoutMilliseconds, after: requestStart)
+        case .writeStall: deadline.set(kind, milliseconds: configuration.writeStallTimeoutMilliseconds, after: server.reactor.now)
         }
-        let at = base.adding(milliseconds: milliseconds)
-        deadline = (at, kind)
-        // A timer that fires at or before the new deadline re-checks and re-arms itself, so it
-        // is kept; only a later one is replaced.
-        if let armedTimer, armedTimer.at <= at { return }
-        if let armedTimer { server.reactor.cancel(armedTimer.id) }
-        armTimer(at: at)
     }
 
-    private func clearDeadline() {
-        deadline = nil
-    }
-
-    private func armTimer(at: ReactorInstant) {
-        let id = server.reactor.schedule(at: at) { [weak self] in self?.timerFired() }
-        armedTimer = (at, id)
-    }
-
-    private func timerFired() {
-        armedTimer = nil
-        guard state != .closed, let deadline else { return }
-        if server.reactor.now < deadline.at {
-            armTimer(at: deadline.at)
-            return
-        }
-        self.deadline = nil
-        switch deadline.kind {
+    private func deadlinePassed(_ kind: HTTPConnectionDeadline.Kind) {
+        guard state != .closed else { return }
+        switch kind {
         case .keepAlive:
             transport.close()
         case .headers, .request:

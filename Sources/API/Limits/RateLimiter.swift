@@ -55,12 +55,28 @@ package struct RateLimiter: Sendable {
     package let windows: [RateLimitWindow]
     private let storage: RateLimitStorage
     private let clock: @Sendable () -> Int64
+    /// Each window's header names and counter-key prefix, built once: every request of the API
+    /// goes through here on the reactor thread, so it builds no string it can avoid.
+    private let names: [WindowNames]
+
+    private struct WindowNames: Sendable {
+        let counterPrefix, limit, remaining, reset, retryAfter: String
+
+        init(_ window: RateLimitWindow) {
+            counterPrefix = window.name + "|"
+            limit = "X-RateLimit-Limit-" + window.name
+            remaining = "X-RateLimit-Remaining-" + window.name
+            reset = "X-RateLimit-Reset-" + window.name
+            retryAfter = "Retry-After-" + window.name
+        }
+    }
 
     /// - Parameter clock: milliseconds on the same clock as the storage's reset times.
     package init(windows: [RateLimitWindow], storage: RateLimitStorage, clock: @escaping @Sendable () -> Int64) {
         self.windows = windows
         self.storage = storage
         self.clock = clock
+        self.names = windows.map(WindowNames.init)
     }
 
     /// Health probes and the metrics scrape are never throttled (reference 1.4).
@@ -77,8 +93,11 @@ package struct RateLimiter: Sendable {
     package func checkNow(key: String) -> RateLimitVerdict? {
         guard case .local(let increment) = storage else { return nil }
         var verdict = RateLimitVerdict()
-        for window in windows {
-            if apply(increment(Self.counterKey(window, key), window.ttlMilliseconds), window, to: &verdict) { break }
+        verdict.headers.reserveCapacity(3 * windows.count + 2)
+        let now = clock()
+        for (index, window) in windows.enumerated() {
+            let hit = increment(names[index].counterPrefix + key, window.ttlMilliseconds)
+            if apply(hit, index, now: now, to: &verdict) { break }
         }
         return verdict
     }
@@ -90,29 +109,26 @@ package struct RateLimiter: Sendable {
             return checkNow(key: key) ?? RateLimitVerdict()
         case .shared(let increment):
             var verdict = RateLimitVerdict()
-            for window in windows {
-                if apply(await increment(Self.counterKey(window, key), window.ttlMilliseconds), window, to: &verdict) { break }
+            for (index, window) in windows.enumerated() {
+                let hit = await increment(names[index].counterPrefix + key, window.ttlMilliseconds)
+                if apply(hit, index, now: clock(), to: &verdict) { break }
             }
             return verdict
         }
     }
 
-    /// Each throttler counts apart, even when two are configured with the same length.
-    private static func counterKey(_ window: RateLimitWindow, _ key: String) -> String {
-        window.name + "|" + key
-    }
-
-    /// Adds one window's headers; true when it refuses the request. Reset and Retry-After are
-    /// whole seconds, rounded up (NestJS's throttler).
-    private func apply(_ hit: RateLimitCount, _ window: RateLimitWindow, to verdict: inout RateLimitVerdict) -> Bool {
-        let untilReset = max(0, hit.resetAtMilliseconds - clock())
+    /// Adds the headers of window `index` (each throttler counts apart under its own name, even
+    /// when two have the same length); true when it refuses the request. Reset and Retry-After
+    /// are whole seconds, rounded up (NestJS's throttler).
+    private func apply(_ hit: RateLimitCount, _ index: Int, now: Int64, to verdict: inout RateLimitVerdict) -> Bool {
+        let (window, names) = (windows[index], names[index])
+        let untilReset = max(0, hit.resetAtMilliseconds - now)
         let seconds = Int((untilReset + 999) / 1_000)
-        let suffix = "-" + window.name
-        verdict.headers.append(("X-RateLimit-Limit" + suffix, String(window.limit)))
-        verdict.headers.append(("X-RateLimit-Remaining" + suffix, String(max(0, window.limit - hit.count))))
-        verdict.headers.append(("X-RateLimit-Reset" + suffix, String(seconds)))
+        verdict.headers.append((names.limit, String(window.limit)))
+        verdict.headers.append((names.remaining, String(max(0, window.limit - hit.count))))
+        verdict.headers.append((names.reset, String(seconds)))
         guard hit.count > window.limit else { return false }
-        verdict.headers.append(("Retry-After" + suffix, String(seconds)))
+        verdict.headers.append((names.retryAfter, String(seconds)))
         verdict.headers.append(("Retry-After", String(seconds)))
         verdict.exceeded = window
         verdict.retryAfterSeconds = seconds

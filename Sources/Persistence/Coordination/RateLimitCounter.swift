@@ -33,7 +33,13 @@ package final class InMemoryRateLimitCounter: RateLimitCounter {
         var count: Int
     }
 
-    private let windows = Mutex<[String: Window]>([:])
+    /// A key per window length, without building a string for each hit.
+    private struct Slot: Hashable {
+        let windowMilliseconds: Int
+        let key: String
+    }
+
+    private let windows = Mutex<[Slot: Window]>([:])
     private let clock: MillisecondClock
 
     package init(clock: @escaping MillisecondClock = WallClock.milliseconds) {
@@ -49,7 +55,7 @@ package final class InMemoryRateLimitCounter: RateLimitCounter {
     package func incrementNow(key: String, windowMilliseconds: Int) -> RateLimitHit {
         let now = clock()
         let start = Self.windowStart(now: now, windowMilliseconds: windowMilliseconds)
-        let composite = "\(windowMilliseconds):\(key)"
+        let composite = Slot(windowMilliseconds: windowMilliseconds, key: key)
         let count = windows.withLock { windows -> Int in
             if windows.count >= 100_000 {
                 windows = windows.filter { $0.value.start == start }

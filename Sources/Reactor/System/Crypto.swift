@@ -59,6 +59,18 @@ package enum Crypto {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// `hex` for a byte array, written straight into the string's storage: API keys are hashed
+    /// and hex-encoded on every request, and the generic form is not specialized across modules.
+    package static func hex(_ bytes: [UInt8]) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            for (index, byte) in bytes.enumerated() {
+                out[2 * index] = hexDigit(byte >> 4)
+                out[2 * index + 1] = hexDigit(byte & 0x0F)
+            }
+            return bytes.count * 2
+        }
+    }
+
     private static func hexDigit(_ value: UInt8) -> UInt8 {
         value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }

@@ -26,7 +26,7 @@ extension GatewayLargeMediaTests {
                 "STORAGE_TYPE": "s3", "S3_ENDPOINT": endpoint, "S3_BUCKET": bucket, "S3_ACCESS_KEY_ID": "test-key",
                 "S3_SECRET_ACCESS_KEY": "test-secret", "MEDIA_DOWNLOAD_TIMEOUT_MS": "120000",
             ])
-        let (gateway, id, pid) = (linked.gateway, linked.sessionID, linked.gateway.process.processIdentifier)
+        let (gateway, id) = (linked.gateway, linked.sessionID)
         defer { gateway.cleanUp() }
 
         var document = [UInt8](repeating: 0x61, count: Self.streamedSize)
@@ -45,13 +45,7 @@ extension GatewayLargeMediaTests {
         }
 
         let spoolBefore = Self.servingSpoolFiles()
-        let beforeServing = Self.memory("VmRSS", pid: pid) ?? -1
-        Self.resetPeak(pid: pid)
-        let served = try await linked.request("GET", "/api/sessions/\(id)/messages/\(Self.bob)@c.us/\(phoneSent.id)/media")
-        let servePeak = Self.memory("VmHWM", pid: pid) ?? -1
-        #expect(served.status == 200)
-        #expect(served.header("content-length") == "\(Self.streamedSize)")
-        #expect(served.body == document)
+        let (beforeServing, servePeak) = try await Self.serveMeasured(linked, messageID: phoneSent.id, expecting: document)
         #expect(Self.servingSpoolFiles() == spoolBefore, "a spool file of the served object was left behind")
         print("gateway memory, KiB: VmRSS \(beforeServing) before serving a 32 MiB document from S3, peak VmHWM during it \(servePeak)")
         // One range at a time (plus the client's buffers), never the object: under half its size.

@@ -19,6 +19,20 @@ extension GatewayLargeMediaTests {
         try? "5".write(toFile: "/proc/\(pid)/clear_refs", atomically: false, encoding: .utf8)
     }
 
+    /// Serves Bob's message `messageID` through the media route and checks it is `expected`;
+    /// the gateway's resident size before (KiB) and its peak while serving, the peak reset first.
+    static func serveMeasured(_ linked: LinkedGateway, messageID: String, expecting expected: [UInt8]) async throws -> (Int, Int) {
+        let pid = linked.gateway.process.processIdentifier
+        let before = memory("VmRSS", pid: pid) ?? -1
+        resetPeak(pid: pid)
+        let served = try await linked.request("GET", "/api/sessions/\(linked.sessionID)/messages/\(bob)@c.us/\(messageID)/media")
+        let peak = memory("VmHWM", pid: pid) ?? -1
+        #expect(served.status == 200)
+        #expect(served.header("content-length") == "\(expected.count)")
+        #expect(served.body == expected)
+        return (before, peak)
+    }
+
     @Test func aLargeFormUploadAndAMediaDownloadStreamThroughTheBinary() async throws {
         let simulator = try await Self.simulatorWithPhones()
         let linked = try await LinkedGateway.start(
@@ -68,13 +82,7 @@ extension GatewayLargeMediaTests {
         try await wait("the stored document") {
             (try? FileManager.default.attributesOfItem(atPath: stored)[.size] as? Int) == Self.streamedSize
         }
-        let beforeServing = Self.memory("VmRSS", pid: pid) ?? -1
-        Self.resetPeak(pid: pid)
-        let served = try await linked.request("GET", "/api/sessions/\(id)/messages/\(Self.bob)@c.us/\(phoneSent.id)/media")
-        let servePeak = Self.memory("VmHWM", pid: pid) ?? -1
-        #expect(served.status == 200)
-        #expect(served.header("content-length") == "\(Self.streamedSize)")
-        #expect(served.body == incoming)
+        let (beforeServing, servePeak) = try await Self.serveMeasured(linked, messageID: phoneSent.id, expecting: incoming)
         print(
             "gateway memory, KiB: VmRSS \(settled) before a 32 MiB multipart send, peak VmHWM during it \(uploadPeak); "
                 + "VmRSS \(beforeServing) before serving a 32 MiB stored document, peak VmHWM during it \(servePeak)")

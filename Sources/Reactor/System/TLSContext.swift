@@ -61,8 +61,10 @@ package final class TLSContext: @unchecked Sendable {
 /// Reading PEM text into OpenSSL objects that live only for the duration of a closure.
 enum PEMObjects {
     static func withCertificates<T>(_ pem: String, _ body: ([OpaquePointer]) throws -> T) throws -> T {
-        guard let bio = BIO_new_mem_buf(pem, Int32(pem.utf8.count)) else { throw ReactorError.tls("BIO_new_mem_buf") }
-        defer { BIO_free(bio) }
+        try withMemoryBIO(pem) { bio in try readCertificates(bio, body) }
+    }
+
+    private static func readCertificates<T>(_ bio: OpaquePointer, _ body: ([OpaquePointer]) throws -> T) throws -> T {
         var certificates: [OpaquePointer] = []
         defer { certificates.forEach { X509_free($0) } }
         while let certificate = PEM_read_bio_X509(bio, nil, nil, nil) { certificates.append(certificate) }
@@ -72,11 +74,23 @@ enum PEMObjects {
     }
 
     static func withPrivateKey<T>(_ pem: String, _ body: (OpaquePointer) throws -> T) throws -> T {
-        guard let bio = BIO_new_mem_buf(pem, Int32(pem.utf8.count)) else { throw ReactorError.tls("BIO_new_mem_buf") }
-        defer { BIO_free(bio) }
-        guard let key = PEM_read_bio_PrivateKey(bio, nil, nil, nil) else { throw ReactorError.tls(TLSErrors.drain("reading key PEM")) }
-        defer { EVP_PKEY_free(key) }
-        return try body(key)
+        try withMemoryBIO(pem) { bio in
+            guard let key = PEM_read_bio_PrivateKey(bio, nil, nil, nil) else { throw ReactorError.tls(TLSErrors.drain("reading key PEM")) }
+            defer { EVP_PKEY_free(key) }
+            return try body(key)
+        }
+    }
+
+    /// A read-only memory BIO over the text. BIO_new_mem_buf does not copy: it reads the caller's
+    /// buffer for as long as the BIO lives, so the bytes must outlive it. A String passed straight
+    /// to the C call would hand over a pointer that is only valid during that call.
+    private static func withMemoryBIO<T>(_ text: String, _ body: (OpaquePointer) throws -> T) throws -> T {
+        let bytes = Array(text.utf8)
+        return try bytes.withUnsafeBytes { buffer in
+            guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else { throw ReactorError.tls("BIO_new_mem_buf") }
+            defer { BIO_free(bio) }
+            return try body(bio)
+        }
     }
 }
 

@@ -63,23 +63,24 @@ package enum Zlib {
     /// few kilobytes of hostile input can never make us allocate gigabytes.
     package static func inflate(_ data: [UInt8], maxOutput: Int) throws -> [UInt8] {
         guard data.count <= Int(UInt32.max) else { throw ZlibError.library("inflate (input too large)", status: 0) }
-        var stream = z_stream()
-        let initStatus = CZlib_inflateInit(&stream)
+        let stream = ZStreamBox()
+        defer { stream.release() }
+        let initStatus = CZlib_inflateInit(stream.pointer)
         guard initStatus == Z_OK else { throw ZlibError.library("inflateInit", status: initStatus) }
-        defer { inflateEnd(&stream) }
+        defer { inflateEnd(stream.pointer) }
 
         var output: [UInt8] = []
         var scratch = [UInt8](repeating: 0, count: chunkSize)
         return try data.withUnsafeBufferPointer { input -> [UInt8] in
             // zlib never writes through next_in; the mutable pointer is only its C signature.
-            stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
-            stream.avail_in = UInt32(input.count)
+            stream.pointer.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
+            stream.pointer.pointee.avail_in = UInt32(input.count)
             while true {
                 let (status, produced) = scratch.withUnsafeMutableBufferPointer { out -> (Int32, Int) in
-                    stream.next_out = out.baseAddress
-                    stream.avail_out = UInt32(out.count)
-                    let status = CZlib.inflate(&stream, Z_NO_FLUSH)
-                    return (status, out.count - Int(stream.avail_out))
+                    stream.pointer.pointee.next_out = out.baseAddress
+                    stream.pointer.pointee.avail_out = UInt32(out.count)
+                    let status = CZlib.inflate(stream.pointer, Z_NO_FLUSH)
+                    return (status, out.count - Int(stream.pointer.pointee.avail_out))
                 }
                 if produced > 0 {
                     guard output.count + produced <= maxOutput else { throw ZlibError.outputLimitExceeded(maxOutput) }
@@ -87,7 +88,7 @@ package enum Zlib {
                 }
                 switch status {
                 case Z_STREAM_END:
-                    guard stream.avail_in == 0 else { throw ZlibError.trailingData }
+                    guard stream.pointer.pointee.avail_in == 0 else { throw ZlibError.trailingData }
                     return output
                 case Z_OK:
                     continue
@@ -95,7 +96,7 @@ package enum Zlib {
                     // No progress possible: with output space free this means the input ran out.
                     throw ZlibError.truncated
                 case Z_DATA_ERROR, Z_NEED_DICT:
-                    throw ZlibError.corrupt(message(of: stream) ?? "invalid data")
+                    throw ZlibError.corrupt(message(of: stream.pointer.pointee) ?? "invalid data")
                 default:
                     throw ZlibError.library("inflate", status: status)
                 }
@@ -109,29 +110,47 @@ package enum Zlib {
     /// (`78 da` header), and stanzas are small enough that the slower level costs nothing.
     package static func deflate(_ data: [UInt8], level: Int32 = 9) throws -> [UInt8] {
         guard data.count <= Int(UInt32.max) else { throw ZlibError.library("deflate (input too large)", status: 0) }
-        var stream = z_stream()
-        let initStatus = CZlib_deflateInit(&stream, level)
+        let stream = ZStreamBox()
+        defer { stream.release() }
+        let initStatus = CZlib_deflateInit(stream.pointer, level)
         guard initStatus == Z_OK else { throw ZlibError.library("deflateInit", status: initStatus) }
-        defer { deflateEnd(&stream) }
+        defer { deflateEnd(stream.pointer) }
 
         // deflateBound is exact enough for a single Z_FINISH call, so one call always completes.
-        let bound = Int(deflateBound(&stream, uLong(data.count)))
+        let bound = Int(deflateBound(stream.pointer, uLong(data.count)))
         var output = [UInt8](repeating: 0, count: bound)
         let status = data.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { out in
-                stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
-                stream.avail_in = UInt32(input.count)
-                stream.next_out = out.baseAddress
-                stream.avail_out = UInt32(out.count)
-                return CZlib.deflate(&stream, Z_FINISH)
+                stream.pointer.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
+                stream.pointer.pointee.avail_in = UInt32(input.count)
+                stream.pointer.pointee.next_out = out.baseAddress
+                stream.pointer.pointee.avail_out = UInt32(out.count)
+                return CZlib.deflate(stream.pointer, Z_FINISH)
             }
         }
         guard status == Z_STREAM_END else { throw ZlibError.library("deflate", status: status) }
-        output.removeLast(Int(stream.avail_out))
+        output.removeLast(Int(stream.pointer.pointee.avail_out))
         return output
     }
 
     private static func message(of stream: z_stream) -> String? {
         stream.msg.map { String(cString: $0) }
+    }
+}
+
+/// A z_stream at a fixed heap address. zlib keeps a pointer back to the stream in its state and
+/// checks on every call that it is handed the same address; `&localVariable` only promises an
+/// address valid for one call.
+private struct ZStreamBox {
+    let pointer: UnsafeMutablePointer<z_stream>
+
+    init() {
+        pointer = .allocate(capacity: 1)
+        pointer.initialize(to: z_stream())
+    }
+
+    func release() {
+        pointer.deinitialize(count: 1)
+        pointer.deallocate()
     }
 }

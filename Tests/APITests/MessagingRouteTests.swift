@@ -51,8 +51,9 @@ import TestSupport
         await world.stop()
     }
 
-    /// `message.received` carries OpenWA's optional parts: a media message's omitted marker (the
-    /// bytes come from the media route), a location, a poll's question and options.
+    /// `message.received` carries OpenWA's optional parts: a media message's bytes (base64, under
+    /// `WEBHOOK_MEDIA_INLINE_MAX_BYTES`), a location, a poll's question and options; the chat's
+    /// later events wait for the media's download, so they arrive in order.
     @Test func receivedEventsCarryMediaLocationAndPoll() async throws {
         let (world, _, receiver) = try await linked(.sqlite)
         func phoneSends(_ body: [String: Any]) async throws -> String {
@@ -73,7 +74,9 @@ import TestSupport
         #expect(media?["mimetype"] as? String == "application/pdf")
         #expect(media?["filename"] as? String == "report.pdf")
         #expect(media?["sizeBytes"] as? Int == picture.count)
-        #expect(media?["omitted"] as? Bool == true)
+        #expect(media?["omitted"] == nil)
+        #expect((media?["data"] as? String).flatMap { Data(base64Encoded: $0) } == Data(picture))
+        #expect(events.filter { $0.event == "message.received" }.compactMap { $0.data["id"] as? String } == [image, place, poll, text])
         let location = payload(place)["location"] as? [String: Any]
         #expect(location?["latitude"] as? Double == 52.5)
         #expect(location?["longitude"] as? Double == 13.4)
@@ -84,6 +87,42 @@ import TestSupport
         let plain = payload(text)
         #expect(plain["body"] as? String == "plain")
         #expect(plain["media"] == nil && plain["location"] == nil && plain["poll"] == nil)
+        await receiver.stop()
+        await world.stop()
+    }
+
+    /// Media over `WEBHOOK_MEDIA_INLINE_MAX_BYTES`, or any media while downloads are off, goes out
+    /// as OpenWA's omitted marker; the bytes stay with the media route.
+    @Test(arguments: [(2_000, true), (1_048_576, false)])
+    func mediaOverTheInlineLimitOrNotDownloadedStaysOmitted(limit: Int, downloads: Bool) async throws {
+        var inbound = MediaArchive.Settings()
+        inbound.downloadEnabled = downloads
+        let (world, id, receiver) = try await LinkWorld.linkedWithWebhooks(
+            .sqlite, phones: [Self.alice, Self.bob], linking: Self.alice, events: ["message.received"], inboundMedia: inbound
+        ) { $0.mediaInlineMaxBytes = limit }
+        func phoneSends(_ bytes: [UInt8], _ name: String) async throws -> String {
+            let body: [String: Any] = ["to": Self.alice, "kind": "document", "data": Data(bytes).base64EncodedString(),
+                                       "mimetype": "application/pdf", "fileName": name]
+            return try await world.simulator.sendMessage(from: Self.bob, json: Array(try JSONSerialization.data(withJSONObject: body))).id
+        }
+        let small = [UInt8](repeating: 3, count: 1_000)
+        let large = [UInt8](repeating: 4, count: 3_000)
+        let first = try await phoneSends(small, "small.pdf")
+        let second = try await phoneSends(large, "large.pdf")
+        let events = try await receiver.wait("two message.received") { $0.filter { $0.event == "message.received" }.count == 2 }
+        func media(_ messageID: String) -> [String: Any]? {
+            events.first { $0.data["id"] as? String == messageID }?.data["media"] as? [String: Any]
+        }
+        // Under the limit with downloads on, the small one goes in; everything else is the marker.
+        #expect((media(first)?["data"] as? String).flatMap { Data(base64Encoded: $0) } == (downloads ? Data(small) : nil))
+        #expect(media(first)?["omitted"] as? Bool == (downloads ? nil : true))
+        #expect(media(second)?["omitted"] as? Bool == true && media(second)?["data"] == nil)
+        #expect(media(second)?["sizeBytes"] as? Int == large.count)
+        // The media route still serves both.
+        for (messageID, bytes) in [(first, small), (second, large)] {
+            let served = try await world.gateway.request("GET", "/api/sessions/\(id)/messages/\(Self.bob)@c.us/\(messageID)/media")
+            #expect(served.status == 200 && served.body == bytes)
+        }
         await receiver.stop()
         await world.stop()
     }

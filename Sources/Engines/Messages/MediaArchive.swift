@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Persistence
 import Reactor
+import Synchronization
 
 /// The media of stored messages (reference 4.5): the downloaded bytes go to the configured media
 /// storage (local files or S3) under `<session>/<message id><ext>`, and the message row gets
@@ -34,6 +35,8 @@ package final class MediaArchive: Sendable {
     let logger: Logger
     /// Runs the file I/O of media served from a storage without files of its own (S3).
     let workers: WorkerPool
+    /// Downloads in flight, by session and message id.
+    let downloads = Mutex<[String: Task<Bool, Never>]>([:])
 
     package init(database: any SQLDatabase, storage: any MediaStorage, settings: Settings, workers: WorkerPool, logger: Logger) {
         self.store = SQLMessageStore(database: database)
@@ -55,6 +58,23 @@ package final class MediaArchive: Sendable {
             await gate.leave()
             throw error
         }
+    }
+
+    /// Runs `download` unless one for the same message is in flight already, in which case its
+    /// outcome is shared: two transfers of one message would write the same key at once.
+    package func coalesced(sessionID: String, messageID: String, _ download: @escaping @Sendable () async -> Bool) async -> Bool {
+        let key = sessionID + "\u{0}" + messageID
+        let task = downloads.withLock { running -> Task<Bool, Never> in
+            if let existing = running[key] { return existing }
+            let task = Task { await download() }
+            running[key] = task
+            return task
+        }
+        let stored = await task.value
+        downloads.withLock { running in
+            if running[key] == task { running[key] = nil }
+        }
+        return stored
     }
 
     /// Stores a message's decrypted media and points its row at it; returns the storage key.
@@ -123,6 +143,26 @@ package final class MediaArchive: Sendable {
             let fetched = try await self.row(sessionID: sessionID, messageID: messageID)
         else { return nil }
         return try await serve(fetched)
+    }
+
+    /// A message's media bytes for an event body (a webhook's `media.data`), when they are at
+    /// most `maxBytes`: from storage, or downloaded first while downloads are on. Nil otherwise,
+    /// and for messages without media or revoked ones.
+    package func inlineBytes(
+        sessionID: String, messageID: String, maxBytes: Int, fetcher: (any MediaFetchingEngine)?
+    ) async -> StoredMedia? {
+        guard var row = try? await row(sessionID: sessionID, messageID: messageID), let media = row.metadata?["media"],
+            row.type != "revoked"
+        else { return nil }
+        if let size = media["sizeBytes"]?.intValue, size > maxBytes { return nil }
+        if row.mediaPath == nil {
+            guard settings.downloadEnabled, let fetcher, (try? await fetcher.fetchMedia(messageID: messageID)) == true,
+                let fetched = try? await self.row(sessionID: sessionID, messageID: messageID)
+            else { return nil }
+            row = fetched
+        }
+        guard let stored = try? await read(row), stored.bytes.count <= maxBytes else { return nil }
+        return stored
     }
 
     /// The stored media of a row that has it, as a file: the storage's own, or a spooled copy.

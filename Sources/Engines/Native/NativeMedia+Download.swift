@@ -29,6 +29,17 @@ extension NativeMediaTransfer {
         reupload: (origin: MediaOrigin, link: LinkRef)? = nil
     ) async -> Bool {
         guard let archive else { return false }
+        // The automatic download and an on-demand one (the media route, a webhook putting the
+        // bytes in its body) may ask for the same message at once: one transfer serves both.
+        return await archive.coalesced(sessionID: sessionID, messageID: messageID) {
+            await self.downloadAndStoreAlone(attachment, archive: archive, sessionID: sessionID, messageID: messageID, reupload: reupload)
+        }
+    }
+
+    private func downloadAndStoreAlone(
+        _ attachment: MessageCodec.MediaAttachment, archive: MediaArchive, sessionID: String, messageID: String,
+        reupload: (origin: MediaOrigin, link: LinkRef)?
+    ) async -> Bool {
         do {
             guard let expired = try await fetchAndSave(attachment, archive: archive, sessionID: sessionID, messageID: messageID)
             else { return true }

@@ -49,7 +49,7 @@ extension WebhookService {
     private func start(_ entry: QueuedDelivery, _ destination: DeliveryDestination) {
         let row = entry.row
         guard let hook = webhooks[row.webhookId], hook.record.active, row.body.utf8.count <= settings.maxPayloadBytes,
-            let verdict = cachedVerdict(hook.target), verdict.allowed
+            let verdict = cachedVerdict(hook.target), verdict.allowed, !wantsMedia(row)
         else {
             Task {
                 let delivered = await self.deliver(entry.row, after: nil)
@@ -121,6 +121,12 @@ extension WebhookService {
     private func deliver(_ row: OutboxRow, after first: AttemptOutcome?) async -> Bool {
         var attempts = row.attempts + (first == nil ? 0 : 1)
         var failed = first
+        // The lane waits for the media (a download at most): the chat's next event must not pass it.
+        var body = row.body
+        if let source = mediaSource, wantsMedia(row) {
+            body = await WebhookMediaInlining.body(
+                of: row, source: source, limit: settings.mediaInlineMaxBytes, maxPayloadBytes: settings.maxPayloadBytes)
+        }
         while true {
             // After shutdown the row stays as it is in the outbox (pending) for the next start.
             guard !stopped else { return false }
@@ -142,12 +148,12 @@ extension WebhookService {
                 await fail(row, attempts: attempts, statusCode: nil, error: "webhook is disabled", dead: true)
                 return false
             }
-            guard row.body.utf8.count <= settings.maxPayloadBytes else {
+            guard body.utf8.count <= settings.maxPayloadBytes else {
                 await fail(row, attempts: attempts, statusCode: nil, error: "payload over WEBHOOK_MAX_PAYLOAD_BYTES", dead: true)
                 return false
             }
             let outcome = await attempt(
-                row.body, event: row.event, idempotencyKey: row.idempotencyKey, deliveryId: row.deliveryId, retry: attempts, hook: hook)
+                body, event: row.event, idempotencyKey: row.idempotencyKey, deliveryId: row.deliveryId, retry: attempts, hook: hook)
             attempts += 1
             if outcome.delivered {
                 recordDelivered(row)
@@ -155,6 +161,11 @@ extension WebhookService {
             }
             failed = outcome
         }
+    }
+
+    /// Whether the row's media may go into its body (then it takes the async path).
+    private func wantsMedia(_ row: OutboxRow) -> Bool {
+        mediaSource != nil && WebhookMediaInlining.wants(row, limit: settings.mediaInlineMaxBytes)
     }
 
     private func fail(_ row: OutboxRow, attempts: Int, statusCode: Int?, error: String, dead: Bool) async {

@@ -16,6 +16,9 @@ package struct WebhookSettings: Sendable {
     package var maxPerSession = 16
     /// `WEBHOOK_MAX_PAYLOAD_BYTES`: larger bodies are recorded as failed, never sent.
     package var maxPayloadBytes = 1_048_576
+    /// `WEBHOOK_MEDIA_INLINE_MAX_BYTES`: message media up to this size goes into the body as
+    /// base64 `data`; larger media is sent as the omitted marker. 0 never puts media in.
+    package var mediaInlineMaxBytes = 1_048_576
     /// `WEBHOOK_OUTBOX_RETENTION_DAYS`: delivered rows are kept this long.
     package var outboxRetentionDays = 7
     package var urlPolicy = WebhookURLPolicy()
@@ -61,6 +64,8 @@ package actor WebhookService {
     var lastSeq: Int64 = 0
     /// Each webhook's dispatcher: its lanes (one per order key) and its requests in flight.
     var destinations: [String: DeliveryDestination] = [:]
+    /// Where message media for `media.data` comes from; nil leaves the omitted marker.
+    var mediaSource: WebhookMediaSource?
     /// Told the commit-to-delivery time of each delivered row (metrics, benchmarks).
     var deliveryObserver: (@Sendable (Duration) -> Void)?
     /// Delivered row ids not yet marked in the outbox, and the webhooks they touched.
@@ -273,6 +278,11 @@ package actor WebhookService {
 
     package func committed(_ rows: [OutboxRow]) {
         for row in rows { enqueue(row) }
+    }
+
+    /// Puts the media of message events into their bodies from `source` (up to the settings' limit).
+    package func inlineMedia(from source: WebhookMediaSource) {
+        mediaSource = source
     }
 
     /// Sets the observer of commit-to-delivery times.

@@ -219,6 +219,7 @@ extension GatewayConfiguration {
         settings.destinationConcurrency = try read.integer("WEBHOOK_DISPATCH_CONCURRENCY", default: 16, range: 1...1_024)
         settings.maxPerSession = try read.integer("WEBHOOK_MAX_PER_SESSION", default: 16, range: 0...10_000)
         settings.maxPayloadBytes = try read.integer("WEBHOOK_MAX_PAYLOAD_BYTES", default: 1_048_576, range: 1_024...(64 << 20))
+        settings.mediaInlineMaxBytes = try read.integer("WEBHOOK_MEDIA_INLINE_MAX_BYTES", default: 1_048_576, range: 0...(64 << 20))
         settings.outboxRetentionDays = try read.integer("WEBHOOK_OUTBOX_RETENTION_DAYS", default: 7, range: 0...3_650)
         let allowed = (read.optionalString("SSRF_ALLOWED_HOSTS") ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

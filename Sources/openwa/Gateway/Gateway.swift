@@ -61,6 +61,7 @@ final class Gateway: Sendable {
                 engines: engines, bus: bus, audit: SQLAuditLogStore(database: databases.main),
                 maxConcurrentSessions: configuration.maxConcurrentSessions, logger: logger,
                 messages: ledger)
+            await webhooks.inlineMedia(from: WebhookMediaSource(archive: archive) { id in await sessions.mediaFetcher(id: id) })
             let observability = GatewayObservability(
                 configuration: configuration, main: databases.main, workers: workers, handle: handle, logger: logger)
             observability.registerStandardMetrics(

@@ -9,12 +9,14 @@ import TestSupport
 /// the server so phones can open sessions with it.
 extension LinkWorld {
     static func linkedWithWebhooks(
-        _ backend: DataBackend, phones: [String], linking phone: String, events: [String], limits: TestLimits = TestLimits()
+        _ backend: DataBackend, phones: [String], linking phone: String, events: [String], limits: TestLimits = TestLimits(),
+        inboundMedia: MediaArchive.Settings = MediaArchive.Settings(), tweak: (inout WebhookSettings) -> Void = { _ in }
     ) async throws -> (LinkWorld, String, WebhookReceiver) {
         var settings = WebhookSettings()
         settings.urlPolicy = WebhookURLPolicy(protect: false)
         settings.retryDelayMilliseconds = 20
-        let world = try await LinkWorld.start(backend, phones: phones, webhooks: settings, limits: limits)
+        tweak(&settings)
+        let world = try await LinkWorld.start(backend, phones: phones, webhooks: settings, limits: limits, inboundMedia: inboundMedia)
         let id = try await world.createAndStart("alice")
         try await world.link(id, phone: phone)
         let receiver = try await WebhookReceiver.start()

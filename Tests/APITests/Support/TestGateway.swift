@@ -121,6 +121,7 @@ final class TestGateway: Sendable {
             bus: events,
             audit: SQLAuditLogStore(database: main), maxConcurrentSessions: maxConcurrentSessions, logger: quietLogger,
             messages: ledger)
+        await webhooks?.inlineMedia(from: WebhookMediaSource(archive: archive) { id in await sessions.mediaFetcher(id: id) })
         try await webhooks?.start(bus: events)
         let webhooksForRoutes = webhooks
         let audit = AuditService(store: SQLAuditLogStore(database: main), logger: quietLogger)

@@ -127,6 +127,23 @@ import TestSupport
         await world.stop()
     }
 
+    /// Our own media sends carry their bytes in `message.sent` too.
+    @Test func sentMediaGoesIntoMessageSent() async throws {
+        let (world, id, receiver) = try await linked(.sqlite)
+        let bytes = [UInt8](repeating: 9, count: 2_500)
+        let sent = try await world.postJSON(id, "send-document", [
+            "chatId": "\(Self.bob)@c.us", "base64": Data(bytes).base64EncodedString(), "mimetype": "application/pdf",
+            "filename": "ours.pdf",
+        ])
+        #expect(sent.status == 201, "\(sent.text)")
+        let events = try await receiver.wait("message.sent") { $0.contains { $0.event == "message.sent" } }
+        let media = events.first { $0.event == "message.sent" }?.data["media"] as? [String: Any]
+        #expect(media?["filename"] as? String == "ours.pdf")
+        #expect((media?["data"] as? String).flatMap { Data(base64Encoded: $0) } == Data(bytes))
+        await receiver.stop()
+        await world.stop()
+    }
+
     /// The simulator's paced stream (what the message benchmark drives) arrives whole, in order,
     /// and no faster than asked; each text carries the monotonic instant its send began.
     @Test func aPacedPhoneStreamArrivesCompleteAndInOrder() async throws {

@@ -127,6 +127,27 @@ import TestSupport
         await world.stop()
     }
 
+    /// The real-time channel gets the media's bytes as webhooks do, and the session's next event
+    /// only after it.
+    @Test func theEventStreamGetsTheMediaInOrder() async throws {
+        let (world, id, receiver) = try await linked(.sqlite)
+        let client = try await EventStreamClient.connect(world.gateway, headers: [("X-API-Key", TestGateway.adminKey)])
+        try await client.send(["type": "subscribe", "sessionId": .string(id), "events": ["message.received"]])
+        #expect(try await client.next()["type"] == "subscribed")
+        let bytes = [UInt8](repeating: 5, count: 4_000)
+        let body: [String: Any] = ["to": Self.alice, "kind": "image", "data": Data(bytes).base64EncodedString(), "mimetype": "image/jpeg"]
+        let image = try await world.simulator.sendMessage(from: Self.bob, json: Array(try JSONSerialization.data(withJSONObject: body))).id
+        let text = try await world.simulator.sendMessage(from: Self.bob, to: Self.alice, text: "after the picture").id
+        let first = try await client.next()["payload"]?["data"]
+        let second = try await client.next()["payload"]?["data"]
+        #expect(first?["id"]?.stringValue == image && second?["id"]?.stringValue == text)
+        #expect(first?["media"]?["data"]?.stringValue.flatMap { Data(base64Encoded: $0) } == Data(bytes))
+        #expect(first?["media"]?["mimetype"] == "image/jpeg" && first?["media"]?["omitted"] == nil)
+        try await client.close()
+        await receiver.stop()
+        await world.stop()
+    }
+
     /// Our own media sends carry their bytes in `message.sent` too.
     @Test func sentMediaGoesIntoMessageSent() async throws {
         let (world, id, receiver) = try await linked(.sqlite)

@@ -65,7 +65,7 @@ package actor WebhookService {
     /// Each webhook's dispatcher: its lanes (one per order key) and its requests in flight.
     var destinations: [String: DeliveryDestination] = [:]
     /// Where message media for `media.data` comes from; nil leaves the omitted marker.
-    var mediaSource: WebhookMediaSource?
+    var mediaSource: MessageMediaSource?
     /// Told the commit-to-delivery time of each delivered row (metrics, benchmarks).
     var deliveryObserver: (@Sendable (Duration) -> Void)?
     /// Delivered row ids not yet marked in the outbox, and the webhooks they touched.
@@ -281,7 +281,7 @@ package actor WebhookService {
     }
 
     /// Puts the media of message events into their bodies from `source` (up to the settings' limit).
-    package func inlineMedia(from source: WebhookMediaSource) {
+    package func inlineMedia(from source: MessageMediaSource) {
         mediaSource = source
     }
 

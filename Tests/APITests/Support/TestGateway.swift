@@ -121,7 +121,11 @@ final class TestGateway: Sendable {
             bus: events,
             audit: SQLAuditLogStore(database: main), maxConcurrentSessions: maxConcurrentSessions, logger: quietLogger,
             messages: ledger)
-        await webhooks?.inlineMedia(from: WebhookMediaSource(archive: archive) { id in await sessions.mediaFetcher(id: id) })
+        let mediaSource = MessageMediaSource(archive: archive) { id in await sessions.mediaFetcher(id: id) }
+        await webhooks?.inlineMedia(from: mediaSource)
+        let realtimeEvents = EventMediaStage(
+            input: events, source: mediaSource, limit: webhookSettings?.mediaInlineMaxBytes ?? WebhookSettings().mediaInlineMaxBytes
+        ).output
         try await webhooks?.start(bus: events)
         let webhooksForRoutes = webhooks
         let audit = AuditService(store: SQLAuditLogStore(database: main), logger: quietLogger)
@@ -175,7 +179,7 @@ final class TestGateway: Sendable {
             let realtime = RealtimeChannel(
                 reactor: reactor, keys: keys, settings: realtimeSettings,
                 clientAddresses: ClientAddressResolver(trustedProxies: trustedProxies), logger: quietLogger)
-            realtime.start(bus: events)
+            realtime.start(bus: realtimeEvents)
             let server = try HTTPServer(
                 reactor: reactor, configuration: HTTPServer.Configuration(),
                 responder: GatewayResponder(api: api, realtime: realtime))

@@ -1,0 +1,139 @@
+import Foundation
+import Persistence
+import Reactor
+import Synchronization
+
+/// Message media for event payloads (reference 5.2 and 6): OpenWA puts a message's media into
+/// `message.received` and `message.sent` as base64 `data` up to `WEBHOOK_MEDIA_INLINE_MAX_BYTES`,
+/// for webhooks and the real-time channel alike, and sends the omitted marker above it. Our events
+/// are committed with their messages, before any download, so they carry the marker; whoever sends
+/// one out asks here for the bytes: from media storage, or downloaded through the session's
+/// engine (one transfer per message, shared with the automatic download and the media route).
+package struct MessageMediaSource: Sendable {
+    let archive: MediaArchive
+    let fetcher: @Sendable (_ sessionID: String) async -> (any MediaFetchingEngine)?
+
+    package init(archive: MediaArchive, fetcher: @escaping @Sendable (_ sessionID: String) async -> (any MediaFetchingEngine)?) {
+        self.archive = archive
+        self.fetcher = fetcher
+    }
+
+    /// The events whose media may be put in.
+    static let events: Set<String> = ["message.received", "message.sent"]
+
+    /// Whether `event` is a message event whose media was left out.
+    static func carriesOmittedMedia(_ event: GatewayEvent) -> Bool {
+        events.contains(event.name) && event.data["media"]?["omitted"]?.boolValue == true
+    }
+
+    /// A message event's `data` with `media {mimetype, filename?, data, sizeBytes}` in place of
+    /// the marker; nil when the media is over `limit` or cannot be had (downloads off, expired,
+    /// a failed download). Nonisolated and async: the base64 runs on the global executor.
+    func inlined(_ data: JSONValue, sessionID: String, limit: Int) async -> JSONValue? {
+        guard limit > 0, let media = data["media"], media["omitted"]?.boolValue == true, let messageID = data["id"]?.stringValue
+        else { return nil }
+        if let size = media["sizeBytes"]?.intValue, size > limit { return nil }
+        guard let stored = await archive.inlineBytes(
+            sessionID: sessionID, messageID: messageID, maxBytes: limit, fetcher: await fetcher(sessionID))
+        else { return nil }
+        var inline: JSONValue = ["mimetype": media["mimetype"] ?? .string(stored.mimetype)]
+        if let filename = media["filename"] { inline = inline.setting("filename", filename) }
+        inline = inline.setting("data", .string(Data(stored.bytes).base64EncodedString()))
+        inline = inline.setting("sizeBytes", .number(Double(stored.bytes.count)))
+        return data.setting("media", inline)
+    }
+}
+
+/// The real-time channel's side: events pass through unchanged, except that a message event with
+/// its media left out waits for the bytes (see `MessageMediaSource`), and its session's later
+/// events wait behind it, so every socket still sees a session's events in order. Other sessions
+/// are not held up. With Redis the staged events are what is published, so the bytes are fetched
+/// once, on the node that has the session.
+package final class EventMediaStage: Sendable {
+    /// The staged events, for the real-time channel to subscribe to.
+    package let output = EventBus()
+    private let source: MessageMediaSource
+    private let limit: Int
+    /// Sessions whose events are queued behind media, with the events not yet published.
+    private let waiting = Mutex<[String: [GatewayEvent]]>([:])
+
+    package init(input: EventBus, source: MessageMediaSource, limit: Int) {
+        self.source = source
+        self.limit = limit
+        input.subscribe { [self] event in accept(event) }
+    }
+
+    private func accept(_ event: GatewayEvent) {
+        enum Next { case publish, queued, drain }
+        let next = waiting.withLock { waiting -> Next in
+            if waiting[event.sessionID] != nil {
+                waiting[event.sessionID]!.append(event)
+                return .queued
+            }
+            guard limit > 0, MessageMediaSource.carriesOmittedMedia(event) else { return .publish }
+            waiting[event.sessionID] = [event]
+            return .drain
+        }
+        switch next {
+        case .publish: output.publish(event)
+        case .queued: break
+        case .drain: Task { await drain(event.sessionID) }
+        }
+    }
+
+    /// Publishes a session's queued events in order, putting media in where it can; once the queue
+    /// is empty the session's events go straight through again.
+    private func drain(_ sessionID: String) async {
+        while let event = waiting.withLock({ $0[sessionID]?.first }) {
+            var staged = event
+            if MessageMediaSource.carriesOmittedMedia(event),
+                let data = await source.inlined(event.data, sessionID: sessionID, limit: limit)
+            {
+                staged.data = data
+            }
+            output.publish(staged)
+            waiting.withLock { waiting in
+                waiting[sessionID]!.removeFirst()
+                if waiting[sessionID]!.isEmpty { waiting[sessionID] = nil }
+            }
+        }
+    }
+}
+
+/// Message media in webhook bodies (see `MessageMediaSource`): the outbox row holds the event
+/// with the omitted marker; the bytes go in when the row is delivered, and only into the body
+/// sent (the row keeps the marker, so a restart or a retry reads the media again).
+enum WebhookMediaInlining {
+    private static let marker = Array(#""omitted":true"#.utf8)
+
+    /// Whether a row may get its media put in; cheap enough for the reactor thread (only message
+    /// events are searched, from the end, where the marker is). A marker inside a text cannot
+    /// match: its quotes are escaped there.
+    static func wants(_ row: OutboxRow, limit: Int) -> Bool {
+        limit > 0 && MessageMediaSource.events.contains(row.event)
+            && row.body.utf8.withContiguousStorageIfAvailable { contains($0, marker) } ?? false
+    }
+
+    /// The row's body with the media's bytes put in; the body as it is when the media is over
+    /// `limit`, cannot be had (not stored and downloads are off, expired, a failed download), or
+    /// the body would grow past `maxPayloadBytes` (OpenWA sheds media then). Nonisolated and
+    /// async, so it runs on the global executor: the parsing and base64 stay off the reactor.
+    static func body(of row: OutboxRow, source: MessageMediaSource, limit: Int, maxPayloadBytes: Int) async -> String {
+        guard let envelope = try? JSONParser.parse(Array(row.body.utf8)), let data = envelope["data"],
+            let inlined = await source.inlined(data, sessionID: row.sessionId, limit: limit)
+        else { return row.body }
+        let body = JSONWriter.string(envelope.setting("data", inlined))
+        return body.utf8.count <= maxPayloadBytes ? body : row.body
+    }
+
+    private static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard haystack.count >= needle.count, let first = needle.first else { return false }
+        // The marker sits in the media object, after the message's fields: search from the end.
+        var index = haystack.count - needle.count
+        while index >= 0 {
+            if haystack[index] == first, needle.indices.allSatisfy({ haystack[index + $0] == needle[$0] }) { return true }
+            index -= 1
+        }
+        return false
+    }
+}

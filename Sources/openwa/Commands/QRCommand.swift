@@ -57,8 +57,9 @@ struct QRCommand: ParsableCommand {
         return (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Polls in a row that may fail for want of an answer (no connection, a timeout, a 5xx or
-    /// 429) before the watch gives up: a gateway restarting or busy for a while is waited out.
+    /// Requests in a row (polls, QR fetches, the start) that may fail for want of an answer (no
+    /// connection, a timeout, a 5xx or 429) before the watch gives up: a gateway restarting or
+    /// busy for a while is waited out.
     static let transientFailureLimit = 30
 
     /// Polls the session once a second; draws each new QR; returns the exit status.
@@ -69,16 +70,23 @@ struct QRCommand: ParsableCommand {
         var shown: String?
         var startedByUs = false
         var failures = 0
-        while true {
-            let current: JSONValue
+        /// One request's answer, or nil after a failure worth waiting out (no connection, a
+        /// timeout, a 5xx or 429), counted; any other refusal ends the watch.
+        func answer(_ method: String, _ path: String) async throws -> JSONValue? {
             do {
-                current = try await client.json("GET", "/api/sessions/\(id)")
+                let value = try await client.json(method, path)
                 failures = 0
+                return value
             } catch let error as GatewayAPIClientError where error.status < 500 && error.status != 429 {
                 throw error
             } catch {
                 failures += 1
                 if failures >= transientFailureLimit { throw error }
+                return nil
+            }
+        }
+        while true {
+            guard let current = try await answer("GET", "/api/sessions/\(id)") else {
                 try await Task.sleep(for: .seconds(1))
                 continue
             }
@@ -89,7 +97,7 @@ struct QRCommand: ParsableCommand {
                 FileHandle.standardOutput.write(Data("Linked: session \(name) is ready as +\(current["phone"]?.stringValue ?? "?").\n".utf8))
                 return 0
             case "qr_ready":
-                let qr = try await client.json("GET", "/api/sessions/\(id)/qr?format=raw")["qr"]?.stringValue
+                let qr = try await answer("GET", "/api/sessions/\(id)/qr?format=raw")?["qr"]?.stringValue
                 if let qr, qr != shown {
                     draw(qr)
                     shown = qr
@@ -104,8 +112,9 @@ struct QRCommand: ParsableCommand {
                         FileHandle.standardError.write(Data("openwa qr: the session is not started (use --start)\n".utf8))
                         return 1
                     }
-                    _ = try await client.json("POST", "/api/sessions/\(id)/start")
-                    startedByUs = true
+                    // A start that got no answer is asked again on the next round, unless the
+                    // next poll shows the engine loaded after all.
+                    startedByUs = try await answer("POST", "/api/sessions/\(id)/start") != nil
                 }
             }
             try await Task.sleep(for: .seconds(1))

@@ -10,6 +10,13 @@ struct CryptoHexTests {
     @Test func aDigestIsWrittenAsLowercaseHex() {
         #expect(Crypto.hex(Crypto.sha256(Array("abc".utf8))) == Self.abcDigest)
         #expect(Crypto.hex(Crypto.sha256([UInt8]())) == Self.emptyDigest)
+        // Contiguous and not: a slice, a string's bytes, a reversed view.
+        #expect(Crypto.hex(Crypto.sha256(Array("xabcx".utf8)[1..<4])) == Self.abcDigest)
+        #expect(Crypto.hex(Crypto.sha256("abc".utf8)) == Self.abcDigest)
+        #expect(Crypto.hex(Crypto.sha256(Array("cba".utf8).reversed())) == Self.abcDigest)
+        // FIPS 180-2's two-block message.
+        #expect(Crypto.hex(Crypto.sha256(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)))
+            == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 
     @Test func everyByteValueMatchesTheGenericEncoding() {

@@ -2,16 +2,20 @@ internal import COpenSSL
 
 /// The hashes, MACs and randomness the gateway needs, over OpenSSL's one-shot APIs.
 package enum Crypto {
-    /// SHA-256 of `data`.
+    /// SHA-256 of `data`, through the digest fetched once per process (OpenSSL 3's one-shot
+    /// `SHA256()` looks the algorithm up by name on every call; this runs per API request).
     package static func sha256(_ data: some Collection<UInt8>) -> [UInt8] {
-        var digest = [UInt8](repeating: 0, count: 32)
-        let input = Array(data)
-        input.withUnsafeBufferPointer { bytes in
-            digest.withUnsafeMutableBufferPointer { out in
-                _ = SHA256(bytes.baseAddress, bytes.count, out.baseAddress)
-            }
+        if let digest = data.withContiguousStorageIfAvailable({ sha256(buffer: UnsafeRawBufferPointer($0)) }) { return digest }
+        return Array(data).withUnsafeBytes { sha256(buffer: $0) }
+    }
+
+    private static func sha256(buffer: UnsafeRawBufferPointer) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: 32) { out, count in
+            var length: UInt32 = 0
+            let ok = EVP_Digest(buffer.baseAddress, buffer.count, out.baseAddress, &length, OpenSSLAlgorithms.shared.sha256, nil)
+            precondition(ok == 1 && length == 32, "EVP_Digest(SHA-256) failed")
+            count = 32
         }
-        return digest
     }
 
     /// SHA-1 of `data`. Only for protocols that fix it (the WebSocket accept key), never for

@@ -2,8 +2,8 @@ import Engines
 import Foundation
 import Reactor
 
-/// Group pictures (`…/groups/:groupId/picture`, reference 2.7) and the account's own picture
-/// (`…/profile/picture`, reference 2.13). A new picture comes as `base64` with an image
+/// Group pictures (`…/groups/:groupId/picture`, reference 2.7) and the account's own profile
+/// (`…/profile/picture`, `…/profile/name`, `…/profile/status`, reference 2.13). A new picture comes as `base64` with an image
 /// `mimetype` (or a `data:image/…;base64,` URL) or as a `url` fetched through the same
 /// SSRF-guarded downloader as the send routes, capped at `MEDIA_DOWNLOAD_MAX_BYTES` (413).
 /// The bytes go to WhatsApp as given: the engine does not resize or re-encode them.
@@ -40,6 +40,20 @@ package enum PictureRoutes {
             Route("DELETE", profile, access: write, handler: .task { context in
                 try await sessions.profileOperations(id: context.parameter("id")).setProfilePicture(nil)
                 return .json(["success": true, "message": "Profile picture removed"])
+            }),
+            Route("PUT", "/api/sessions/:id/profile/name", access: write, handler: .task { context in
+                var dto = MessageSendDTO(try context.jsonObject(allowing: ["name"]))
+                let name = dto.required("name", max: 25)
+                try dto.validate()
+                try await sessions.profileOperations(id: context.parameter("id")).setPushName(name)
+                return .json(["success": true, "message": "Profile name updated"])
+            }),
+            Route("PUT", "/api/sessions/:id/profile/status", access: write, handler: .task { context in
+                var dto = MessageSendDTO(try context.jsonObject(allowing: ["status"]))
+                let status = dto.present("status", max: 139)
+                try dto.validate()
+                try await sessions.profileOperations(id: context.parameter("id")).setAbout(status)
+                return .json(["success": true, "message": "Profile status updated"])
             }),
         ]
     }

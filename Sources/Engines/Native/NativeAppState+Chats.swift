@@ -17,6 +17,10 @@ extension LinkRef {
         }
         var names: [String: (name: String?, saved: Bool)] = [:]
         for mutation in mutations {
+            if mutation.index == ["setting_pushName"], mutation.operation == .set, mutation.value.hasPushNameSetting {
+                try await adoptPushName(mutation.value.pushNameSetting.name)
+                continue
+            }
             guard mutation.index.count >= 2 else { continue }
             let id = Self.neutralID(mutation.index[1])
             let set = mutation.operation == .set

@@ -4,6 +4,10 @@ import Foundation
 package protocol ProfileOperations: Sendable {
     /// Sets the account's profile picture to `image` (the file's bytes), or removes it (nil).
     func setProfilePicture(_ image: [UInt8]?) async throws
+    /// Sets the account's display name (its push name), shown to the people it writes to.
+    func setPushName(_ name: String) async throws
+    /// Sets the account's about text; "" clears it.
+    func setAbout(_ text: String) async throws
 }
 
 extension SessionManager {

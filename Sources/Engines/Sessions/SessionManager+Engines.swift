@@ -253,6 +253,12 @@ extension SessionManager {
                 publish(change.name, id, change.json)
             case .presence(let snapshot):
                 publish("presence.update", id, snapshot.event(sessionID: id))
+            case .pushName(let name):
+                var current = try await record(id)
+                guard current.pushName != name else { break }
+                current.pushName = name
+                current.updatedAt = now()
+                try await save(current)
             case .reconnectLoop(let attempts, let delay):
                 publish(
                     "session.reconnect_loop", id,

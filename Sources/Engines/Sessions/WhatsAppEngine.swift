@@ -26,6 +26,8 @@ package enum EngineEvent: Sendable, Equatable {
     case group(GroupEvent)
     /// A chat's presence changed (a contact came online, a member is typing).
     case presence(PresenceSnapshot)
+    /// The account's display name changed (through the API or on the phone).
+    case pushName(String)
 }
 
 /// A message as an engine reports it (OpenWA's `IncomingMessage`, the fields every engine has).

@@ -6,10 +6,11 @@ import WAProtocol
 /// A change the primary phone makes to its app state (admin `POST …/app-state`), written as an
 /// encrypted, MAC'd patch exactly as a real device writes one.
 package struct PhoneAppStateChange: Sendable, Equatable, Codable {
-    /// `contact`, `mute`, `pin` or `archive`.
+    /// `contact`, `mute`, `pin`, `archive` or `pushName` (the account's own name).
     package var action: String
-    /// The contact or chat: digits, `…@c.us`, `…@s.whatsapp.net` or `…@g.us`.
+    /// The contact or chat: digits, `…@c.us`, `…@s.whatsapp.net` or `…@g.us` (not read for `pushName`).
     package var jid: String
+    package var pushName: String? = nil
     package var fullName: String?
     package var firstName: String?
     package var muted: Bool?
@@ -24,8 +25,10 @@ package struct PhoneAppStateChange: Sendable, Equatable, Codable {
 
     package init(
         action: String, jid: String, fullName: String? = nil, firstName: String? = nil, muted: Bool? = nil,
-        muteEndTimestamp: Int64? = nil, pinned: Bool? = nil, archived: Bool? = nil, freshKey: Bool? = nil, silent: Bool? = nil
+        muteEndTimestamp: Int64? = nil, pinned: Bool? = nil, archived: Bool? = nil, freshKey: Bool? = nil, silent: Bool? = nil,
+        pushName: String? = nil
     ) {
+        self.pushName = pushName
         self.action = action
         self.jid = jid
         self.fullName = fullName
@@ -51,6 +54,7 @@ package struct PhoneAppStateRecord: Sendable, Equatable, Codable {
     package var muteEndTimestamp: Int64? = nil
     package var pinned: Bool? = nil
     package var archived: Bool? = nil
+    package var pushName: String? = nil
 }
 
 extension SimulatorCore {
@@ -87,8 +91,14 @@ extension SimulatorCore {
             collection = "regular_low"
             value.archiveChatAction.archived = archived
             mutations = [AppStateMutation(index: ["archive", chat], value: value, version: 3)]
+        case "pushName":
+            guard let name = change.pushName, !name.isEmpty else { throw .badRequest("pushName needs pushName") }
+            collection = "critical_block"
+            value.pushNameSetting.name = name
+            mutations = [AppStateMutation(index: ["setting_pushName"], value: value, version: 1)]
+            account.pushName = name
         default:
-            throw .badRequest("action must be contact, mute, pin or archive")
+            throw .badRequest("action must be contact, mute, pin, archive or pushName")
         }
         let state = try replay(collection, of: account).state
         do {
@@ -125,10 +135,19 @@ extension SimulatorCore {
                 }
                 if value.hasPinAction { record.pinned = value.pinAction.pinned }
                 if value.hasArchiveChatAction { record.archived = value.archiveChatAction.archived }
+                if value.hasPushNameSetting { record.pushName = value.pushNameSetting.name }
                 records.append(record)
             }
         }
         return records
+    }
+
+    /// The primary phone applies the account settings a companion wrote: its push name.
+    func applyAccountSettings(of account: Account) {
+        guard let live = try? replay("critical_block", of: account).live, let setting = live[["setting_pushName"]],
+            setting.hasPushNameSetting, !setting.pushNameSetting.name.isEmpty
+        else { return }
+        account.pushName = setting.pushNameSetting.name
     }
 
     /// Arms the server to corrupt the patch MAC of the next `count` patch pages it serves (the

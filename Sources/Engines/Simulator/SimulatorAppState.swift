@@ -78,6 +78,7 @@ extension SimulatorConnection {
         result(node, [BinaryNode("sync", children: answers)])
         for (name, version) in changed {
             core.notifyServerSync(account, collection: name, version: version, except: companion.device)
+            if name == "critical_block" { core.applyAccountSettings(of: account) }
         }
     }
 

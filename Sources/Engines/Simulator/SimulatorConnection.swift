@@ -409,6 +409,8 @@ final class SimulatorConnection: WebSocketDelegate {
             result(node, [BinaryNode("props", ["protocol": "1", "hash": "sim"], children: [])])
         case ("blocklist", _):
             answerBlocklist(node, type: type)
+        case ("status", "set"):
+            answerSetAbout(node)
         case ("privacy", "get"):
             result(node, [BinaryNode("privacy", children: [])])
         case ("w:profile:picture", "get"):

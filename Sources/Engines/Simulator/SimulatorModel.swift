@@ -69,6 +69,8 @@ package struct CompanionSnapshot: Sendable, Equatable, Codable {
 package struct PhoneSnapshot: Sendable, Equatable, Codable {
     package let phone: String
     package let pushName: String
+    /// The about text a companion set (`<iq xmlns="status">`); nil until one did.
+    package var about: String? = nil
     /// `15551234567@s.whatsapp.net`.
     package let jid: String
     /// `<lid>@lid`.
@@ -143,6 +145,8 @@ final class Account {
     var polls: [String: PhonePoll] = [:]
     /// The URL the `w:profile:picture` iq answers for this account (nil: no picture).
     var pictureURL: String?
+    /// The about text (`<iq xmlns="status" type="set">`).
+    var about: String?
     /// Phones this account blocked, in the order it blocked them: their messages to it are
     /// accepted from them but never delivered.
     var blocked: [String] = []
@@ -184,7 +188,7 @@ final class Account {
 
     func snapshot() -> PhoneSnapshot {
         PhoneSnapshot(
-            phone: phone, pushName: pushName, jid: jid.description, lid: lid.description,
+            phone: phone, pushName: pushName, about: about, jid: jid.description, lid: lid.description,
             identityKey: Crypto.hex(identity.publicKey),
             companions: companions.values.sorted { $0.device < $1.device }.map(snapshot(of:)))
     }

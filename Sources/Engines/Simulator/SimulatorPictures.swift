@@ -58,6 +58,17 @@ extension SimulatorConnection {
         result(node, [BinaryNode("picture", attributes)])
     }
 
+    /// `<iq xmlns="status" type="set"><status>text</status></iq>`: the account's about text
+    /// (at most 139 characters, as WhatsApp keeps it; empty clears it).
+    func answerSetAbout(_ node: BinaryNode) {
+        guard let account else { return error(node, code: 401, text: "not-authorized") }
+        guard let status = node.child("status"), let text = String(validating: status.contentBytes ?? [], as: UTF8.self),
+            text.count <= 139
+        else { return error(node, code: 400, text: "bad-request") }
+        account.about = text.isEmpty ? nil : text
+        result(node)
+    }
+
     /// `<iq xmlns="w:profile:picture" type="set" [target]>[<picture type="image">bytes</picture>]`:
     /// a group's picture when `target` is a group, else the account's own; no picture removes it.
     func answerSetPicture(_ node: BinaryNode) {

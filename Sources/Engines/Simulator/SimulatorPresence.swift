@@ -23,6 +23,8 @@ extension SimulatorCore {
             target.presenceSubscribers.insert("\(account.phone):\(device)")
             connection.send(presenceNode(of: target))
         case "available":
+            // The name a companion announces is the one the server puts in `notify` from now on.
+            if let name = node.attributes.string("name"), !name.isEmpty { account.pushName = name }
             setAvailability(of: account, true)
         case "unavailable":
             setAvailability(of: account, false)

@@ -207,7 +207,7 @@ struct S3MediaStorageTests {
     @Test func aStoppedServerIsAClearError() async throws {
         try await withS3 { storage, _ in
             try await storage.put(key: "k", contentType: nil, bytes: [1])
-            try S3TestEnvironment.stopServer()
+            try await S3TestEnvironment.stopServer()
             do {
                 try #require(S3TestEnvironment.endpoint != nil)
                 let error = await #expect(throws: PersistenceError.self) { _ = try await storage.getBytes(key: "k") }
@@ -215,10 +215,10 @@ struct S3MediaStorageTests {
                 #expect(error?.message.contains(S3TestEnvironment.endpoint ?? "?") == true, "\(String(describing: error))")
                 await #expect(throws: PersistenceError.self) { _ = try await storage.put(key: "k2", contentType: nil, bytes: [2]) }
             } catch {
-                try S3TestEnvironment.startServer()
+                try await S3TestEnvironment.startServer()
                 throw error
             }
-            try S3TestEnvironment.startServer()
+            try await S3TestEnvironment.startServer()
             // moto keeps nothing: the bucket is gone, and saying so is S3's clear 404.
             try await storage.createBucket()
             try await storage.put(key: "k", contentType: nil, bytes: [3])

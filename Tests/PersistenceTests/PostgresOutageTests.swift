@@ -24,22 +24,24 @@ struct PostgresOutageTests {
                     let key = makeKey("survivor", role: "admin")
                     try await store.insert(key)
 
-                    try environment.stopFaultCluster()
+                    try await environment.stopFaultCluster()
                     do {
                         for _ in 0..<3 {
                             let started = Date()
                             let error = await #expect(throws: PersistenceError.self) { _ = try await store.find(id: key.id) }
                             #expect(error?.isUnavailable == true)
-                            #expect(Date().timeIntervalSince(started) < 2, "an outage must fail fast, not hang")
+                            // Bounded by the 2 s connect timeout (a server shutting down may still take the
+                            // connection and never answer it), never by the query: slack for a loaded machine.
+                            #expect(Date().timeIntervalSince(started) < 10, "an outage must fail fast, not hang")
                         }
                         let pingError = await #expect(throws: PersistenceError.self) { try await database.ping() }
                         #expect(pingError?.isUnavailable == true)
                         #expect(try await database.openConnectionCount() == 0, "broken connections are discarded")
                     } catch {
-                        try environment.startFaultCluster()
+                        try await environment.startFaultCluster()
                         throw error
                     }
-                    try environment.startFaultCluster()
+                    try await environment.startFaultCluster()
 
                     // Same handle, no reopening: the next use connects afresh; nothing committed is lost.
                     try await database.ping()

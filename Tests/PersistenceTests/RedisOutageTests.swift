@@ -27,7 +27,7 @@ struct RedisOutageTests {
             #expect(await counter.increment(key: "ip", windowMilliseconds: 60_000).count == 1)
             #expect(!cache.notice.isDegraded && !counter.notice.isDegraded)
 
-            try environment.killFaultServer()
+            try await environment.killFaultServer()
             do {
                 try #require(RedisTestEnvironment.current != nil)
                 // The client sees the connection go and says so, naming the server.
@@ -51,10 +51,10 @@ struct RedisOutageTests {
                 await pubsub.publish(channel: prefix + "c", message: [5])
                 #expect(received.withLock { $0 } == [[5]], "delivered locally while Redis is down")
             } catch {
-                try environment.startFaultServer()
+                try await environment.startFaultServer()
                 throw error
             }
-            try environment.startFaultServer()
+            try await environment.startFaultServer()
 
             // Same client: after the backoff the next command reconnects.
             #expect(await eventually { (try? await redis.command("PING")) == .simple("PONG") })

@@ -49,34 +49,12 @@ package struct PostgresTestEnvironment: Sendable {
     /// True when the outage tests can stop and start their cluster.
     package var canInjectFaults: Bool { faultPort != nil && servicesScript != nil }
 
-    /// Stops the fault cluster (`pg_ctl stop -m fast`) and returns once it is down.
-    package func stopFaultCluster() throws { try runServices("fault-stop") }
+    /// Stops the fault cluster (`pg_ctl stop -m fast`) and returns once it is down. The script is
+    /// waited for on a thread of its own: a test pool thread blocked for seconds slows every test.
+    package func stopFaultCluster() async throws { try await ServiceScript.wait("fault-stop") }
 
     /// Starts the fault cluster again on its port and returns once it accepts connections.
-    package func startFaultCluster() throws { try runServices("fault-start") }
-
-    /// Runs `services.sh command` and waits for it with posix_spawn/waitpid: Foundation's
-    /// `Process.waitUntilExit` was seen to miss the exit of this script (which leaves a
-    /// daemonized server behind) and hang with the child a zombie.
-    private func runServices(_ command: String) throws {
-        guard let servicesScript else { throw ServicesError(message: "OPENWA_SERVICES_SCRIPT is not set") }
-        let arguments = ["/bin/bash", servicesScript, command]
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/bin/bash", nil, nil, &argv, environ)
-        guard spawned == 0 else { throw ServicesError(message: "cannot run services.sh: error \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw ServicesError(message: "waitpid failed: errno \(errno)") }
-        }
-        // WIFEXITED/WEXITSTATUS are macros Swift cannot import.
-        let exited = status & 0x7f == 0
-        let code = (status >> 8) & 0xff
-        guard exited, code == 0 else {
-            throw ServicesError(message: "services.sh \(command) failed (status \(status))")
-        }
-    }
+    package func startFaultCluster() async throws { try await ServiceScript.wait("fault-start") }
 
     package struct ServicesError: Error, CustomStringConvertible {
         package let message: String

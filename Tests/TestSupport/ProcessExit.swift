@@ -37,3 +37,44 @@ private func kernelExitStatus(_ pid: pid_t) -> Int32? {
     guard child.si_pid == pid else { return nil }
     return info.si_code == Int32(CLD_EXITED) ? child.si_status : 128 + child.si_status
 }
+
+/// Runs `body`, which starts an external program and waits for it, on a thread of its own
+/// (`blocking`) while holding one of a few process-wide slots (half the cores, at least one).
+///
+/// Test cases run in parallel: a parametrized test whose hundred cases each start a CPU-bound
+/// program (a QR decoder) would put a hundred busy processes on the machine at once, and every
+/// other test, with the simulators and gateways inside it, would crawl for as long. On a
+/// two-core machine that was a stall of about twenty seconds, long enough for unrelated tests
+/// to reach their own timeouts.
+package func runningExternalProgram<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    await ExternalProgramSlots.shared.enter()
+    do {
+        let value = try await blocking(body)
+        await ExternalProgramSlots.shared.leave()
+        return value
+    } catch {
+        await ExternalProgramSlots.shared.leave()
+        throw error
+    }
+}
+
+private actor ExternalProgramSlots {
+    static let shared = ExternalProgramSlots(limit: max(1, ProcessInfo.processInfo.activeProcessorCount / 2))
+    private let limit: Int
+    private var holders = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { self.limit = limit }
+
+    func enter() async {
+        if holders < limit {
+            holders += 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }  // the slot is handed over by leave()
+    }
+
+    func leave() {
+        if waiting.isEmpty { holders -= 1 } else { waiting.removeFirst().resume() }
+    }
+}

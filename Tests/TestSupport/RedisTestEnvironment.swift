@@ -24,15 +24,21 @@ package struct RedisTestEnvironment: Sendable {
         """
 
     /// kill -9 of the fault server's process; returns once it is gone.
-    package func killFaultServer() throws { try ServiceScript.run("redis-kill") }
+    package func killFaultServer() async throws { try await ServiceScript.wait("redis-kill") }
 
     /// Starts the fault server again on its port; returns once it accepts connections.
-    package func startFaultServer() throws { try ServiceScript.run("redis-start") }
+    package func startFaultServer() async throws { try await ServiceScript.wait("redis-start") }
 }
 
 /// Runs `scripts/services.sh COMMAND` (posix_spawn + waitpid, see `PostgresTestEnvironment`).
 package enum ServiceScript {
-    package static func run(_ command: String) throws {
+    /// Runs the command on a thread of its own: the script waits for servers to stop or accept
+    /// connections, seconds a test pool thread must not be blocked for (every test would slow).
+    package static func wait(_ command: String) async throws {
+        try await blocking { try run(command) }
+    }
+
+    private static func run(_ command: String) throws {
         guard let script = ProcessInfo.processInfo.environment["OPENWA_SERVICES_SCRIPT"] else {
             throw PostgresTestEnvironment.ServicesError(message: "OPENWA_SERVICES_SCRIPT is not set")
         }

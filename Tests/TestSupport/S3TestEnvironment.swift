@@ -13,8 +13,8 @@ package enum S3TestEnvironment {
         """
 
     /// Stops the server; returns once it is gone.
-    package static func stopServer() throws { try ServiceScript.run("s3-stop") }
+    package static func stopServer() async throws { try await ServiceScript.wait("s3-stop") }
 
     /// Starts it again on its port (empty: moto keeps nothing).
-    package static func startServer() throws { try ServiceScript.run("s3-start") }
+    package static func startServer() async throws { try await ServiceScript.wait("s3-start") }
 }

@@ -127,6 +127,47 @@ import TestSupport
         await world.stop()
     }
 
+    /// The message list puts stored media inline, newest first, until the response's budget is
+    /// spent; the rest, and everything with `inlineMedia=false`, is marked omitted.
+    @Test func theMessageListInlinesStoredMediaWithinItsBudget() async throws {
+        var inbound = MediaArchive.Settings()
+        inbound.listInlineBudgetBytes = 2_500
+        let (world, id, receiver) = try await LinkWorld.linkedWithWebhooks(
+            .sqlite, phones: [Self.alice, Self.bob], linking: Self.alice, events: ["message.received"], inboundMedia: inbound)
+        func phoneSends(_ bytes: [UInt8]) async throws -> String {
+            let body: [String: Any] = ["to": Self.alice, "kind": "document", "data": Data(bytes).base64EncodedString(),
+                                       "mimetype": "application/pdf", "fileName": "f.pdf"]
+            let id = try await world.simulator.sendMessage(from: Self.bob, json: Array(try JSONSerialization.data(withJSONObject: body))).id
+            return id
+        }
+        let older = [UInt8](repeating: 1, count: 1_000)
+        let newer = [UInt8](repeating: 2, count: 2_000)
+        let olderID = try await phoneSends(older)
+        let newerID = try await phoneSends(newer)
+        for messageID in [olderID, newerID] { _ = try await world.mediaRow(id, messageID) { $0.mediaPath != nil } }
+        func media(_ query: String) async throws -> (status: Int, byID: [String: [String: Any]]) {
+            let response = try await world.gateway.request("GET", "/api/sessions/\(id)/messages?chatId=\(Self.bob)@c.us\(query)")
+            let rows = response.object["messages"] as? [[String: Any]] ?? []
+            var byID: [String: [String: Any]] = [:]
+            for row in rows {
+                if let key = row["waMessageId"] as? String { byID[key] = (row["metadata"] as? [String: Any])?["media"] as? [String: Any] }
+            }
+            return (response.status, byID)
+        }
+        // The newer one fits the 2,500 bytes and is inline; the older one would pass it.
+        let listed = try await media("")
+        #expect(listed.status == 200)
+        #expect((listed.byID[newerID]?["data"] as? String).flatMap { Data(base64Encoded: $0) } == Data(newer))
+        #expect(listed.byID[olderID]?["omitted"] as? Bool == true && listed.byID[olderID]?["data"] == nil)
+        #expect(listed.byID[olderID]?["sizeBytes"] as? Int == older.count)
+        let plain = try await media("&inlineMedia=false")
+        #expect(plain.byID.values.allSatisfy { $0["omitted"] as? Bool == true && $0["data"] == nil })
+        #expect(plain.byID.count == 2)
+        #expect(try await media("&inlineMedia=maybe").status == 400)
+        await receiver.stop()
+        await world.stop()
+    }
+
     /// The real-time channel gets the media's bytes as webhooks do, and the session's next event
     /// only after it.
     @Test func theEventStreamGetsTheMediaInOrder() async throws {

@@ -3,13 +3,15 @@ import Foundation
 import Reactor
 
 /// `GET /api/sessions/:id/messages` (reference 2.5): the stored messages of a session, newest
-/// first, filtered by chat, direction, type or WhatsApp id. A database read only.
+/// first, filtered by chat, direction, type or WhatsApp id; a read of the database and, for the
+/// stored media it puts inline (`inlineMedia`, default true, within a per-response budget), of
+/// media storage.
 package enum MessageListRoutes {
     static let queryFields: Set<String> = [
         "chatId", "limit", "offset", "direction", "type", "messageId", "inlineMedia", "since", "until",
     ]
 
-    package static func routes(messages: MessageLedger, sessions: SessionManager) -> [Route] {
+    package static func routes(messages: MessageLedger, sessions: SessionManager, archive: MediaArchive) -> [Route] {
         [
             Route(
                 "GET", "/api/sessions/:id/messages", access: .key(minimum: .viewer, sessionParameter: "id"),
@@ -17,10 +19,22 @@ package enum MessageListRoutes {
                     let sessionID = context.parameter("id")
                     _ = try await sessions.get(id: sessionID)
                     let filter = try self.filter(context)
+                    let inline = try inlineMedia(context)
                     let page = try Pagination(context.query, defaultLimit: 50, maxLimit: 100)
-                    return .json(try await messages.list(sessionID: sessionID, filter: filter, limit: page.limit, offset: page.offset))
+                    let list = try await messages.list(sessionID: sessionID, filter: filter, limit: page.limit, offset: page.offset)
+                    return .json(await archive.inliningMedia(of: list, inline: inline))
                 })
         ]
+    }
+
+    /// `inlineMedia`: true unless `false` (or `0`).
+    static func inlineMedia(_ context: APIContext) throws(APIError) -> Bool {
+        guard let value = context.query.last(where: { $0.0 == "inlineMedia" })?.1 else { return true }
+        switch value.lowercased() {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: throw .validation(["inlineMedia must be a boolean value"])
+        }
     }
 
     static func filter(_ context: APIContext) throws(APIError) -> MessageLedger.ListFilter {

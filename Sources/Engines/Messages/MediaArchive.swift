@@ -17,6 +17,9 @@ package final class MediaArchive: Sendable {
         package var timeoutMilliseconds = 30_000
         /// `INBOUND_MEDIA_CONCURRENCY`: downloads in flight at once, across sessions.
         package var concurrency = 4
+        /// `MESSAGE_LIST_INLINE_MEDIA_BUDGET_BYTES`: stored media bytes one message list response
+        /// may carry inline (base64); the rest is marked omitted.
+        package var listInlineBudgetBytes = 8 << 20
 
         package init() {}
     }

@@ -137,3 +137,36 @@ enum WebhookMediaInlining {
         return false
     }
 }
+
+/// The message list's side (`GET …/messages?inlineMedia`, reference 2.5): OpenWA hands out the
+/// stored media of the listed rows as base64 `metadata.media.data`, newest first, until the
+/// response's `MESSAGE_LIST_INLINE_MEDIA_BUDGET_BYTES` is spent; the media of the other rows
+/// (and of all rows with `inlineMedia=false`) is marked `omitted: true`. Only rows whose bytes
+/// are in media storage (`mediaPath`) are touched: the list stays a read of what is stored.
+extension MediaArchive {
+    package func inliningMedia(of list: JSONValue, inline: Bool) async -> JSONValue {
+        guard case .array(var messages)? = list["messages"] else { return list }
+        var budget = inline ? settings.listInlineBudgetBytes : 0
+        for index in messages.indices {
+            guard let path = messages[index]["mediaPath"]?.stringValue, let metadata = messages[index]["metadata"],
+                let media = metadata["media"]
+            else { continue }
+            var bytes: [UInt8]?
+            let size = media["sizeBytes"]?.intValue
+            if budget > 0, (size ?? 0) <= budget, let read = try? await storage.getBytes(key: path), read.count <= budget {
+                bytes = read
+            }
+            let updated: JSONValue
+            if let bytes {
+                budget -= bytes.count
+                // The base64 of megabytes is work for a worker, not for the reactor this route runs on.
+                let encoded = (try? await workers.anyLane().run { Data(bytes).base64EncodedString() }) ?? ""
+                updated = media.setting("data", .string(encoded))
+            } else {
+                updated = media.setting("omitted", true)
+            }
+            messages[index] = messages[index].setting("metadata", metadata.setting("media", updated))
+        }
+        return list.setting("messages", .array(messages))
+    }
+}

@@ -16,7 +16,8 @@ extension GatewayConfiguration {
 
 extension GatewayConfiguration {
     /// Inbound media: `MEDIA_DOWNLOAD_ENABLED` (true; lenient: true/1/yes, anything else is off,
-    /// as in OpenWA), `INBOUND_MEDIA_CONCURRENCY` (4), and the same `MEDIA_DOWNLOAD_MAX_BYTES` and
+    /// as in OpenWA), `INBOUND_MEDIA_CONCURRENCY` (4), `MESSAGE_LIST_INLINE_MEDIA_BUDGET_BYTES`
+    /// (8 MiB), and the same `MEDIA_DOWNLOAD_MAX_BYTES` and
     /// `MEDIA_DOWNLOAD_TIMEOUT_MS` as send media.
     static func inboundMediaSettings(_ read: ConfigurationReader, download: MediaDownloader.Settings) throws -> MediaArchive.Settings {
         var settings = MediaArchive.Settings()
@@ -24,6 +25,8 @@ extension GatewayConfiguration {
             settings.downloadEnabled = ["true", "1", "yes"].contains(flag.trimmingCharacters(in: .whitespaces).lowercased())
         }
         settings.concurrency = try read.integer("INBOUND_MEDIA_CONCURRENCY", default: 4, range: 1...256)
+        settings.listInlineBudgetBytes = try read.integer(
+            "MESSAGE_LIST_INLINE_MEDIA_BUDGET_BYTES", default: 8 << 20, range: 0...(256 << 20))
         settings.maxBytes = download.maxBytes
         settings.timeoutMilliseconds = download.timeoutMilliseconds
         return settings

@@ -127,7 +127,7 @@ final class Gateway: Sendable {
         let idempotency = SendIdempotency(database: databases.data)
         let previews = LinkPreviewFetcher(reactor: reactor, settings: configuration.mediaDownload, logger: logger)
         router.add(contentsOf: MessageRoutes.routes(sessions: sessions, previews: previews, idempotency: idempotency))
-        router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions))
+        router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions, archive: archive))
         router.add(contentsOf: MediaRoutes.routes(sessions: sessions, archive: archive))
         router.add(contentsOf: ContactRoutes.routes(sessions: sessions))
         router.add(contentsOf: MessageActionRoutes.routes(sessions: sessions, idempotency: idempotency))

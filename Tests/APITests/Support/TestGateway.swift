@@ -159,7 +159,7 @@ final class TestGateway: Sendable {
                 contentsOf: MessageRoutes.routes(
                     sessions: sessions, previews: LinkPreviewFetcher(reactor: reactor, settings: limits.media, logger: quietLogger),
                     idempotency: SendIdempotency(database: data)))
-            router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions))
+            router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions, archive: archive))
             router.add(contentsOf: MediaRoutes.routes(sessions: sessions, archive: archive))
             router.add(contentsOf: ContactRoutes.routes(sessions: sessions))
             router.add(contentsOf: MessageActionRoutes.routes(sessions: sessions, idempotency: SendIdempotency(database: data)))

@@ -147,6 +147,7 @@ import TestSupport
         for messageID in [olderID, newerID] { _ = try await world.mediaRow(id, messageID) { $0.mediaPath != nil } }
         func media(_ query: String) async throws -> (status: Int, byID: [String: [String: Any]]) {
             let response = try await world.gateway.request("GET", "/api/sessions/\(id)/messages?chatId=\(Self.bob)@c.us\(query)")
+            #expect(response.header("content-type") == "application/json; charset=utf-8")
             let rows = response.object["messages"] as? [[String: Any]] ?? []
             var byID: [String: [String: Any]] = [:]
             for row in rows {

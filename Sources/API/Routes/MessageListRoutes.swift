@@ -22,7 +22,9 @@ package enum MessageListRoutes {
                     let inline = try inlineMedia(context)
                     let page = try Pagination(context.query, defaultLimit: 50, maxLimit: 100)
                     let list = try await messages.list(sessionID: sessionID, filter: filter, limit: page.limit, offset: page.offset)
-                    return .json(await archive.inliningMedia(of: list, inline: inline))
+                    let listed = await archive.inliningMedia(of: list, inline: inline)
+                    guard let serialized = listed.serialized else { return .json(listed.value) }
+                    return .bytes(serialized, contentType: "application/json; charset=utf-8")
                 })
         ]
     }

@@ -144,8 +144,11 @@ enum WebhookMediaInlining {
 /// (and of all rows with `inlineMedia=false`) is marked `omitted: true`. Only rows whose bytes
 /// are in media storage (`mediaPath`) are touched: the list stays a read of what is stored.
 extension MediaArchive {
-    package func inliningMedia(of list: JSONValue, inline: Bool) async -> JSONValue {
-        guard case .array(var messages)? = list["messages"] else { return list }
+    /// The list with media inline or marked; with any bytes inline it comes serialized as well,
+    /// by a worker: a response of megabytes is too much JSON writing for the reactor.
+    package func inliningMedia(of list: JSONValue, inline: Bool) async -> (value: JSONValue, serialized: [UInt8]?) {
+        guard case .array(var messages)? = list["messages"] else { return (list, nil) }
+        var inlined = false
         var budget = inline ? settings.listInlineBudgetBytes : 0
         for index in messages.indices {
             guard let path = messages[index]["mediaPath"]?.stringValue, let metadata = messages[index]["metadata"],
@@ -159,6 +162,7 @@ extension MediaArchive {
             let updated: JSONValue
             if let bytes {
                 budget -= bytes.count
+                inlined = true
                 // The base64 of megabytes is work for a worker, not for the reactor this route runs on.
                 let encoded = (try? await workers.anyLane().run { Data(bytes).base64EncodedString() }) ?? ""
                 updated = media.setting("data", .string(encoded))
@@ -167,6 +171,8 @@ extension MediaArchive {
             }
             messages[index] = messages[index].setting("metadata", metadata.setting("media", updated))
         }
-        return list.setting("messages", .array(messages))
+        let value = list.setting("messages", .array(messages))
+        guard inlined else { return (value, nil) }
+        return (value, try? await workers.anyLane().run { JSONWriter.bytes(value) })
     }
 }

@@ -238,4 +238,48 @@ import TestSupport
         await receiver.stop()
         await world.stop()
     }
+
+    /// The address book and "mark unread" go to the phone as verified patches; the saved name
+    /// shows on the contact, and goes again with the deletion.
+    @Test func contactsAreSavedAndDeletedAndAChatMarkedUnread() async throws {
+        let (world, id, receiver) = try await linked(.sqlite)
+        try await world.simulator.writeAppState(phone: Self.alice, PhoneAppStateChange(action: "contact", jid: Self.carol, fullName: "Carol"))
+        try await poll(world, "/api/sessions/\(id)/contacts/\(Self.carol)@c.us", "the keys") { ($0 as? [String: Any])?["name"] as? String == "Carol" }
+        let contact = "/api/sessions/\(id)/contacts/\(Self.bobChat)"
+        let bobJID = "\(Self.bob)@s.whatsapp.net"
+
+        let saved = try await world.gateway.request("PUT", contact, body: #"{"firstName":"Robert","lastName":"Smith"}"#)
+        #expect(saved.status == 200, "\(saved.text)")
+        #expect(saved.object["message"] as? String == "Contact saved")
+        var record = try await world.simulator.appState(of: Self.alice).first { $0.index == ["contact", bobJID] }
+        #expect(record?.fullName == "Robert Smith" && record?.firstName == "Robert")
+        var shown = try await world.gateway.request("GET", contact).object
+        #expect(shown["name"] as? String == "Robert Smith" && shown["isMyContact"] as? Bool == true, "\(shown)")
+
+        let deleted = try await world.gateway.request("DELETE", contact)
+        #expect(deleted.status == 200 && deleted.object["message"] as? String == "Contact deleted", "\(deleted.text)")
+        record = try await world.simulator.appState(of: Self.alice).first { $0.index == ["contact", bobJID] }
+        #expect(record == nil)
+        shown = try await world.gateway.request("GET", contact).object
+        #expect(shown["name"] == nil && shown["isMyContact"] as? Bool == false, "\(shown)")
+
+        let unread = try await world.gateway.request("POST", "/api/sessions/\(id)/chats/unread", body: #"{"chatId":"\#(Self.bobChat)"}"#)
+        #expect(unread.status == 200 && unread.object["success"] as? Bool == true, "\(unread.text)")
+        #expect(try await world.simulator.appState(of: Self.alice).first { $0.index == ["markChatAsRead", bobJID] }?.read == false)
+
+        // Refusals: a group or a LID is not an address-book entry; the names are checked.
+        let refusals: [(String, String, String?, String)] = [
+            ("PUT", "/api/sessions/\(id)/contacts/120363000000000001@g.us", #"{"firstName":"G"}"#, "not a group or a LID"),
+            ("PUT", "/api/sessions/\(id)/contacts/123456789@lid", #"{"firstName":"L"}"#, "not a group or a LID"),
+            ("PUT", contact, #"{"lastName":"Only"}"#, "firstName should not be empty"),
+            ("PUT", contact, #"{"firstName":"\#(String(repeating: "f", count: 101))"}"#, "firstName must be shorter than or equal to 100 characters"),
+            ("POST", "/api/sessions/\(id)/chats/unread", #"{}"#, "chatId should not be empty"),
+        ]
+        for (method, path, body, message) in refusals {
+            let response = try await world.gateway.request(method, path, body: body)
+            #expect(response.status == 400 && response.text.contains(message), "\(method) \(path): \(response.text)")
+        }
+        await receiver.stop()
+        await world.stop()
+    }
 }

@@ -2,7 +2,7 @@ import Engines
 import Foundation
 import Reactor
 
-/// `POST /api/sessions/:id/chats/archive|mute|pin` (reference 2.4): the change goes to WhatsApp
+/// `POST /api/sessions/:id/chats/archive|mute|pin|unread` (reference 2.4): the change goes to WhatsApp
 /// as an app-state patch, and the chat list shows it once WhatsApp took it. Engines without app
 /// state answer 501.
 package enum ChatStateRoutes {
@@ -31,6 +31,16 @@ package enum ChatStateRoutes {
                         if pinned.count >= maxPinned { throw APIError.badRequest("You can only pin up to \(maxPinned) chats") }
                     }
                     try await operations.setPinned(chat, pinned: pin)
+                    return .json(["success": true])
+                }),
+            Route(
+                "POST", "/api/sessions/:id/chats/unread", access: .key(minimum: .operator, sessionParameter: "id"),
+                handler: .task { context in
+                    let body = try context.jsonObject(allowing: ["chatId"])
+                    let errors = chatErrors(body)
+                    if !errors.isEmpty { throw APIError.validation(errors) }
+                    let chat = body["chatId"]?.stringValue ?? ""
+                    try await sessions.chatStateOperations(id: context.parameter("id")).markUnread(chat)
                     return .json(["success": true])
                 }),
             Route(

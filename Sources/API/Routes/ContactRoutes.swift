@@ -3,7 +3,8 @@ import Foundation
 import Reactor
 
 /// `/api/sessions/:id/contacts/*` (reference 2.6): the contacts the session's engine has
-/// learned, their phone numbers and profile pictures, the "is on WhatsApp" check and the blocklist.
+/// learned, their phone numbers and profile pictures, the "is on WhatsApp" check, the address
+/// book and the blocklist.
 package enum ContactRoutes {
     /// At most this many ids per `profile-pictures` request, asked this many at a time.
     static let pictureBatch = 50
@@ -12,7 +13,7 @@ package enum ContactRoutes {
     package static func routes(sessions: SessionManager) -> [Route] {
         let reader = RouteAccess.key(minimum: .viewer, sessionParameter: "id")
         let writer = RouteAccess.key(minimum: .operator, sessionParameter: "id")
-        return blockRoutes(sessions: sessions, reader: reader, writer: writer) + [
+        return blockRoutes(sessions: sessions, reader: reader, writer: writer) + addressBookRoutes(sessions: sessions, writer: writer) + [
             Route(
                 "GET", "/api/sessions/:id/contacts/check/:number", access: .key(minimum: .operator, sessionParameter: "id"),
                 handler: .task { context in
@@ -56,6 +57,34 @@ package enum ContactRoutes {
                 return .json(["url": url.map(JSONValue.string) ?? .null])
             }),
         ]
+    }
+
+    /// `PUT` / `DELETE …/contacts/:contactId`: the account's address book (an app-state change).
+    static func addressBookRoutes(sessions: SessionManager, writer: RouteAccess) -> [Route] {
+        [
+            Route("PUT", "/api/sessions/:id/contacts/:contactId", access: writer, handler: .task { context in
+                let contactID = try addressBookID(context)
+                var dto = MessageSendDTO(try context.jsonObject(allowing: ["firstName", "lastName"]))
+                let firstName = dto.required("firstName", max: 100)
+                let lastName = dto.optional("lastName", max: 100)
+                try dto.validate()
+                try await sessions.chatStateOperations(id: context.parameter("id"))
+                    .saveContact(contactID, firstName: firstName, lastName: lastName)
+                return .json(["success": true, "message": "Contact saved"])
+            }),
+            Route("DELETE", "/api/sessions/:id/contacts/:contactId", access: writer, handler: .task { context in
+                let contactID = try addressBookID(context)
+                try await sessions.chatStateOperations(id: context.parameter("id")).deleteContact(contactID)
+                return .json(["success": true, "message": "Contact deleted"])
+            }),
+        ]
+    }
+
+    /// A phone-number contact: groups and LIDs are refused (400), as OpenWA does.
+    private static func addressBookID(_ context: APIContext) throws(APIError) -> String {
+        let contactID = MessageRoutes.normalizedChat(context.parameter("contactId"))
+        guard contactID.hasSuffix("@c.us") else { throw .validation(["contactId must be a phone number contact, not a group or a LID"]) }
+        return contactID
     }
 
     /// `GET …/contacts/blocked`, `POST` / `DELETE …/contacts/:contactId/block`.

@@ -38,8 +38,9 @@ package final class MediaArchive: Sendable {
     let logger: Logger
     /// Runs the file I/O of media served from a storage without files of its own (S3).
     let workers: WorkerPool
-    /// Downloads in flight, by session and message id.
-    let downloads = Mutex<[String: Task<Bool, Never>]>([:])
+    /// Transfers into storage in flight (downloads, our own sends' bytes), by session and message
+    /// id, each with the token that lets only its own task remove it.
+    let transfers = Mutex<(next: UInt64, running: [String: (token: UInt64, task: Task<Bool, Never>)])>((0, [:]))
 
     package init(database: any SQLDatabase, storage: any MediaStorage, settings: Settings, workers: WorkerPool, logger: Logger) {
         self.store = SQLMessageStore(database: database)
@@ -63,21 +64,33 @@ package final class MediaArchive: Sendable {
         }
     }
 
-    /// Runs `download` unless one for the same message is in flight already, in which case its
-    /// outcome is shared: two transfers of one message would write the same key at once.
-    package func coalesced(sessionID: String, messageID: String, _ download: @escaping @Sendable () async -> Bool) async -> Bool {
+    /// Starts `work` (a transfer of the message's media into storage, true once stored) unless
+    /// one for the same message is in flight already, and returns the running transfer: two of
+    /// one message would fetch it twice and write the same key at once. Registered before this
+    /// returns, so a later caller always finds it.
+    @discardableResult
+    package func transfer(sessionID: String, messageID: String, _ work: @escaping @Sendable () async -> Bool) -> Task<Bool, Never> {
         let key = sessionID + "\u{0}" + messageID
-        let task = downloads.withLock { running -> Task<Bool, Never> in
-            if let existing = running[key] { return existing }
-            let task = Task { await download() }
-            running[key] = task
+        return transfers.withLock { state in
+            if let existing = state.running[key] { return existing.task }
+            state.next += 1
+            let token = state.next
+            // The task's own removal waits for this lock, so it always finds its entry in place.
+            let task = Task {
+                let stored = await work()
+                self.transfers.withLock { state in
+                    if state.running[key]?.token == token { state.running[key] = nil }
+                }
+                return stored
+            }
+            state.running[key] = (token, task)
             return task
         }
-        let stored = await task.value
-        downloads.withLock { running in
-            if running[key] == task { running[key] = nil }
-        }
-        return stored
+    }
+
+    /// `transfer`, waited for.
+    package func coalesced(sessionID: String, messageID: String, _ work: @escaping @Sendable () async -> Bool) async -> Bool {
+        await transfer(sessionID: sessionID, messageID: messageID, work).value
     }
 
     /// Stores a message's decrypted media and points its row at it; returns the storage key.

@@ -37,19 +37,23 @@ extension NativeMediaTransfer {
     /// of its own; a failure is logged and leaves the send as it was.
     func archiveSent(_ sent: SentMedia, sessionID: String, messageID: String) {
         guard let archive, !sent.plaintext.isEmpty || (sent.file?.length ?? 0) > 0 else { return }
-        Task {
+        // A transfer of the message's media: an on-demand fetch meanwhile (a webhook putting the
+        // bytes in its body, the media route) waits for this one instead of downloading our blob.
+        archive.transfer(sessionID: sessionID, messageID: messageID) {
             do {
                 if let file = sent.file {
                     try await archive.save(
                         sessionID: sessionID, messageID: messageID, mimetype: sent.attachment.mimetype, file: file,
-                        workers: try await tools().workers)
+                        workers: try await self.tools().workers)
                 } else {
                     try await archive.save(
                         sessionID: sessionID, messageID: messageID, mimetype: sent.attachment.mimetype, bytes: sent.plaintext)
                 }
+                return true
             } catch {
                 // Noted on the row like a download that could not be stored; the route retries.
                 await archive.failed(sessionID: sessionID, messageID: messageID, reason: "sent media not stored: \(Self.reason(error))")
+                return false
             }
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Archiving, muting and pinning chats through the account's app state, for engines that can
-/// (the routes answer 501 for the others). Each call returns once WhatsApp took the change and
+/// Archiving, muting, pinning and marking chats unread, and the address book, through the
+/// account's app state, for engines that can (the routes answer 501 for the others). Each call returns once WhatsApp took the change and
 /// the session's chat state shows it.
 package protocol ChatStateOperations: Sendable {
     /// Archives (`archived`) or unarchives a chat.
@@ -10,12 +10,18 @@ package protocol ChatStateOperations: Sendable {
     func setMuted(_ chatID: String, until: Int64?) async throws
     /// Pins or unpins a chat.
     func setPinned(_ chatID: String, pinned: Bool) async throws
+    /// Marks a chat unread (the phone shows it with an unread dot).
+    func markUnread(_ chatID: String) async throws
+    /// Saves a contact in the account's address book under `firstName` (and `lastName`).
+    func saveContact(_ contactID: String, firstName: String, lastName: String?) async throws
+    /// Removes a contact from the account's address book.
+    func deleteContact(_ contactID: String) async throws
 }
 
 extension SessionManager {
     /// The session's engine for chat state changes.
     package func chatStateOperations(id: String) async throws -> any ChatStateOperations {
         try await readyEngine(
-            id: id, as: (any ChatStateOperations).self, unsupported: "Archiving, muting and pinning chats is not supported by this engine")
+            id: id, as: (any ChatStateOperations).self, unsupported: "Chat settings and the address book are not supported by this engine")
     }
 }

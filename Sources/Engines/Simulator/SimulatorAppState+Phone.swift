@@ -55,6 +55,8 @@ package struct PhoneAppStateRecord: Sendable, Equatable, Codable {
     package var pinned: Bool? = nil
     package var archived: Bool? = nil
     package var pushName: String? = nil
+    /// `markChatAsRead`: false for a chat marked unread.
+    package var read: Bool? = nil
 }
 
 extension SimulatorCore {
@@ -136,6 +138,7 @@ extension SimulatorCore {
                 if value.hasPinAction { record.pinned = value.pinAction.pinned }
                 if value.hasArchiveChatAction { record.archived = value.archiveChatAction.archived }
                 if value.hasPushNameSetting { record.pushName = value.pushNameSetting.name }
+                if value.hasMarkChatAsReadAction { record.read = value.markChatAsReadAction.read }
                 records.append(record)
             }
         }

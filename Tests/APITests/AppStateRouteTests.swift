@@ -282,4 +282,28 @@ import TestSupport
         await receiver.stop()
         await world.stop()
     }
+
+    /// A star goes to the phone under the message's key (chat, id, not from us, no participant).
+    @Test func aMessageIsStarredAndUnstarred() async throws {
+        let (world, id, receiver) = try await linked(.sqlite)
+        try await world.simulator.writeAppState(phone: Self.alice, PhoneAppStateChange(action: "contact", jid: Self.carol, fullName: "Carol"))
+        try await poll(world, "/api/sessions/\(id)/contacts/\(Self.carol)@c.us", "the keys") { ($0 as? [String: Any])?["name"] as? String == "Carol" }
+        let listed = try await world.gateway.request("GET", "/api/sessions/\(id)/messages?chatId=\(Self.bobChat)")
+        let messageID = try #require((listed.object["messages"] as? [[String: Any]])?.first?["waMessageId"] as? String)
+        let bobJID = "\(Self.bob)@s.whatsapp.net"
+        func star(_ body: String) async throws -> TestResponse {
+            try await world.gateway.request("POST", "/api/sessions/\(id)/messages/star", body: body)
+        }
+        for starred in [true, false] {
+            let response = try await star(#"{"chatId":"\#(Self.bobChat)","messageId":"\#(messageID)","star":\#(starred)}"#)
+            #expect(response.status == 200 && response.object["success"] as? Bool == true, "\(response.text)")
+            let record = try await world.simulator.appState(of: Self.alice).first { $0.index == ["star", bobJID, messageID, "0", "0"] }
+            #expect(record?.starred == starred)
+        }
+        #expect(try await star(#"{"chatId":"\#(Self.bobChat)","messageId":"nope","star":true}"#).status == 404)
+        #expect(try await star(#"{"chatId":"\#(Self.bobChat)","messageId":"\#(messageID)"}"#).status == 400)
+        #expect(try await star(#"{"chatId":"\#(Self.bobChat)","messageId":"\#(messageID)","star":"yes"}"#).status == 400)
+        await receiver.stop()
+        await world.stop()
+    }
 }

@@ -3,7 +3,7 @@ import Foundation
 import Reactor
 
 /// What can be done to a message already sent or received (reference 2.5): forward it to
-/// another chat, delete it (for everyone or only here), edit our own, vote on a poll. All need
+/// another chat, delete it (for everyone or only here), edit our own, vote on a poll, star it. All need
 /// an operator key; an engine that cannot do it answers 501.
 package enum MessageActionRoutes {
     static let forwardFields: Set<String> = ["fromChatId", "toChatId", "messageId"]
@@ -36,6 +36,17 @@ package enum MessageActionRoutes {
                 try await sessions.deleteMessage(
                     id: context.parameter("id"), chatID: MessageRoutes.normalizedChat(chat), messageID: messageID,
                     forEveryone: forEveryone)
+                return .json(["success": true])
+            }),
+            Route("POST", "/api/sessions/:id/messages/star", access: access, handler: .task { context in
+                var dto = MessageSendDTO(try context.jsonObject(allowing: ["chatId", "messageId", "star"]))
+                let chat = dto.required("chatId")
+                let messageID = dto.required("messageId")
+                let star = dto.flag("star")
+                try dto.validate()
+                guard let star else { throw APIError.validation(["star must be a boolean value"]) }
+                try await sessions.chatStateOperations(id: context.parameter("id"))
+                    .starMessage(chatID: MessageRoutes.normalizedChat(chat), messageID: messageID, starred: star)
                 return .json(["success": true])
             }),
             Route("POST", "/api/sessions/:id/messages/edit", access: access, handler: .task { context in

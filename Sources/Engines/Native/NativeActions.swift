@@ -80,7 +80,7 @@ extension NativeEngine {
     }
 
     /// What every action needs, read once on the reactor: the link, our id, the chat's wire JID.
-    private func actionContext(chatID: String) async throws -> MessageAction {
+    func actionContext(chatID: String) async throws -> MessageAction {
         let recipient = try NativeLink.recipient(of: chatID)
         return try await reactor.submit { [link] reactor in
             let value = link.value

@@ -1,9 +1,9 @@
 import Foundation
 import WAProtocol
 
-/// Marking a chat unread and the address book, as app-state patches (reference part 2 §7.6):
-/// `markChatAsRead` (read false) in `regular_low`, and `contact` in `critical_unblock_low`, set
-/// with the names or removed. Like the other chat settings, each returns once WhatsApp took the
+/// Marking a chat unread, starring a message and the address book, as app-state patches
+/// (reference part 2 §7.6): `markChatAsRead` (read false) in `regular_low`, `star` in
+/// `regular_high`, and `contact` in `critical_unblock_low`, set with the names or removed. Like the other chat settings, each returns once WhatsApp took the
 /// patch; the contact names then apply here as any phone-made change does (`applyActions`).
 extension NativeEngine {
     package func markUnread(_ chatID: String) async throws {
@@ -32,6 +32,19 @@ extension NativeEngine {
         try await linkRef().uploadAppState(
             [AppStateMutation(operation: .remove, index: ["contact", contact], value: value, version: 2)],
             collection: "critical_unblock_low")
+    }
+
+    package func starMessage(chatID: String, messageID: String, starred: Bool) async throws {
+        let action = try await actionContext(chatID: chatID)
+        let message = try await action.stored(messageID, in: chatID)
+        // The index names the message as its key does: chat, id, from us, and in a group the sender.
+        let participant = !message.fromMe && action.recipient.server == JID.Server.group
+            ? (try? NativeLink.recipient(of: message.author ?? message.from).description) ?? "0" : "0"
+        var value = Waproto_SyncActionValue()
+        value.timestamp = Int64(Date().timeIntervalSince1970 * 1000)
+        value.starAction.starred = starred
+        let index = ["star", action.recipient.description, messageID, message.fromMe ? "1" : "0", participant]
+        try await linkRef().uploadAppState([AppStateMutation(index: index, value: value, version: 2)], collection: "regular_high")
     }
 
     /// Address-book entries are people by phone number: not groups, not LIDs (OpenWA refuses both).

@@ -16,6 +16,8 @@ package protocol ChatStateOperations: Sendable {
     func saveContact(_ contactID: String, firstName: String, lastName: String?) async throws
     /// Removes a contact from the account's address book.
     func deleteContact(_ contactID: String) async throws
+    /// Stars or unstars a stored message of the chat.
+    func starMessage(chatID: String, messageID: String, starred: Bool) async throws
 }
 
 extension SessionManager {

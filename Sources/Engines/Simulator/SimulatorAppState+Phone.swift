@@ -57,6 +57,7 @@ package struct PhoneAppStateRecord: Sendable, Equatable, Codable {
     package var pushName: String? = nil
     /// `markChatAsRead`: false for a chat marked unread.
     package var read: Bool? = nil
+    package var starred: Bool? = nil
 }
 
 extension SimulatorCore {
@@ -139,6 +140,7 @@ extension SimulatorCore {
                 if value.hasArchiveChatAction { record.archived = value.archiveChatAction.archived }
                 if value.hasPushNameSetting { record.pushName = value.pushNameSetting.name }
                 if value.hasMarkChatAsReadAction { record.read = value.markChatAsReadAction.read }
+                if value.hasStarAction { record.starred = value.starAction.starred }
                 records.append(record)
             }
         }

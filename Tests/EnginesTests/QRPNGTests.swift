@@ -195,7 +195,7 @@ struct QRPNGTests {
                 print(row)
             """
         let png = Data(PNGWriter.png(for: code, scale: scale))
-        let result = try await runningExternalProgram { try QRTestSupport.run(python, ["-c", script], stdin: png) }
+        let result = try await blocking { try QRTestSupport.run(python, ["-c", script], stdin: png) }
         #expect(result.status == 0, "\(result.stderr)")
         let rows = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map(String.init)
         #expect(rows == QRTestSupport.rows(code))

@@ -91,7 +91,7 @@ struct QRSegnoMatrixTests {
         let python = try #require(
             QRTestSupport.which("python3"), "python3 not found: the segno cross-check needs Python 3 with segno")
         let input = try JSONSerialization.data(withJSONObject: Self.cases.map(\.json))
-        let result = try await runningExternalProgram { try QRTestSupport.run(python, ["-c", Self.script], stdin: input) }
+        let result = try await blocking { try QRTestSupport.run(python, ["-c", Self.script], stdin: input) }
         try #require(result.status != 3, "segno is missing: pip install segno")
         try #require(result.status == 0, "segno helper failed (\(result.status)): \(result.stderr)")
         let matrices = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [[String]])

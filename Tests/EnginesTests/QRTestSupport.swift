@@ -34,7 +34,7 @@ enum QRTestSupport {
 
     /// Runs `executable` to completion. Input and output go through files rather than pipes, so a child
     /// that writes a lot before reading all its input cannot deadlock against us. It blocks its thread
-    /// until the child exits: call it inside `runningExternalProgram {}`, never on the cooperative pool.
+    /// until the child exits: call it inside `blocking {}`, never on the cooperative pool.
     static func run(_ executable: String, _ arguments: [String], stdin: Data = Data()) throws -> ProcessResult {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -83,7 +83,7 @@ struct QRZbarDecodeTests {
         // Only the QR decoder: with all symbologies on, ZBar now and then also "finds" a GS1 DataBar in the
         // module rows of a large symbol and prints it as a second line.
         let path = file.path
-        let result = try await runningExternalProgram { try QRTestSupport.run(zbarimg, ["--raw", "-q", "-Sdisable", "-Sqrcode.enable", path]) }
+        let result = try await blocking { try QRTestSupport.run(zbarimg, ["--raw", "-q", "-Sdisable", "-Sqrcode.enable", path]) }
         #expect(result.status == 0, "zbarimg exited \(result.status): \(result.stderr)")
         // `--raw` prints the decoded text followed by one newline.
         let decoded = String(decoding: result.stdout, as: UTF8.self)

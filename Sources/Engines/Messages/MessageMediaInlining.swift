@@ -1,14 +1,16 @@
 import Foundation
 import Persistence
 import Reactor
-import Synchronization
 
-/// Message media for event payloads (reference 5.2 and 6): OpenWA puts a message's media into
-/// `message.received` and `message.sent` as base64 `data` up to `WEBHOOK_MEDIA_INLINE_MAX_BYTES`,
-/// for webhooks and the real-time channel alike, and sends the omitted marker above it. Our events
-/// are committed with their messages, before any download, so they carry the marker; whoever sends
-/// one out asks here for the bytes: from media storage, or downloaded through the session's
-/// engine (one transfer per message, shared with the automatic download and the media route).
+/// Message media for webhook payloads (reference 5.2): OpenWA puts a message's media into
+/// `message.received` and `message.sent` as base64 `data` up to `WEBHOOK_MEDIA_INLINE_MAX_BYTES`
+/// and sends the omitted marker above it. Our events are committed with their messages, before
+/// any download, so they carry the marker; a delivery asks here for the bytes: from media storage,
+/// or downloaded through the session's engine (one transfer per message, shared with the automatic
+/// download and the media route).
+///
+/// The real-time channel keeps the marker: it has no outbox row per listener, so it would fetch
+/// (and maybe download) every media message's bytes whether or not any socket listens.
 package struct MessageMediaSource: Sendable {
     let archive: MediaArchive
     let fetcher: @Sendable (_ sessionID: String) async -> (any MediaFetchingEngine)?
@@ -41,62 +43,6 @@ package struct MessageMediaSource: Sendable {
         inline = inline.setting("data", .string(Data(stored.bytes).base64EncodedString()))
         inline = inline.setting("sizeBytes", .number(Double(stored.bytes.count)))
         return data.setting("media", inline)
-    }
-}
-
-/// The real-time channel's side: events pass through unchanged, except that a message event with
-/// its media left out waits for the bytes (see `MessageMediaSource`), and its session's later
-/// events wait behind it, so every socket still sees a session's events in order. Other sessions
-/// are not held up. With Redis the staged events are what is published, so the bytes are fetched
-/// once, on the node that has the session.
-package final class EventMediaStage: Sendable {
-    /// The staged events, for the real-time channel to subscribe to.
-    package let output = EventBus()
-    private let source: MessageMediaSource
-    private let limit: Int
-    /// Sessions whose events are queued behind media, with the events not yet published.
-    private let waiting = Mutex<[String: [GatewayEvent]]>([:])
-
-    package init(input: EventBus, source: MessageMediaSource, limit: Int) {
-        self.source = source
-        self.limit = limit
-        input.subscribe { [self] event in accept(event) }
-    }
-
-    private func accept(_ event: GatewayEvent) {
-        enum Next { case publish, queued, drain }
-        let next = waiting.withLock { waiting -> Next in
-            if waiting[event.sessionID] != nil {
-                waiting[event.sessionID]!.append(event)
-                return .queued
-            }
-            guard limit > 0, MessageMediaSource.carriesOmittedMedia(event) else { return .publish }
-            waiting[event.sessionID] = [event]
-            return .drain
-        }
-        switch next {
-        case .publish: output.publish(event)
-        case .queued: break
-        case .drain: Task { await drain(event.sessionID) }
-        }
-    }
-
-    /// Publishes a session's queued events in order, putting media in where it can; once the queue
-    /// is empty the session's events go straight through again.
-    private func drain(_ sessionID: String) async {
-        while let event = waiting.withLock({ $0[sessionID]?.first }) {
-            var staged = event
-            if MessageMediaSource.carriesOmittedMedia(event),
-                let data = await source.inlined(event.data, sessionID: sessionID, limit: limit)
-            {
-                staged.data = data
-            }
-            output.publish(staged)
-            waiting.withLock { waiting in
-                waiting[sessionID]!.removeFirst()
-                if waiting[sessionID]!.isEmpty { waiting[sessionID] = nil }
-            }
-        }
     }
 }
 

@@ -61,10 +61,8 @@ final class Gateway: Sendable {
                 engines: engines, bus: bus, audit: SQLAuditLogStore(database: databases.main),
                 maxConcurrentSessions: configuration.maxConcurrentSessions, logger: logger,
                 messages: ledger)
-            // Webhooks and the real-time channel put small message media into their events.
-            let mediaSource = MessageMediaSource(archive: archive) { id in await sessions.mediaFetcher(id: id) }
-            await webhooks.inlineMedia(from: mediaSource)
-            let stagedEvents = EventMediaStage(input: bus, source: mediaSource, limit: configuration.webhooks.mediaInlineMaxBytes)
+            // Webhook deliveries put small message media into their bodies.
+            await webhooks.inlineMedia(from: MessageMediaSource(archive: archive) { id in await sessions.mediaFetcher(id: id) })
             let observability = GatewayObservability(
                 configuration: configuration, main: databases.main, workers: workers, handle: handle, logger: logger)
             observability.registerStandardMetrics(
@@ -72,7 +70,7 @@ final class Gateway: Sendable {
                 statsCacheMilliseconds: configuration.observability.statsCacheMilliseconds)
             observability.registerWebhookMetrics(webhooks)
             let realtimeBus = await RealtimeFanOut.bus(
-                local: stagedEvents.output, pubsub: observability.redis.map { RedisPubSub(client: $0, logger: logger) }, logger: logger)
+                local: bus, pubsub: observability.redis.map { RedisPubSub(client: $0, logger: logger) }, logger: logger)
             do {
                 bootstrap = try await keys.bootstrapIfEmpty(
                     masterKey: configuration.apiMasterKey, allowDevKey: configuration.allowDevApiKey)

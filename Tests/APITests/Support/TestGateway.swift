@@ -121,11 +121,7 @@ final class TestGateway: Sendable {
             bus: events,
             audit: SQLAuditLogStore(database: main), maxConcurrentSessions: maxConcurrentSessions, logger: quietLogger,
             messages: ledger)
-        let mediaSource = MessageMediaSource(archive: archive) { id in await sessions.mediaFetcher(id: id) }
-        await webhooks?.inlineMedia(from: mediaSource)
-        let realtimeEvents = EventMediaStage(
-            input: events, source: mediaSource, limit: webhookSettings?.mediaInlineMaxBytes ?? WebhookSettings().mediaInlineMaxBytes
-        ).output
+        await webhooks?.inlineMedia(from: MessageMediaSource(archive: archive) { id in await sessions.mediaFetcher(id: id) })
         try await webhooks?.start(bus: events)
         let webhooksForRoutes = webhooks
         let audit = AuditService(store: SQLAuditLogStore(database: main), logger: quietLogger)
@@ -179,7 +175,7 @@ final class TestGateway: Sendable {
             let realtime = RealtimeChannel(
                 reactor: reactor, keys: keys, settings: realtimeSettings,
                 clientAddresses: ClientAddressResolver(trustedProxies: trustedProxies), logger: quietLogger)
-            realtime.start(bus: realtimeEvents)
+            realtime.start(bus: events)
             let server = try HTTPServer(
                 reactor: reactor, configuration: HTTPServer.Configuration(),
                 responder: GatewayResponder(api: api, realtime: realtime))

@@ -87,19 +87,25 @@ struct SendJob: Sendable {
         }
         if !records.isEmpty { try await link.writeSignalRecords(records) }
         try await link.rememberSent(id: id, content: built.message, chat: recipient)
-        // A reaction is not a message of its own: nothing to store or track.
-        if built.stored != nil { try await sink.sent(sessionID: sessionID, message: stored) }
+        let mediaStorage = built.media.flatMap { $0.transfer.reserveSent($0, sessionID: sessionID, messageID: id) }
         let ack: BinaryNode
         do {
-            ack = try await link.sendMessageStanza(stanza, id: id)
+            // A reaction is not a message of its own: nothing to store or track.
+            if built.stored != nil { try await sink.sent(sessionID: sessionID, message: stored) }
+            do {
+                ack = try await link.sendMessageStanza(stanza, id: id)
+            } catch {
+                try? await sink.acknowledged(sessionID: sessionID, chatID: stored.chatID, messageIDs: [id], ack: -1)
+                throw error
+            }
+            if let error = ack.attributes.string("error") {
+                throw EngineError.unavailable("WhatsApp refused the message (error \(error))")
+            }
         } catch {
-            try? await sink.acknowledged(sessionID: sessionID, chatID: stored.chatID, messageIDs: [id], ack: -1)
+            mediaStorage?.settle(acked: false)
             throw error
         }
-        if let error = ack.attributes.string("error") {
-            throw EngineError.unavailable("WhatsApp refused the message (error \(error))")
-        }
-        if let media = built.media { media.transfer.archiveSent(media, sessionID: sessionID, messageID: id) }
+        mediaStorage?.settle(acked: true)
         let timestamp = ack.attributes.string("t").flatMap(Int.init) ?? stored.timestamp
         return SentMessage(messageID: id, timestamp: timestamp)
     }

@@ -33,13 +33,21 @@ extension NativeMediaTransfer {
         return [recordKey(messageID): record]
     }
 
-    /// Stores the plaintext of our sent message `messageID` and points its row at it, in a task
-    /// of its own; a failure is logged and leaves the send as it was.
-    func archiveSent(_ sent: SentMedia, sessionID: String, messageID: String) {
-        guard let archive, !sent.plaintext.isEmpty || (sent.file?.length ?? 0) > 0 else { return }
-        // A transfer of the message's media: an on-demand fetch meanwhile (a webhook putting the
-        // bytes in its body, the media route) waits for this one instead of downloading our blob.
+    /// Reserves the storing of our message's plaintext before its row and `message.sent` are
+    /// committed, so that an on-demand fetch (a webhook putting the bytes in its body, the media
+    /// route) waits for it instead of downloading our own blob; `settle` says whether WhatsApp
+    /// took the message, and only then are the bytes stored and the row pointed at them. A failure
+    /// to store is logged and noted on the row and leaves the send as it was.
+    func reserveSent(_ sent: SentMedia, sessionID: String, messageID: String) -> SentMediaStorage? {
+        guard let archive, !sent.plaintext.isEmpty || (sent.file?.length ?? 0) > 0 else { return nil }
+        let (acks, settle) = AsyncStream.makeStream(of: Bool.self, bufferingPolicy: .bufferingNewest(1))
         archive.transfer(sessionID: sessionID, messageID: messageID) {
+            var acked = false
+            for await value in acks {
+                acked = value
+                break
+            }
+            guard acked else { return false }
             do {
                 if let file = sent.file {
                     try await archive.save(
@@ -56,5 +64,17 @@ extension NativeMediaTransfer {
                 return false
             }
         }
+        return SentMediaStorage(settle: settle)
+    }
+}
+
+/// A reserved store of a sent message's bytes, waiting for WhatsApp's answer to the send.
+struct SentMediaStorage: Sendable {
+    let settle: AsyncStream<Bool>.Continuation
+
+    /// `acked`: the server took the message, so its bytes are stored; otherwise nothing is.
+    func settle(acked: Bool) {
+        settle.yield(acked)
+        settle.finish()
     }
 }

@@ -38,6 +38,13 @@ import TestSupport
         return last
     }
 
+    /// The key share arrives after the companion's prekeys: a name the phone writes for `contact`
+    /// and the session then shows proves the session holds the keys.
+    private func waitForKeys(_ world: LinkWorld, _ id: String, naming contact: String, _ name: String) async throws {
+        try await world.simulator.writeAppState(phone: Self.alice, PhoneAppStateChange(action: "contact", jid: contact, fullName: name))
+        try await poll(world, "/api/sessions/\(id)/contacts/\(contact)@c.us", "the keys") { ($0 as? [String: Any])?["name"] as? String == name }
+    }
+
     private func chat(_ json: Any?, _ id: String) -> [String: Any]? {
         (json as? [[String: Any]])?.first { $0["id"] as? String == id }
     }
@@ -96,9 +103,7 @@ import TestSupport
 
     @Test(arguments: DataBackend.available) func sessionRoutesReachThePhone(_ backend: DataBackend) async throws {
         let (world, id, receiver) = try await linked(backend)
-        // The key share arrives after the companion's prekeys; a name written first proves the session has it.
-        try await world.simulator.writeAppState(phone: Self.alice, PhoneAppStateChange(action: "contact", jid: Self.bob, fullName: "Bob"))
-        try await poll(world, "/api/sessions/\(id)/contacts/\(Self.bobChat)", "the keys") { ($0 as? [String: Any])?["name"] as? String == "Bob" }
+        try await waitForKeys(world, id, naming: Self.bob, "Bob")
         let chats = "/api/sessions/\(id)/chats"
         let muteUntil = Int64(Date().timeIntervalSince1970 * 1000) + 7_200_000
 
@@ -195,8 +200,7 @@ import TestSupport
 
     @Test func anUploadThatMeetsANewerPatchRebasesOnIt() async throws {
         let (world, id, receiver) = try await linked(.sqlite)
-        try await world.simulator.writeAppState(phone: Self.alice, PhoneAppStateChange(action: "contact", jid: Self.bob, fullName: "Bob"))
-        try await poll(world, "/api/sessions/\(id)/contacts/\(Self.bobChat)", "the keys") { ($0 as? [String: Any])?["name"] as? String == "Bob" }
+        try await waitForKeys(world, id, naming: Self.bob, "Bob")
         // The phone pins Carol without the server telling the session: its upload is one version behind.
         try await world.simulator.writeAppState(
             phone: Self.alice, PhoneAppStateChange(action: "pin", jid: Self.carol, pinned: true, silent: true))
@@ -243,8 +247,7 @@ import TestSupport
     /// shows on the contact, and goes again with the deletion.
     @Test func contactsAreSavedAndDeletedAndAChatMarkedUnread() async throws {
         let (world, id, receiver) = try await linked(.sqlite)
-        try await world.simulator.writeAppState(phone: Self.alice, PhoneAppStateChange(action: "contact", jid: Self.carol, fullName: "Carol"))
-        try await poll(world, "/api/sessions/\(id)/contacts/\(Self.carol)@c.us", "the keys") { ($0 as? [String: Any])?["name"] as? String == "Carol" }
+        try await waitForKeys(world, id, naming: Self.carol, "Carol")
         let contact = "/api/sessions/\(id)/contacts/\(Self.bobChat)"
         let bobJID = "\(Self.bob)@s.whatsapp.net"
 
@@ -286,8 +289,7 @@ import TestSupport
     /// A star goes to the phone under the message's key (chat, id, not from us, no participant).
     @Test func aMessageIsStarredAndUnstarred() async throws {
         let (world, id, receiver) = try await linked(.sqlite)
-        try await world.simulator.writeAppState(phone: Self.alice, PhoneAppStateChange(action: "contact", jid: Self.carol, fullName: "Carol"))
-        try await poll(world, "/api/sessions/\(id)/contacts/\(Self.carol)@c.us", "the keys") { ($0 as? [String: Any])?["name"] as? String == "Carol" }
+        try await waitForKeys(world, id, naming: Self.carol, "Carol")
         let listed = try await world.gateway.request("GET", "/api/sessions/\(id)/messages?chatId=\(Self.bobChat)")
         let messageID = try #require((listed.object["messages"] as? [[String: Any]])?.first?["waMessageId"] as? String)
         let bobJID = "\(Self.bob)@s.whatsapp.net"

@@ -190,6 +190,48 @@ import TestSupport
         await world.stop()
     }
 
+    /// A message's reactions are kept on its row, anyone's latest emoji (ours once WhatsApp took
+    /// it), and listed grouped by emoji; an empty emoji takes a reaction back.
+    @Test func reactionsAreKeptAndListedByEmoji() async throws {
+        let (world, id, receiver) = try await linked(.sqlite)
+        let messageID = try await world.simulator.sendMessage(from: Self.bob, to: Self.alice, text: "react to me").id
+        _ = try await receiver.wait("the text") { $0.contains { $0.data["id"] as? String == messageID } }
+        let path = "/api/sessions/\(id)/messages/\(Self.bob)@c.us/\(messageID)/reactions"
+        func bobReacts(_ emoji: String) async throws {
+            let body: [String: Any] = ["to": Self.alice, "kind": "reaction", "targetId": messageID, "targetFromMe": true, "emoji": emoji]
+            _ = try await world.simulator.sendMessage(from: Self.bob, json: Array(try JSONSerialization.data(withJSONObject: body)))
+        }
+        func listed(until done: @escaping ([[String: Any]]) -> Bool) async throws -> [[String: Any]] {
+            var last: [[String: Any]] = []
+            for _ in 0..<500 {
+                let response = try await world.gateway.request("GET", path)
+                #expect(response.status == 200, "\(response.text)")
+                last = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [[String: Any]] ?? []
+                if done(last) { return last }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            Issue.record("the reactions never settled: \(last)")
+            return last
+        }
+        try await bobReacts("👍")
+        let reacted = try await world.gateway.request(
+            "POST", "/api/sessions/\(id)/messages/react", body: #"{"chatId":"\#(Self.bob)@c.us","messageId":"\#(messageID)","emoji":"❤️"}"#)
+        #expect(reacted.status == 200, "\(reacted.text)")
+        let both = try await listed { $0.count == 2 }
+        #expect(both.map { $0["emoji"] as? String } == ["👍", "❤️"])
+        #expect(((both.first?["senders"] as? [[String: Any]])?.first?["senderId"] as? String) == "\(Self.bob)@c.us")
+        #expect(((both.last?["senders"] as? [[String: Any]])?.first?["senderId"] as? String) == "\(Self.alice)@c.us")
+        // Bob changes his mind twice: the last emoji stands, then none.
+        try await bobReacts("😮")
+        _ = try await listed { $0.map { $0["emoji"] as? String } == ["❤️", "😮"] }
+        try await bobReacts("")
+        _ = try await listed { $0.map { $0["emoji"] as? String } == ["❤️"] }
+        let unknown = try await world.gateway.request("GET", "/api/sessions/\(id)/messages/\(Self.bob)@c.us/nope/reactions")
+        #expect(unknown.status == 404, "\(unknown.text)")
+        await receiver.stop()
+        await world.stop()
+    }
+
     /// Our own media sends carry their bytes in `message.sent` too.
     @Test func sentMediaGoesIntoMessageSent() async throws {
         let (world, id, receiver) = try await linked(.sqlite)

@@ -25,7 +25,21 @@ package enum MessageListRoutes {
                     let listed = await archive.inliningMedia(of: list, inline: inline)
                     guard let serialized = listed.serialized else { return .json(listed.value) }
                     return .bytes(serialized, contentType: "application/json; charset=utf-8")
-                })
+                }),
+            // The reactions kept on a stored message (anyone's latest emoji; ours once WhatsApp took it).
+            Route(
+                "GET", "/api/sessions/:id/messages/:chatId/:messageId/reactions",
+                access: .key(minimum: .viewer, sessionParameter: "id"),
+                handler: .task { context in
+                    let sessionID = context.parameter("id")
+                    _ = try await sessions.get(id: sessionID)
+                    let chatID = MessageRoutes.normalizedChat(context.parameter("chatId"))
+                    let messageID = context.parameter("messageId")
+                    guard let reactions = try await messages.reactions(sessionID: sessionID, chatID: chatID, messageID: messageID) else {
+                        throw APIError.notFound("Message \(messageID) not found in \(chatID)")
+                    }
+                    return .json(reactions)
+                }),
         ]
     }
 

@@ -60,8 +60,37 @@ package final class MessageLedger: MessageSink {
         case .pollVote(let options):
             try await SQLMessageStore.recordVote(
                 sessionID: sessionID, pollID: change.targetID, voter: change.senderID, options: options, in: transaction)
-        case .reaction: break
+        case .reaction(let emoji):
+            try await SQLMessageStore.recordReaction(
+                sessionID: sessionID, messageID: change.targetID, sender: change.senderID, emoji: emoji, timestamp: change.timestamp,
+                in: transaction)
         }
+    }
+
+    /// Our own reaction, once WhatsApp took it: kept on the message's row like anyone's (its
+    /// `message.reaction` is for reactions that arrive).
+    package func recordOwnReaction(sessionID: String, messageID: String, sender: String, emoji: String, timestamp: Int) async throws {
+        try await store.database.withTransaction { transaction in
+            try await SQLMessageStore.recordReaction(
+                sessionID: sessionID, messageID: messageID, sender: sender, emoji: emoji, timestamp: timestamp, in: transaction)
+        }
+    }
+
+    /// OpenWA's reactions list of a stored message: `[{emoji, senders: [{senderId, emoji,
+    /// timestamp}]}]`, emojis in the order first used; nil when the chat has no such message.
+    package func reactions(sessionID: String, chatID: String, messageID: String) async throws -> JSONValue? {
+        guard let row = try await store.find(sessionID: sessionID, waMessageID: messageID), row.chatID == chatID else { return nil }
+        let metadata = row.metadata.flatMap { try? JSONParser.parse(Array($0.utf8)) }
+        var groups: [(emoji: String, senders: [JSONValue])] = []
+        for reaction in metadata?["reactions"]?.arrayValue ?? [] {
+            guard let emoji = reaction["emoji"]?.stringValue else { continue }
+            if let index = groups.firstIndex(where: { $0.emoji == emoji }) {
+                groups[index].senders.append(reaction)
+            } else {
+                groups.append((emoji, [reaction]))
+            }
+        }
+        return .array(groups.map { ["emoji": .string($0.emoji), "senders": .array($0.senders)] })
     }
 
     /// A batch in one transaction: new rows, row changes and all their events' outbox rows;

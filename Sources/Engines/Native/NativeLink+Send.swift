@@ -106,6 +106,12 @@ struct SendJob: Sendable {
             throw error
         }
         mediaStorage?.settle(acked: true)
+        if built.stored == nil, built.message.hasReactionMessage {
+            let reaction = built.message.reactionMessage
+            try? await sink.recordOwnReaction(
+                sessionID: sessionID, messageID: reaction.key.id, sender: ownChat, emoji: reaction.text,
+                timestamp: ack.attributes.string("t").flatMap(Int.init) ?? stored.timestamp)
+        }
         let timestamp = ack.attributes.string("t").flatMap(Int.init) ?? stored.timestamp
         return SentMessage(messageID: id, timestamp: timestamp)
     }

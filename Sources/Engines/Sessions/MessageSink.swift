@@ -43,6 +43,9 @@ package protocol MessageSink: Sendable {
     /// from what that account's sync says. Messages stay, as in OpenWA.
     func forgetChatStates(sessionID: String) async throws
 
+    /// Our own reaction (empty: removed) on a stored message, once WhatsApp took it.
+    func recordOwnReaction(sessionID: String, messageID: String, sender: String, emoji: String, timestamp: Int) async throws
+
     /// Where work that mostly waits on this sink's writes should run (the database's own
     /// thread, when it has one), so its statements cost no thread switches; nil for anywhere.
     var preferredExecutor: (any TaskExecutor)? { get }
@@ -56,6 +59,9 @@ package enum InboundItem: Sendable, Equatable {
 
 extension MessageSink {
     package var preferredExecutor: (any TaskExecutor)? { nil }
+
+    /// Sinks that keep no rows keep no reactions either.
+    package func recordOwnReaction(sessionID: String, messageID: String, sender: String, emoji: String, timestamp: Int) async throws {}
 
     /// One item at a time, for sinks without batches.
     package func commit(sessionID: String, items: [InboundItem]) async throws {

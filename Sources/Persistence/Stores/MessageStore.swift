@@ -126,6 +126,26 @@ package struct SQLMessageStore: Sendable {
             [.text(sessionID), .text(pollID), .text(JSONWriter.string(metadata))]) > 0
     }
 
+    /// A reaction on a stored message: `metadata.reactions` keeps each reactor's latest emoji
+    /// (`{senderId, emoji, timestamp}`, an empty emoji removes it). False when the message is not stored.
+    @discardableResult
+    package static func recordReaction(
+        sessionID: String, messageID: String, sender: String, emoji: String, timestamp: Int, in transaction: any AsyncSQLTransaction
+    ) async throws -> Bool {
+        let rows = try await transaction.query(
+            #"SELECT "metadata" FROM messages WHERE "sessionId" = $1 AND "waMessageId" = $2 AND "type" <> 'revoked'"#,
+            [.text(sessionID), .text(messageID)])
+        guard let row = rows.first else { return false }
+        let metadata = row.string("metadata").flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .object([])
+        var reactions = (metadata["reactions"]?.arrayValue ?? []).filter { $0["senderId"]?.stringValue != sender }
+        if !emoji.isEmpty {
+            reactions.append(["senderId": .string(sender), "emoji": .string(emoji), "timestamp": .number(Double(timestamp))])
+        }
+        return try await transaction.execute(
+            #"UPDATE messages SET "metadata" = $3 WHERE "sessionId" = $1 AND "waMessageId" = $2"#,
+            [.text(sessionID), .text(messageID), .text(JSONWriter.string(metadata.setting("reactions", .array(reactions))))]) > 0
+    }
+
     /// A message whose text the sender edited.
     @discardableResult
     package static func edit(

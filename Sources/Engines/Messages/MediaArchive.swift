@@ -171,6 +171,9 @@ package final class MediaArchive: Sendable {
             row.type != "revoked"
         else { return nil }
         if let size = media["sizeBytes"]?.intValue, size > maxBytes { return nil }
+        // A download that failed is not tried again for an event body (the media route still
+        // does): an expired blob would cost a re-upload request per webhook and per retry.
+        if row.mediaPath == nil, media["downloadError"] != nil { return nil }
         if row.mediaPath == nil {
             guard settings.downloadEnabled, let fetcher, (try? await fetcher.fetchMedia(messageID: messageID)) == true,
                 let fetched = try? await self.row(sessionID: sessionID, messageID: messageID)

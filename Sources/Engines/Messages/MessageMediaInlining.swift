@@ -46,6 +46,17 @@ package struct MessageMediaSource: Sendable {
     }
 }
 
+extension MediaArchive {
+    /// A listed row with its inline bytes taken out again (marked omitted).
+    static func withoutInlineMedia(_ row: JSONValue) -> JSONValue {
+        guard let metadata = row["metadata"], let media = metadata["media"], media["data"] != nil,
+            case .object(let fields) = media
+        else { return row }
+        let marked = JSONValue.object(fields.filter { $0.0 != "data" }).setting("omitted", true)
+        return row.setting("metadata", metadata.setting("media", marked))
+    }
+}
+
 /// Message media in webhook bodies (see `MessageMediaSource`): the outbox row holds the event
 /// with the omitted marker; the bytes go in when the row is delivered, and only into the body
 /// sent (the row keeps the marker, so a restart or a retry reads the media again).
@@ -65,8 +76,10 @@ enum WebhookMediaInlining {
     /// the body would grow past `maxPayloadBytes` (OpenWA sheds media then). Nonisolated and
     /// async, so it runs on the global executor: the parsing and base64 stay off the reactor.
     static func body(of row: OutboxRow, source: MessageMediaSource, limit: Int, maxPayloadBytes: Int) async -> String {
+        // Base64 grows the bytes by a third: media that could not fit the payload is not fetched at all.
+        let room = max(0, maxPayloadBytes - row.body.utf8.count) / 4 * 3
         guard let envelope = try? JSONParser.parse(Array(row.body.utf8)), let data = envelope["data"],
-            let inlined = await source.inlined(data, sessionID: row.sessionId, limit: limit)
+            let inlined = await source.inlined(data, sessionID: row.sessionId, limit: min(limit, room))
         else { return row.body }
         let body = JSONWriter.string(envelope.setting("data", inlined))
         return body.utf8.count <= maxPayloadBytes ? body : row.body
@@ -101,8 +114,10 @@ extension MediaArchive {
                 let media = metadata["media"]
             else { continue }
             var bytes: [UInt8]?
-            let size = media["sizeBytes"]?.intValue
-            if budget > 0, (size ?? 0) <= budget, let read = try? await storage.getBytes(key: path), read.count <= budget {
+            // Without a recorded size the object is not read at all: it could be anything up to the media cap.
+            if budget > 0, let size = media["sizeBytes"]?.intValue, size <= budget, let read = try? await storage.getBytes(key: path),
+                read.count <= budget
+            {
                 bytes = read
             }
             let updated: JSONValue
@@ -119,6 +134,10 @@ extension MediaArchive {
         }
         let value = list.setting("messages", .array(messages))
         guard inlined else { return (value, nil) }
-        return (value, try? await workers.anyLane().run { JSONWriter.bytes(value) })
+        // A worker that cannot take the job means shutdown: the bytes go, rather than megabytes of JSON on the reactor.
+        guard let serialized = try? await workers.anyLane().run({ JSONWriter.bytes(value) }) else {
+            return (list.setting("messages", .array(messages.map(Self.withoutInlineMedia))), nil)
+        }
+        return (value, serialized)
     }
 }

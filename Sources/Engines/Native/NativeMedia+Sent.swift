@@ -69,8 +69,14 @@ extension NativeMediaTransfer {
 }
 
 /// A reserved store of a sent message's bytes, waiting for WhatsApp's answer to the send.
-struct SentMediaStorage: Sendable {
-    let settle: AsyncStream<Bool>.Continuation
+/// Dropped unsettled (a path that forgot it), it counts as refused: the reserved transfer and
+/// whoever waits on it must not hang, and a stream whose continuation is gone never ends.
+final class SentMediaStorage: Sendable {
+    private let settle: AsyncStream<Bool>.Continuation
+
+    init(settle: AsyncStream<Bool>.Continuation) { self.settle = settle }
+
+    deinit { settle.finish() }
 
     /// `acked`: the server took the message, so its bytes are stored; otherwise nothing is.
     func settle(acked: Bool) {

@@ -58,7 +58,8 @@ final class DeliveryDestination {
     var lanes: [String: DeliveryLane] = [:]
     /// Order keys of idle lanes with rows, in the order they became ready (fair across chats).
     var ready = FIFOQueue<String>()
-    /// First attempts on the fast path whose response has not come back yet.
+    /// First attempts on the fast path whose response has not come back yet, and deliveries
+    /// still putting their media in.
     var inFlight = 0
 
     var queuedCount: Int { lanes.values.reduce(0) { $0 + $1.rows.count } }

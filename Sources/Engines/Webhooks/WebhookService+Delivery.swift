@@ -51,8 +51,12 @@ extension WebhookService {
         guard let hook = webhooks[row.webhookId], hook.record.active, row.body.utf8.count <= settings.maxPayloadBytes,
             let verdict = cachedVerdict(hook.target), verdict.allowed, !wantsMedia(row)
         else {
+            // Putting media in holds one of the destination's slots until the body is built, so
+            // a burst of media messages across many chats does not fetch them all at once.
+            let mediaSlot = wantsMedia(row) ? destination : nil
+            mediaSlot?.inFlight += 1
             Task {
-                let delivered = await self.deliver(entry.row, after: nil)
+                let delivered = await self.deliver(entry.row, after: nil, mediaSlot: mediaSlot)
                 self.finishSlow(entry, delivered: delivered)
             }
             return
@@ -79,7 +83,7 @@ extension WebhookService {
         } else {
             // The lane stays busy (out of `ready`) while the slow path retries its head.
             Task {
-                let delivered = await self.deliver(entry.row, after: outcome)
+                let delivered = await self.deliver(entry.row, after: outcome, mediaSlot: nil)
                 self.finishSlow(entry, delivered: delivered)
             }
         }
@@ -118,7 +122,7 @@ extension WebhookService {
     /// Attempts `row` until it is delivered or out of attempts, after `first` failed if given.
     /// Each attempt re-reads the webhook: a deleted one drops the row, a disabled one
     /// dead-letters it, a changed URL or secret applies. True when the row was delivered.
-    private func deliver(_ row: OutboxRow, after first: AttemptOutcome?) async -> Bool {
+    private func deliver(_ row: OutboxRow, after first: AttemptOutcome?, mediaSlot: DeliveryDestination?) async -> Bool {
         var attempts = row.attempts + (first == nil ? 0 : 1)
         var failed = first
         // The lane waits for the media (a download at most): the chat's next event must not pass it.
@@ -126,6 +130,10 @@ extension WebhookService {
         if let source = mediaSource, wantsMedia(row) {
             body = await WebhookMediaInlining.body(
                 of: row, source: source, limit: settings.mediaInlineMaxBytes, maxPayloadBytes: settings.maxPayloadBytes)
+        }
+        if let mediaSlot {
+            mediaSlot.inFlight -= 1
+            pump(mediaSlot)
         }
         while true {
             // After shutdown the row stays as it is in the outbox (pending) for the next start.

@@ -1,4 +1,5 @@
 import Persistence
+import Reactor
 
 /// A first-in first-out queue taken from the front by index (no shifting of the rest), compacted
 /// now and then so a long-lived queue does not keep what it handed out.
@@ -63,4 +64,24 @@ final class DeliveryDestination {
     var inFlight = 0
 
     var queuedCount: Int { lanes.values.reduce(0) { $0 + $1.rows.count } }
+}
+
+/// A webhook body as sent: its bytes and, when the webhook has a secret, OpenWA's signature
+/// header value (`sha256=` and the hex HMAC-SHA256 of the bytes).
+struct SignedBody: Sendable {
+    let bytes: [UInt8]
+    let signature: String?
+
+    init(_ body: String, secret: String?) {
+        let bytes = Array(body.utf8)
+        self.bytes = bytes
+        signature = secret.flatMap { $0.isEmpty ? nil : "sha256=" + Crypto.hex(Crypto.hmacSHA256(key: Array($0.utf8), bytes)) }
+    }
+}
+
+extension WebhookService {
+    /// Nonisolated and async: runs on the global executor, not on the reactor this actor uses.
+    nonisolated static func signedOffReactor(_ body: String, secret: String?) async -> SignedBody {
+        SignedBody(body, secret: secret)
+    }
 }

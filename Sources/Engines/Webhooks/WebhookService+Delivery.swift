@@ -63,7 +63,7 @@ extension WebhookService {
         }
         destination.inFlight += 1
         send(
-            row.body, event: row.event, idempotencyKey: row.idempotencyKey, deliveryId: row.deliveryId, retry: row.attempts,
+            SignedBody(row.body, secret: hook.record.secret), event: row.event, idempotencyKey: row.idempotencyKey, deliveryId: row.deliveryId, retry: row.attempts,
             hook: hook, address: verdict.address
         ) { outcome in
             // The HTTP client completes on the reactor thread, which is this actor's executor.
@@ -201,9 +201,12 @@ extension WebhookService {
     ) async -> AttemptOutcome {
         let verdict = await ssrfVerdict(hook.target)
         if let refusal = verdict.refusal { return AttemptOutcome(delivered: false, error: refusal, permanent: true) }
+        // A body with media in it is megabytes: its bytes and signature are made off the reactor.
+        let signed = body.utf8.count > 65_536
+            ? await Self.signedOffReactor(body, secret: hook.record.secret) : SignedBody(body, secret: hook.record.secret)
         return await withCheckedContinuation { continuation in
             send(
-                body, event: event, idempotencyKey: idempotencyKey, deliveryId: deliveryId, retry: retry, hook: hook,
+                signed, event: event, idempotencyKey: idempotencyKey, deliveryId: deliveryId, retry: retry, hook: hook,
                 address: verdict.address
             ) { continuation.resume(returning: $0) }
         }
@@ -212,10 +215,10 @@ extension WebhookService {
     /// One POST of `body` with OpenWA's headers and signature, to `address` when the SSRF check
     /// pinned one; `completion` runs on the reactor thread. The SSRF verdict is the caller's business.
     private func send(
-        _ body: String, event: String, idempotencyKey: String, deliveryId: String, retry: Int, hook: LiveWebhook,
+        _ body: SignedBody, event: String, idempotencyKey: String, deliveryId: String, retry: Int, hook: LiveWebhook,
         address: String?, completion: @escaping (AttemptOutcome) -> Void
     ) {
-        let bytes = Array(body.utf8)
+        let bytes = body.bytes
         var headers = HTTPHeaders()
         headers.reserveCapacity(hook.headers.count + 7)
         for (name, value) in hook.headers { headers.add(name, value) }
@@ -225,9 +228,7 @@ extension WebhookService {
         headers.add("X-OpenWA-Idempotency-Key", idempotencyKey)
         headers.add("X-OpenWA-Delivery-Id", deliveryId)
         headers.add("X-OpenWA-Retry-Count", String(retry))
-        if let secret = hook.record.secret, !secret.isEmpty {
-            headers.add("X-OpenWA-Signature", "sha256=" + Crypto.hex(Crypto.hmacSHA256(key: Array(secret.utf8), bytes)))
-        }
+        if let signature = body.signature { headers.add("X-OpenWA-Signature", signature) }
         var request = HTTPClientRequest(
             method: "POST", host: hook.target.host, port: hook.target.port, target: hook.target.target, headers: headers,
             body: bytes, isSecure: hook.target.isSecure)

@@ -249,6 +249,27 @@ import TestSupport
         await world.stop()
     }
 
+    /// Media whose base64 would push the body past `WEBHOOK_MAX_PAYLOAD_BYTES` keeps the marker
+    /// (the body still goes out), while smaller media in the same chat goes in.
+    @Test func mediaThatWouldOverflowThePayloadStaysOmitted() async throws {
+        let (world, _, receiver) = try await LinkWorld.linkedWithWebhooks(
+            .sqlite, phones: [Self.alice, Self.bob], linking: Self.alice, events: ["message.received"]
+        ) { $0.maxPayloadBytes = 4_096 }
+        func phoneSends(_ bytes: [UInt8]) async throws -> String {
+            let body: [String: Any] = ["to": Self.alice, "kind": "document", "data": Data(bytes).base64EncodedString(),
+                                       "mimetype": "application/pdf", "fileName": "p.pdf"]
+            return try await world.simulator.sendMessage(from: Self.bob, json: Array(try JSONSerialization.data(withJSONObject: body))).id
+        }
+        let large = try await phoneSends([UInt8](repeating: 6, count: 3_500))
+        let small = try await phoneSends([UInt8](repeating: 7, count: 500))
+        let events = try await receiver.wait("two message.received") { $0.filter { $0.event == "message.received" }.count == 2 }
+        let media = { (id: String) in events.first { $0.data["id"] as? String == id }?.data["media"] as? [String: Any] }
+        #expect(media(large)?["omitted"] as? Bool == true && media(large)?["data"] == nil)
+        #expect((media(small)?["data"] as? String).flatMap { Data(base64Encoded: $0) } == Data(repeating: 7, count: 500))
+        await receiver.stop()
+        await world.stop()
+    }
+
     /// The simulator's paced stream (what the message benchmark drives) arrives whole, in order,
     /// and no faster than asked; each text carries the monotonic instant its send began.
     @Test func aPacedPhoneStreamArrivesCompleteAndInOrder() async throws {

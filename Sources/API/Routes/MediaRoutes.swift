@@ -17,12 +17,10 @@ package enum MediaRoutes {
                 "GET", "/api/sessions/:id/messages/:chatId/:messageId/media",
                 access: .key(minimum: .viewer, sessionParameter: "id"),
                 handler: .task { context in
-                    let sessionID = context.parameter("id")
-                    _ = try await sessions.get(id: sessionID)
-                    let chatID = MessageRoutes.normalizedChat(context.parameter("chatId"))
+                    let path = try await MessageRoutes.messagePath(context, sessions: sessions)
                     let media = try await archive.media(
-                        sessionID: sessionID, chatID: chatID, messageID: context.parameter("messageId"),
-                        fetcher: await sessions.mediaFetcher(id: sessionID))
+                        sessionID: path.sessionID, chatID: path.chatID, messageID: path.messageID,
+                        fetcher: await sessions.mediaFetcher(id: path.sessionID))
                     guard let media else { throw EngineError.notFound(notFound) }
                     var response = APIResponse.file(media.file, contentType: servedType(media.mimetype))
                     response.headers.add("content-disposition", disposition(media.filename))

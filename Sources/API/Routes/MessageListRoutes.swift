@@ -31,13 +31,9 @@ package enum MessageListRoutes {
                 "GET", "/api/sessions/:id/messages/:chatId/:messageId/reactions",
                 access: .key(minimum: .viewer, sessionParameter: "id"),
                 handler: .task { context in
-                    let sessionID = context.parameter("id")
-                    _ = try await sessions.get(id: sessionID)
-                    let chatID = MessageRoutes.normalizedChat(context.parameter("chatId"))
-                    let messageID = context.parameter("messageId")
-                    guard let reactions = try await messages.reactions(sessionID: sessionID, chatID: chatID, messageID: messageID) else {
-                        throw APIError.notFound("Message \(messageID) not found in \(chatID)")
-                    }
+                    let path = try await MessageRoutes.messagePath(context, sessions: sessions)
+                    guard let reactions = try await messages.reactions(sessionID: path.sessionID, chatID: path.chatID, messageID: path.messageID)
+                    else { throw APIError.notFound("Message \(path.messageID) not found in \(path.chatID)") }
                     return .json(reactions)
                 }),
         ]

@@ -54,4 +54,19 @@ package enum MessageRoutes {
         // A byte test: `String.contains` with Foundation in scope is a CFString search per send.
         chat.utf8.contains(UInt8(ascii: "@")) ? chat : "\(chat)@c.us"
     }
+
+    /// The stored message a `…/messages/:chatId/:messageId/…` path names, once its session is
+    /// known to exist (404 otherwise).
+    struct MessagePath {
+        let sessionID: String
+        let chatID: String
+        let messageID: String
+    }
+
+    static func messagePath(_ context: APIContext, sessions: SessionManager) async throws -> MessagePath {
+        let sessionID = context.parameter("id")
+        _ = try await sessions.get(id: sessionID)
+        return MessagePath(
+            sessionID: sessionID, chatID: normalizedChat(context.parameter("chatId")), messageID: context.parameter("messageId"))
+    }
 }

@@ -191,6 +191,12 @@ final class TestGateway: Sendable {
             registry: registry, loopLag: loopLag, redis: redis, archive: archive)
     }
 
+    /// How long a request waits for its response. Past the engine's own request timeout (60 s),
+    /// so a slow round trip to the simulator under a loaded parallel run surfaces as the
+    /// gateway's error body rather than a client that gave up first; the suites' time limits
+    /// still catch a hang.
+    static let responseTimeoutSeconds = 75
+
     /// One request on a fresh connection.
     func request(
         _ method: String, _ path: String, key: String? = TestGateway.adminKey, headers: [(String, String)] = [],
@@ -200,7 +206,9 @@ final class TestGateway: Sendable {
         var all = headers
         if let key { all.append(("X-API-Key", key)) }
         let headerList = all
-        let response = try await blocking { try LoopbackClient(port: port).request(method, path, headers: headerList, body: body) }
+        let response = try await blocking {
+            try LoopbackClient(port: port, receiveTimeoutSeconds: Self.responseTimeoutSeconds).request(method, path, headers: headerList, body: body)
+        }
         guard let response else { throw TestGatewayError.noResponse }
         return response
     }
@@ -213,7 +221,9 @@ final class TestGateway: Sendable {
         var all = headers
         if let key { all.append(("X-API-Key", key)) }
         let headerList = all
-        let response = try await blocking { try LoopbackClient(port: port).request(method, path, headers: headerList, bytes: bytes) }
+        let response = try await blocking {
+            try LoopbackClient(port: port, receiveTimeoutSeconds: Self.responseTimeoutSeconds).request(method, path, headers: headerList, bytes: bytes)
+        }
         guard let response else { throw TestGatewayError.noResponse }
         return response
     }

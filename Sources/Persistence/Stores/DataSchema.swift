@@ -1,5 +1,5 @@
-/// Migrations of the data database. For now the sessions and messages tables; engine auth
-/// state, chats, contacts, groups, webhooks and the outbox arrive as later versions.
+/// Migrations of the data database: sessions, messages, engine auth state, webhooks and their
+/// outbox, send idempotency keys, chat states and message templates.
 ///
 /// Column names are OpenWA's camelCase names, double-quoted so PostgreSQL keeps their case.
 package enum DataSchema {
@@ -12,6 +12,7 @@ package enum DataSchema {
         Migration(version: 5, name: "create_send_idempotency_keys", sql: sendIdempotencyKeys),
         Migration(version: 6, name: "create_chat_states", sql: chatStates),
         Migration(version: 7, name: "drop_single_column_message_indexes", sql: { _ in droppedMessageIndexes }),
+        Migration(version: 8, name: "create_templates", sql: templates),
     ]
 
     /// OpenWA's single-column indexes on `chatId`, `status` and `createdAt`: every query here names
@@ -179,6 +180,23 @@ package enum DataSchema {
             "updatedAt" TEXT NOT NULL,
             PRIMARY KEY ("sessionId", "chatId")
         );
+        """
+    }
+
+    /// OpenWA's `templates`: message text with `{{name}}` placeholders, named uniquely per session.
+    private static func templates(_ dialect: SQLDialect) -> String {
+        """
+        CREATE TABLE templates (
+            "id" TEXT NOT NULL PRIMARY KEY,
+            "sessionId" TEXT NOT NULL,
+            "name" TEXT NOT NULL,
+            "body" TEXT NOT NULL,
+            "header" TEXT,
+            "footer" TEXT,
+            "createdAt" TEXT NOT NULL,
+            "updatedAt" TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX "UQ_templates_session_name" ON templates ("sessionId", "name");
         """
     }
 }

@@ -64,6 +64,8 @@ struct GatewayConfiguration: Sendable {
     var mediaDownload = MediaDownloader.Settings()
     /// `MEDIA_DOWNLOAD_ENABLED`, `INBOUND_MEDIA_CONCURRENCY`: media of received messages.
     var inboundMedia = MediaArchive.Settings()
+    /// `TEMPLATE_RENDER_MAX_CHARS`: the longest text a rendered template may send.
+    var templateRenderMaxCharacters = 65_536
 
     var isProduction: Bool { nodeEnvironment == .production }
 
@@ -141,6 +143,8 @@ struct GatewayConfiguration: Sendable {
         configuration.redis = try RedisStorageConfiguration.redis(read)
         configuration.storage = try RedisStorageConfiguration.storage(read, dataDirectory: dataDirectory)
         configuration.observability = try ObservabilityConfiguration.load(read)
+        configuration.templateRenderMaxCharacters = try read.integer(
+            "TEMPLATE_RENDER_MAX_CHARS", default: 65_536, range: 1...(16 << 20))
         try configuration.validateCombinations(read)
         if configuration.databaseType == "sqlite" {
             configuration.dataDatabasePath = Self.absolute(configuration.dataDatabasePath)

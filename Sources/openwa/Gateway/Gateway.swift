@@ -61,6 +61,9 @@ final class Gateway: Sendable {
                 engines: engines, bus: bus, audit: SQLAuditLogStore(database: databases.main),
                 maxConcurrentSessions: configuration.maxConcurrentSessions, logger: logger,
                 messages: ledger)
+            let templates = MessageTemplates(
+                store: SQLTemplateStore(database: databases.data), maxRenderedCharacters: configuration.templateRenderMaxCharacters)
+            templates.follow(bus)
             // Webhook deliveries put small message media into their bodies.
             await webhooks.inlineMedia(from: MessageMediaSource(archive: archive) { id in await sessions.mediaFetcher(id: id) })
             let observability = GatewayObservability(
@@ -77,7 +80,7 @@ final class Gateway: Sendable {
                 try await handle.submit { reactor in
                     try Self.serve(
                         reactor: reactor, configuration: configuration, databases: databases, keys: keys,
-                        sessions: sessions, webhooks: webhooks, ledger: ledger, archive: archive, bus: realtimeBus,
+                        sessions: sessions, webhooks: webhooks, templates: templates, ledger: ledger, archive: archive, bus: realtimeBus,
                         observability: observability, boundPort: boundPort, logger: logger)
                 }
                 // Before sessions start: their first events already go to the outbox.
@@ -106,7 +109,8 @@ final class Gateway: Sendable {
     /// Builds the HTTP server and the shutdown sequence on the reactor thread.
     private static func serve(
         reactor: Reactor, configuration: GatewayConfiguration, databases: GatewayDatabases, keys: ApiKeyService,
-        sessions: SessionManager, webhooks: WebhookService, ledger: MessageLedger, archive: MediaArchive, bus: EventBus,
+        sessions: SessionManager, webhooks: WebhookService, templates: MessageTemplates, ledger: MessageLedger, archive: MediaArchive,
+        bus: EventBus,
         observability: GatewayObservability,
         boundPort: BoundPort, logger: Logger
     ) throws {
@@ -125,6 +129,8 @@ final class Gateway: Sendable {
         let idempotency = SendIdempotency(database: databases.data)
         let previews = LinkPreviewFetcher(reactor: reactor, settings: configuration.mediaDownload, logger: logger)
         router.add(contentsOf: MessageRoutes.routes(sessions: sessions, previews: previews, idempotency: idempotency))
+        router.add(
+            contentsOf: TemplateRoutes.routes(templates: templates, sessions: sessions, previews: previews, idempotency: idempotency))
         router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions, archive: archive))
         router.add(contentsOf: MediaRoutes.routes(sessions: sessions, archive: archive))
         router.add(contentsOf: ContactRoutes.routes(sessions: sessions))

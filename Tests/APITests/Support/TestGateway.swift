@@ -124,6 +124,9 @@ final class TestGateway: Sendable {
         await webhooks?.inlineMedia(from: MessageMediaSource(archive: archive) { id in await sessions.mediaFetcher(id: id) })
         try await webhooks?.start(bus: events)
         let webhooksForRoutes = webhooks
+        let templates = MessageTemplates(
+            store: SQLTemplateStore(database: data), maxRenderedCharacters: limits.templateRenderMaxCharacters)
+        templates.follow(events)
         let audit = AuditService(store: SQLAuditLogStore(database: main), logger: quietLogger)
         let registry = MetricsRegistry()
         let loopLag = LoopLagProbe(intervalMilliseconds: limits.loopLagIntervalMilliseconds)
@@ -155,6 +158,9 @@ final class TestGateway: Sendable {
                 contentsOf: MessageRoutes.routes(
                     sessions: sessions, previews: LinkPreviewFetcher(reactor: reactor, settings: limits.media, logger: quietLogger),
                     idempotency: SendIdempotency(database: data)))
+            router.add(
+                contentsOf: TemplateRoutes.routes(
+                    templates: templates, sessions: sessions, idempotency: SendIdempotency(database: data)))
             router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions, archive: archive))
             router.add(contentsOf: MediaRoutes.routes(sessions: sessions, archive: archive))
             router.add(contentsOf: ContactRoutes.routes(sessions: sessions))

@@ -24,6 +24,8 @@ struct TestLimits: Sendable {
     var onRetentionSweep: @Sendable (Int) -> Void = { _ in }
     /// The media cap, download deadline and SSRF policy of the send routes.
     var media = MediaDownloader.Settings()
+    /// `TEMPLATE_RENDER_MAX_CHARS`.
+    var templateRenderMaxCharacters = 65_536
 
     func makeLimiter(_ windows: [RateLimitWindow], redis client: RedisClient?) -> RateLimiter {
         let clock = self.clock

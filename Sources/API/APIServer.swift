@@ -256,6 +256,7 @@ package final class APIServer: HTTPResponder, Sendable {
             case .unavailable: status = 503
             case .notSupported: status = 501
             case .tooLarge: status = 413
+            case .tooMany: status = 429
             }
             return APIError(status: status, message: .string(error.message)).response(validationDetail: validationDetail)
         }

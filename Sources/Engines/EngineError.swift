@@ -16,6 +16,8 @@ package struct EngineError: Error, Sendable, CustomStringConvertible {
         case notSupported
         /// A payload (media) is over its configured cap (413).
         case tooLarge
+        /// A configured limit on concurrent work is reached (429): try again later.
+        case tooMany
     }
 
     package let kind: Kind
@@ -33,6 +35,7 @@ package struct EngineError: Error, Sendable, CustomStringConvertible {
     package static func unavailable(_ message: String) -> EngineError { EngineError(.unavailable, message) }
     package static func notSupported(_ message: String) -> EngineError { EngineError(.notSupported, message) }
     package static func tooLarge(_ message: String) -> EngineError { EngineError(.tooLarge, message) }
+    package static func tooMany(_ message: String) -> EngineError { EngineError(.tooMany, message) }
 
     package var description: String { message }
 }

@@ -74,7 +74,7 @@ package enum TemplateRoutes {
     }
 
     /// `vars`: an object of strings, numbers or booleans (written into the text as they read).
-    private static func variables(_ value: JSONValue?, errors: inout [String]) -> [String: String] {
+    static func variables(_ value: JSONValue?, errors: inout [String]) -> [String: String] {
         guard let value, value != .null else { return [:] }
         guard case .object(let members) = value else {
             errors.append("vars must be an object")

@@ -1,5 +1,5 @@
 /// Migrations of the data database: sessions, messages, engine auth state, webhooks and their
-/// outbox, send idempotency keys, chat states and message templates.
+/// outbox, send idempotency keys, chat states, message templates and bulk-send batches.
 ///
 /// Column names are OpenWA's camelCase names, double-quoted so PostgreSQL keeps their case.
 package enum DataSchema {
@@ -13,6 +13,7 @@ package enum DataSchema {
         Migration(version: 6, name: "create_chat_states", sql: chatStates),
         Migration(version: 7, name: "drop_single_column_message_indexes", sql: { _ in droppedMessageIndexes }),
         Migration(version: 8, name: "create_templates", sql: templates),
+        Migration(version: 9, name: "create_message_batches", sql: messageBatches),
     ]
 
     /// OpenWA's single-column indexes on `chatId`, `status` and `createdAt`: every query here names
@@ -197,6 +198,30 @@ package enum DataSchema {
             "updatedAt" TEXT NOT NULL
         );
         CREATE UNIQUE INDEX "UQ_templates_session_name" ON templates ("sessionId", "name");
+        """
+    }
+
+    /// OpenWA's `message_batches` (snake_case, unlike every other table): one bulk send, its
+    /// items and options as given, its progress and per-item results as JSON text.
+    private static func messageBatches(_ dialect: SQLDialect) -> String {
+        """
+        CREATE TABLE message_batches (
+            "id" TEXT NOT NULL PRIMARY KEY,
+            "batch_id" TEXT NOT NULL,
+            "session_id" TEXT NOT NULL,
+            "status" TEXT NOT NULL,
+            "messages" TEXT NOT NULL,
+            "options" TEXT NOT NULL,
+            "progress" TEXT NOT NULL,
+            "results" TEXT NOT NULL,
+            "current_index" INTEGER NOT NULL,
+            "created_at" TEXT NOT NULL,
+            "updated_at" TEXT NOT NULL,
+            "started_at" TEXT,
+            "completed_at" TEXT
+        );
+        CREATE UNIQUE INDEX "UQ_message_batches_session_batch" ON message_batches ("session_id", "batch_id");
+        CREATE INDEX "IDX_message_batches_status" ON message_batches ("status");
         """
     }
 }

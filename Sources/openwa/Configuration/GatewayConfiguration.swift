@@ -66,6 +66,8 @@ struct GatewayConfiguration: Sendable {
     var inboundMedia = MediaArchive.Settings()
     /// `TEMPLATE_RENDER_MAX_CHARS`: the longest text a rendered template may send.
     var templateRenderMaxCharacters = 65_536
+    /// `BULK_MAX_CONCURRENT_BATCHES`.
+    var bulk = BulkSender.Settings()
 
     var isProduction: Bool { nodeEnvironment == .production }
 
@@ -145,6 +147,7 @@ struct GatewayConfiguration: Sendable {
         configuration.observability = try ObservabilityConfiguration.load(read)
         configuration.templateRenderMaxCharacters = try read.integer(
             "TEMPLATE_RENDER_MAX_CHARS", default: 65_536, range: 1...(16 << 20))
+        configuration.bulk.maxConcurrentBatches = try read.integer("BULK_MAX_CONCURRENT_BATCHES", default: 50, range: 1...10_000)
         try configuration.validateCombinations(read)
         if configuration.databaseType == "sqlite" {
             configuration.dataDatabasePath = Self.absolute(configuration.dataDatabasePath)

@@ -64,6 +64,11 @@ final class Gateway: Sendable {
             let templates = MessageTemplates(
                 store: SQLTemplateStore(database: databases.data), maxRenderedCharacters: configuration.templateRenderMaxCharacters)
             templates.follow(bus)
+            let downloader = try await handle.submit { MediaDownloader(reactor: $0, settings: configuration.mediaDownload) }
+            let bulk = BulkSender(
+                store: SQLBatchStore(database: databases.data), sessions: sessions, media: downloader, settings: configuration.bulk,
+                logger: logger)
+            bulk.follow(bus)
             // Webhook deliveries put small message media into their bodies.
             await webhooks.inlineMedia(from: MessageMediaSource(archive: archive) { id in await sessions.mediaFetcher(id: id) })
             let observability = GatewayObservability(
@@ -80,7 +85,8 @@ final class Gateway: Sendable {
                 try await handle.submit { reactor in
                     try Self.serve(
                         reactor: reactor, configuration: configuration, databases: databases, keys: keys,
-                        sessions: sessions, webhooks: webhooks, templates: templates, ledger: ledger, archive: archive, bus: realtimeBus,
+                        sessions: sessions, webhooks: webhooks, templates: templates, bulk: bulk, media: downloader, ledger: ledger,
+                        archive: archive, bus: realtimeBus,
                         observability: observability, boundPort: boundPort, logger: logger)
                 }
                 // Before sessions start: their first events already go to the outbox.
@@ -89,6 +95,8 @@ final class Gateway: Sendable {
                 Task { await observability.audit.startRetention(days: configuration.observability.auditRetentionDays, handle: handle) }
                 await sessions.restoreAtBoot(
                     autoStart: configuration.autoStartSessions, concurrency: configuration.sessionRestoreConcurrency)
+                // After the restore, so a resumed batch sees its session coming up, not a stale status.
+                await bulk.resumeUnfinished()
                 await sessions.startWatchdog(configuration.watchdog)
             } catch {
                 await databases.close()
@@ -109,8 +117,8 @@ final class Gateway: Sendable {
     /// Builds the HTTP server and the shutdown sequence on the reactor thread.
     private static func serve(
         reactor: Reactor, configuration: GatewayConfiguration, databases: GatewayDatabases, keys: ApiKeyService,
-        sessions: SessionManager, webhooks: WebhookService, templates: MessageTemplates, ledger: MessageLedger, archive: MediaArchive,
-        bus: EventBus,
+        sessions: SessionManager, webhooks: WebhookService, templates: MessageTemplates, bulk: BulkSender,
+        media downloader: MediaDownloader, ledger: MessageLedger, archive: MediaArchive, bus: EventBus,
         observability: GatewayObservability,
         boundPort: BoundPort, logger: Logger
     ) throws {
@@ -136,7 +144,7 @@ final class Gateway: Sendable {
         router.add(contentsOf: ContactRoutes.routes(sessions: sessions))
         router.add(contentsOf: MessageActionRoutes.routes(sessions: sessions, idempotency: idempotency))
         router.add(contentsOf: ChatRoutes.routes(sessions: sessions, messages: ledger))
-        let downloader = MediaDownloader(reactor: reactor, settings: configuration.mediaDownload)
+        router.add(contentsOf: BulkRoutes.routes(bulk: bulk, sessions: sessions, maxMediaBytes: configuration.mediaDownload.maxBytes))
         router.add(contentsOf: GroupRoutes.routes(sessions: sessions))
         router.add(contentsOf: PictureRoutes.routes(sessions: sessions, media: downloader))
         router.add(contentsOf: PresenceRoutes.routes(sessions: sessions))
@@ -161,6 +169,8 @@ final class Gateway: Sendable {
             // Held long-polls are answered and sockets closed, or the HTTP drain would wait for them.
             beforeHTTPClose: { realtime.stop() },
             beforeStop: {
+                // Batches stop between two messages and resume at the next boot.
+                await bulk.shutdown()
                 await sessions.shutdown()
                 // Pending deliveries stay in the outbox and go out after the next start.
                 await webhooks.shutdown()

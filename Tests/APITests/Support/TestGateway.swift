@@ -28,14 +28,17 @@ final class TestGateway: Sendable {
     let redis: RedisClient?
     /// Received media: local files under the temporary directory unless a test names S3.
     let archive: MediaArchive
+    /// Bulk sends (`send-bulk`), stopped with the gateway.
+    let bulk: BulkSender
 
     private init(
         handle: ReactorHandle, port: Int, directory: URL, keys: ApiKeyService, main: any SQLDatabase,
         data: ReopeningDatabase, readiness: ReadinessBox, sessions: SessionManager, events: EventBus,
         webhooks: WebhookService?, audit: AuditService, registry: MetricsRegistry, loopLag: LoopLagProbe, redis: RedisClient?,
-        archive: MediaArchive
+        archive: MediaArchive, bulk: BulkSender
     ) {
         self.archive = archive
+        self.bulk = bulk
         self.webhooks = webhooks
         self.audit = audit
         self.registry = registry
@@ -127,6 +130,11 @@ final class TestGateway: Sendable {
         let templates = MessageTemplates(
             store: SQLTemplateStore(database: data), maxRenderedCharacters: limits.templateRenderMaxCharacters)
         templates.follow(events)
+        let mediaSettings = limits.media
+        let bulkDownloader = try await handle.submit { MediaDownloader(reactor: $0, settings: mediaSettings) }
+        let bulk = BulkSender(
+            store: SQLBatchStore(database: data), sessions: sessions, media: bulkDownloader, settings: limits.bulk, logger: quietLogger)
+        bulk.follow(events)
         let audit = AuditService(store: SQLAuditLogStore(database: main), logger: quietLogger)
         let registry = MetricsRegistry()
         let loopLag = LoopLagProbe(intervalMilliseconds: limits.loopLagIntervalMilliseconds)
@@ -161,6 +169,7 @@ final class TestGateway: Sendable {
             router.add(
                 contentsOf: TemplateRoutes.routes(
                     templates: templates, sessions: sessions, idempotency: SendIdempotency(database: data)))
+            router.add(contentsOf: BulkRoutes.routes(bulk: bulk, sessions: sessions, maxMediaBytes: limits.media.maxBytes))
             router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions, archive: archive))
             router.add(contentsOf: MediaRoutes.routes(sessions: sessions, archive: archive))
             router.add(contentsOf: ContactRoutes.routes(sessions: sessions))
@@ -194,7 +203,7 @@ final class TestGateway: Sendable {
         return TestGateway(
             handle: handle, port: port, directory: directory, keys: keys, main: main, data: data,
             readiness: readiness, sessions: sessions, events: events, webhooks: webhooksForRoutes, audit: audit,
-            registry: registry, loopLag: loopLag, redis: redis, archive: archive)
+            registry: registry, loopLag: loopLag, redis: redis, archive: archive, bulk: bulk)
     }
 
     /// How long a request waits for its response. Past the engine's own request timeout (60 s),
@@ -235,6 +244,7 @@ final class TestGateway: Sendable {
     }
 
     func stop() async {
+        await bulk.shutdown()
         await sessions.shutdown()
         await webhooks?.shutdown()
         await redis?.close()

@@ -26,6 +26,8 @@ struct TestLimits: Sendable {
     var media = MediaDownloader.Settings()
     /// `TEMPLATE_RENDER_MAX_CHARS`.
     var templateRenderMaxCharacters = 65_536
+    /// `BULK_MAX_CONCURRENT_BATCHES` and how long a batch waits for its session.
+    var bulk = BulkSender.Settings()
 
     func makeLimiter(_ windows: [RateLimitWindow], redis client: RedisClient?) -> RateLimiter {
         let clock = self.clock

@@ -22,6 +22,32 @@ struct ProtoRoundTripTests {
         return key
     }
 
+    /// A pin: `pinInChatMessage` is field 63 of Message, its lifetime field 5 of the
+    /// `messageContextInfo` (field 35) beside it, expiry type STATIC (field 9 = 1); the summary
+    /// reads it back, also from a device-sent copy whose context info stays outside.
+    @Test func aPinCarriesItsLifetimeInTheContextInfo() throws {
+        let message = MessageCodec.pin(
+            id: "3EB0PIN", chat: "15550001111@s.whatsapp.net", fromMe: false, sender: nil, pin: true, seconds: 604_800,
+            now: Date(timeIntervalSince1970: 1_700_000_000))
+        let bytes = try roundTrip(message)
+        // Field 35 (context info), then field 63 (pin), by number.
+        #expect(Array(bytes.prefix(2)) == [0x9A, 0x02], "field 35, length-delimited")
+        let context: [UInt8] = try message.messageContextInfo.serializedBytes()
+        #expect(context == [0x28, 0x80, 0xF5, 0x24, 0x48, 0x01], "field 5 = 604800, field 9 = STATIC")
+        #expect(message.pinInChatMessage.senderTimestampMs == 1_700_000_000_000)
+        #expect(MessageCodec.summary(of: message).change == .pin(targetID: "3EB0PIN", pinned: true, seconds: 604_800))
+
+        var outer = MessageCodec.deviceSent(message, destination: "15550001111@s.whatsapp.net")
+        outer.pinInChatMessage.key.id = "ignored"
+        outer.deviceSentMessage.message.clearMessageContextInfo()
+        outer.messageContextInfo.messageAddOnDurationInSecs = 86_400
+        #expect(MessageCodec.summary(of: outer).change == .pin(targetID: "3EB0PIN", pinned: true, seconds: 86_400))
+
+        let unpin = MessageCodec.pin(id: "3EB0PIN", chat: "x@s.whatsapp.net", fromMe: true, sender: nil, pin: false, seconds: 604_800)
+        #expect(unpin.messageContextInfo.messageAddOnDurationInSecs == 0)
+        #expect(MessageCodec.summary(of: unpin).change == .pin(targetID: "3EB0PIN", pinned: false, seconds: 0))
+    }
+
     @Test func replyWithMentionsRoundTripsAtTheRightFieldNumbers() throws {
         var quoted = Waproto_Message()
         quoted.conversation = "original"

@@ -3,7 +3,8 @@ import Foundation
 import Reactor
 
 /// What can be done to a message already sent or received (reference 2.5): forward it to
-/// another chat, delete it (for everyone or only here), edit our own, vote on a poll, star it. All need
+/// another chat, delete it (for everyone or only here), edit our own, vote on a poll, star it, pin
+/// it. All need
 /// an operator key; an engine that cannot do it answers 501.
 package enum MessageActionRoutes {
     static let forwardFields: Set<String> = ["fromChatId", "toChatId", "messageId"]
@@ -49,6 +50,12 @@ package enum MessageActionRoutes {
                     .starMessage(chatID: MessageRoutes.normalizedChat(chat), messageID: messageID, starred: star)
                 return .json(["success": true])
             }),
+            Route("POST", "/api/sessions/:id/messages/pin", access: access, handler: .task { context in
+                try await pin(context, sessions: sessions, pinning: true)
+            }),
+            Route("POST", "/api/sessions/:id/messages/unpin", access: access, handler: .task { context in
+                try await pin(context, sessions: sessions, pinning: false)
+            }),
             Route("POST", "/api/sessions/:id/messages/edit", access: access, handler: .task { context in
                 var dto = MessageSendDTO(try context.jsonObject(allowing: editFields))
                 let chat = dto.required("chatId")
@@ -81,6 +88,30 @@ package enum MessageActionRoutes {
                 }
             }),
         ]
+    }
+
+    /// `pin {chatId, messageId, durationSeconds? (a day by default, a week or 30 days)}` and
+    /// `unpin {chatId, messageId}`.
+    private static func pin(_ context: APIContext, sessions: SessionManager, pinning: Bool) async throws -> APIResponse {
+        let fields: Set<String> = pinning ? ["chatId", "messageId", "durationSeconds"] : ["chatId", "messageId"]
+        var dto = MessageSendDTO(try context.jsonObject(allowing: fields))
+        let chat = dto.required("chatId")
+        let messageID = dto.required("messageId")
+        var errors = dto.errors
+        var seconds = 86_400
+        if let value = dto.body["durationSeconds"], value != .null {
+            let allowed = [86_400, 604_800, 2_592_000]
+            if let number = value.intValue, allowed.contains(number) {
+                seconds = number
+            } else {
+                errors.append("durationSeconds must be one of the following values: 86400, 604800, 2592000")
+            }
+        }
+        if !errors.isEmpty { throw APIError.validation(errors) }
+        try await sessions.pinMessage(
+            id: context.parameter("id"), chatID: MessageRoutes.normalizedChat(chat), messageID: messageID, pin: pinning,
+            seconds: seconds)
+        return .json(["success": true])
     }
 
     /// A vote's option texts: an array of at most 12 strings (empty withdraws the vote).

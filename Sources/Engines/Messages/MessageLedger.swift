@@ -64,6 +64,12 @@ package final class MessageLedger: MessageSink {
             try await SQLMessageStore.recordReaction(
                 sessionID: sessionID, messageID: change.targetID, sender: change.senderID, emoji: emoji, timestamp: change.timestamp,
                 in: transaction)
+        case .pin(let until):
+            let pinned: JSONValue? = until.map {
+                ["by": .string(change.senderID), "at": .number(Double(change.timestamp)), "until": .number(Double($0))]
+            }
+            try await SQLMessageStore.setMetadata(
+                sessionID: sessionID, messageID: change.targetID, key: "pinned", value: pinned, in: transaction)
         }
     }
 
@@ -153,7 +159,7 @@ package final class MessageLedger: MessageSink {
         case .revoke: return "message.revoked"
         case .deleteForMe: return nil
         case .edit: return "message.edited"
-        case .pollVote: return nil
+        case .pollVote, .pin: return nil
         }
     }
 
@@ -176,6 +182,11 @@ package final class MessageLedger: MessageSink {
             return [
                 "messageId": .string(change.targetID), "chatId": .string(change.chatID), "senderId": .string(change.senderID),
                 "options": .array(options.map(JSONValue.string)),
+            ]
+        case .pin(let until):
+            return [
+                "messageId": .string(change.targetID), "chatId": .string(change.chatID), "senderId": .string(change.senderID),
+                "pinned": .bool(until != nil), "until": until.map { .number(Double($0)) } ?? .null,
             ]
         case .edit(let body):
             return [

@@ -3,7 +3,7 @@ import Reactor
 import WAProtocol
 
 /// Message actions on the native engine (reference 2.5; protocol part 2, 4.3-4.4): forward,
-/// delete (revoke), edit and poll votes. The stored rows are the source of truth for what a
+/// delete (revoke), edit, poll votes and pins. The stored rows are the source of truth for what a
 /// message was; each action goes out through `DirectRelay` and then changes the stored rows
 /// with the same events an inbound change makes.
 extension NativeEngine {
@@ -66,6 +66,21 @@ extension NativeEngine {
         let time = try await action.relay.send(content, id: id, options: DirectRelay.Options(pollType: "vote"))
         try await action.apply(.pollVote(options: chosen), to: poll, changeID: id, timestamp: time)
         return .voted
+    }
+
+    /// A pin in chat (`edit="2"`): anyone in a direct chat, and in a group whoever may send there,
+    /// may pin any of its messages; the row's `metadata.pinned` follows, as for a pin that arrives.
+    package func pinMessage(chatID: String, messageID: String, pin: Bool, seconds: Int) async throws {
+        let action = try await actionContext(chatID: chatID)
+        let original = try await action.stored(messageID, in: chatID)
+        guard original.type != "revoked" else { throw EngineError.invalid("A deleted message cannot be pinned") }
+        let sender = original.fromMe ? nil : try original.author.map { try NativeLink.recipient(of: $0).description }
+        let content = MessageCodec.pin(
+            id: messageID, chat: action.recipient.description, fromMe: original.fromMe, sender: sender, pin: pin,
+            seconds: UInt32(clamping: seconds))
+        let id = try MessageCodec.newMessageID(ownUser: action.me.user)
+        let time = try await action.relay.send(content, id: id, options: DirectRelay.Options(edit: MessageCodec.pinAttribute))
+        try await action.apply(.pin(until: pin ? time + seconds : nil), to: original, changeID: id, timestamp: time)
     }
 
     /// The member whose message `original` is, when it was sent in a group where we are an admin;

@@ -184,6 +184,8 @@ extension NativeLink {
             case .revoke(let id): (kind, target) = (.revoke, id)
             case .edit(let id, let body): (kind, target) = (.edit(body: body), id)
             case .pollVote: return nil  // opened by `openVote`, which needs the poll's record
+            case .pin(let id, let pinned, let seconds):
+                (kind, target) = (.pin(until: pinned ? source.timestamp + Int(seconds > 0 ? seconds : 86_400) : nil), id)
             }
             return .change(
                 MessageChange(

@@ -61,6 +61,10 @@ extension WhatsAppEngine {
         throw EngineError.notSupported("Voting on polls is not supported by this engine")
     }
 
+    package func pinMessage(chatID: String, messageID: String, pin: Bool, seconds: Int) async throws {
+        throw EngineError.notSupported("Pinning messages is not supported by this engine")
+    }
+
     package func contacts() async throws -> [EngineContact] {
         throw EngineError.notSupported("Contacts are not supported by this engine")
     }

@@ -86,6 +86,9 @@ package struct MessageChange: Sendable, Equatable {
         case edit(body: String)
         /// A vote on a poll, decrypted: the chosen option names (none = vote withdrawn).
         case pollVote(options: [String])
+        /// Pinned in its chat until `until` (Unix seconds), or unpinned (nil). No event: OpenWA's
+        /// catalogue has none; the row's `metadata.pinned` shows it.
+        case pin(until: Int?)
     }
 
     package var kind: Kind

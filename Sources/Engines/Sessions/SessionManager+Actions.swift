@@ -1,7 +1,7 @@
 import Foundation
 import Reactor
 
-/// Message actions (forward, delete, edit, poll votes) and contacts, through the session's
+/// Message actions (forward, delete, edit, poll votes, pins) and contacts, through the session's
 /// engine (reference 2.5 and 2.6). An unknown session is 404, one that is not ready 400, an
 /// engine that cannot do it 501.
 extension SessionManager {
@@ -21,6 +21,10 @@ extension SessionManager {
 
     package func votePoll(id: String, chatID: String, pollMessageID: String, options: [String]) async throws -> PollVoteOutcome {
         try await readyEngine(id).votePoll(chatID: chatID, pollMessageID: pollMessageID, options: options)
+    }
+
+    package func pinMessage(id: String, chatID: String, messageID: String, pin: Bool, seconds: Int) async throws {
+        try await readyEngine(id).pinMessage(chatID: chatID, messageID: messageID, pin: pin, seconds: seconds)
     }
 
     package func contacts(id: String) async throws -> [EngineContact] {

@@ -135,6 +135,8 @@ package protocol WhatsAppEngine: Sendable {
     func editMessage(chatID: String, messageID: String, body: String, mentions: [String]) async throws -> SentMessage
     /// Votes on a poll of `chatID` with option texts (none withdraws the vote).
     func votePoll(chatID: String, pollMessageID: String, options: [String]) async throws -> PollVoteOutcome
+    /// Pins a stored message of `chatID` for everyone for `seconds`, or (`pin` false) unpins it.
+    func pinMessage(chatID: String, messageID: String, pin: Bool, seconds: Int) async throws
     /// The contacts this session has learned, ordered by id.
     func contacts() async throws -> [EngineContact]
     /// One contact by id (`<number>@c.us`, `<lid>@lid`), or nil when unknown.

@@ -3,7 +3,7 @@ import Logging
 import Reactor
 import WAProtocol
 
-/// What a phone does with changes to earlier messages (revokes, edits, poll votes) and the
+/// What a phone does with changes to earlier messages (revokes, edits, poll votes, pins) and the
 /// profile pictures the server hands out (protocol reference part 2, 4.4).
 extension SimulatorCore {
     /// A change a companion sent this phone: the message it names in the phone's inbox is
@@ -34,6 +34,12 @@ extension SimulatorCore {
                 entry.options = poll.options.filter { hashes.contains(PollCrypto.optionHash($0)) }
             } catch {
                 logger.info("phone could not open a vote", metadata: ["phone": "\(phone.phone)", "poll": "\(target)"])
+            }
+        case .pin(let target, let pinned, let seconds)?:
+            entry.target = target
+            // Anyone in the chat may pin any of its messages.
+            if let index = phone.inbox.firstIndex(where: { $0.id == target }) {
+                phone.inbox[index].pinnedSeconds = pinned ? seconds : 0
             }
         case .reaction?, nil:
             break

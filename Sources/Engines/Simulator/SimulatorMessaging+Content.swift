@@ -25,6 +25,8 @@ extension SimulatorCore {
         let data: String?
         let mimetype: String?
         let fileName: String?
+        /// How long a pin lasts (default a day).
+        let seconds: UInt32?
     }
 
     /// An admin send: the JSON body of `POST /admin/phones/:phone/messages`.
@@ -70,6 +72,11 @@ extension SimulatorCore {
             var message = Waproto_Message()
             message.protocolMessage = protocolMessage
             return message
+        case "pin", "unpin":
+            guard let target = body.targetId else { throw .badRequest("\(body.kind ?? "") needs targetId") }
+            return MessageCodec.pin(
+                id: target, chat: chat, fromMe: body.targetFromMe ?? false, sender: nil, pin: body.kind == "pin",
+                seconds: body.seconds ?? 86_400)
         case "vote":
             guard let target = body.targetId, let poll = accounts[phone]?.polls[target] else {
                 throw .badRequest("a vote needs the targetId of a poll this phone received")
@@ -98,7 +105,7 @@ extension SimulatorCore {
             return try phoneMediaContent(body, kind: MessageCodec.MediaMessageKind(rawValue: kind)!)
         default:
             throw .badRequest(
-                "kind must be text, reaction, revoke, edit, vote, poll, location, contact, image, video, audio, ptt, document or sticker")
+                "kind must be text, reaction, revoke, edit, pin, unpin, vote, poll, location, contact, image, video, audio, ptt, document or sticker")
         }
     }
 }

@@ -36,6 +36,8 @@ package struct PhoneMessage: Sendable, Equatable, Codable {
     package var linkPreview: PhoneLinkPreview? = nil
     /// The `mediatype` attribute the sender put on the `enc` this phone read.
     package var mediaType: String? = nil
+    /// For a message pinned in its chat: for how many seconds (a later unpin sets it to 0).
+    package var pinnedSeconds: UInt32? = nil
 }
 
 /// A location a phone received (admin `GET …/inbox`, field `location`).

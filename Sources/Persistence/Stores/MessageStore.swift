@@ -146,6 +146,30 @@ package struct SQLMessageStore: Sendable {
             [.text(sessionID), .text(messageID), .text(JSONWriter.string(metadata.setting("reactions", .array(reactions))))]) > 0
     }
 
+    /// Sets (or with nil removes) one member of a message's metadata; false when the session has
+    /// no such message, or it was revoked.
+    @discardableResult
+    package static func setMetadata(
+        sessionID: String, messageID: String, key: String, value: JSONValue?, in transaction: any AsyncSQLTransaction
+    ) async throws -> Bool {
+        let rows = try await transaction.query(
+            #"SELECT "metadata" FROM messages WHERE "sessionId" = $1 AND "waMessageId" = $2 AND "type" <> 'revoked'"#,
+            [.text(sessionID), .text(messageID)])
+        guard let row = rows.first else { return false }
+        let metadata = row.string("metadata").flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .object([])
+        let updated: JSONValue
+        if let value {
+            updated = metadata.setting(key, value)
+        } else if case .object(let members) = metadata {
+            updated = .object(members.filter { $0.0 != key })
+        } else {
+            updated = metadata
+        }
+        return try await transaction.execute(
+            #"UPDATE messages SET "metadata" = $3 WHERE "sessionId" = $1 AND "waMessageId" = $2"#,
+            [.text(sessionID), .text(messageID), .text(JSONWriter.string(updated))]) > 0
+    }
+
     /// A message whose text the sender edited.
     @discardableResult
     package static func edit(

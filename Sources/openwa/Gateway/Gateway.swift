@@ -144,6 +144,7 @@ final class Gateway: Sendable {
         router.add(contentsOf: ContactRoutes.routes(sessions: sessions))
         router.add(contentsOf: MessageActionRoutes.routes(sessions: sessions, idempotency: idempotency))
         router.add(contentsOf: ChatRoutes.routes(sessions: sessions, messages: ledger))
+        router.add(contentsOf: MessageGapRoutes.routes(sessions: sessions))
         router.add(contentsOf: BulkRoutes.routes(bulk: bulk, sessions: sessions, maxMediaBytes: configuration.mediaDownload.maxBytes))
         router.add(contentsOf: GroupRoutes.routes(sessions: sessions))
         router.add(contentsOf: PictureRoutes.routes(sessions: sessions, media: downloader))

@@ -169,6 +169,7 @@ final class TestGateway: Sendable {
             router.add(
                 contentsOf: TemplateRoutes.routes(
                     templates: templates, sessions: sessions, idempotency: SendIdempotency(database: data)))
+            router.add(contentsOf: MessageGapRoutes.routes(sessions: sessions))
             router.add(contentsOf: BulkRoutes.routes(bulk: bulk, sessions: sessions, maxMediaBytes: limits.media.maxBytes))
             router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions, archive: archive))
             router.add(contentsOf: MediaRoutes.routes(sessions: sessions, archive: archive))

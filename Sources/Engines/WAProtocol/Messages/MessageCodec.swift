@@ -40,6 +40,8 @@ package enum MessageCodec {
         case edit(targetID: String, body: String)
         /// A sealed vote on the poll `targetID` (opened with that poll's secret).
         case pollVote(targetID: String, vote: Waproto_PollEncValue)
+        /// The message `targetID` pinned in its chat for `seconds`, or unpinned.
+        case pin(targetID: String, pinned: Bool, seconds: UInt32)
     }
 
     /// A new message id in WA Web's current form: `3EB0` and 18 hex digits of a SHA-256 over the
@@ -100,6 +102,10 @@ package enum MessageCodec {
         }
         var summary = classify(content)
         summary.deviceSentTo = deviceSentTo
+        // A pin's lifetime rides in the context info, which the device-sent copy keeps outside.
+        if case .pin(let target, true, 0)? = summary.change, message.messageContextInfo.messageAddOnDurationInSecs > 0 {
+            summary.change = .pin(targetID: target, pinned: true, seconds: message.messageContextInfo.messageAddOnDurationInSecs)
+        }
         if let creation = content.hasPollCreationMessage ? content.pollCreationMessage
             : content.hasPollCreationMessageV3 ? content.pollCreationMessageV3 : nil
         {
@@ -114,6 +120,13 @@ package enum MessageCodec {
         if content.hasReactionMessage {
             let reaction = content.reactionMessage
             return Summary(type: "reaction", body: reaction.text, change: .reaction(targetID: reaction.key.id, emoji: reaction.text))
+        }
+        if content.hasPinInChatMessage {
+            let pin = content.pinInChatMessage
+            return Summary(
+                type: "pin", body: "",
+                change: .pin(
+                    targetID: pin.key.id, pinned: pin.type == .pinForAll, seconds: content.messageContextInfo.messageAddOnDurationInSecs))
         }
         if content.hasPollUpdateMessage {
             let update = content.pollUpdateMessage

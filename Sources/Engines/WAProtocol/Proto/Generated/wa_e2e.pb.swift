@@ -522,7 +522,37 @@ package nonisolated struct Waproto_MessageContextInfo: Sendable {
   /// Clears the value of `paddingBytes`. Subsequent reads from it will return its default value.
   package mutating func clearPaddingBytes() {self._paddingBytes = nil}
 
+  /// How long an add-on (a pin in chat) lasts, in seconds; 0 on an unpin.
+  package var messageAddOnDurationInSecs: UInt32 {
+    get {_messageAddOnDurationInSecs ?? 0}
+    set {_messageAddOnDurationInSecs = newValue}
+  }
+  /// Returns true if `messageAddOnDurationInSecs` has been explicitly set.
+  package var hasMessageAddOnDurationInSecs: Bool {self._messageAddOnDurationInSecs != nil}
+  /// Clears the value of `messageAddOnDurationInSecs`. Subsequent reads from it will return its default value.
+  package mutating func clearMessageAddOnDurationInSecs() {self._messageAddOnDurationInSecs = nil}
+
+  package var messageAddOnExpiryType: Waproto_MessageContextInfo.MessageAddonExpiryType {
+    get {_messageAddOnExpiryType ?? .static}
+    set {_messageAddOnExpiryType = newValue}
+  }
+  /// Returns true if `messageAddOnExpiryType` has been explicitly set.
+  package var hasMessageAddOnExpiryType: Bool {self._messageAddOnExpiryType != nil}
+  /// Clears the value of `messageAddOnExpiryType`. Subsequent reads from it will return its default value.
+  package mutating func clearMessageAddOnExpiryType() {self._messageAddOnExpiryType = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  /// How an add-on's lifetime counts: fixed from when it was sent, or tied to its message.
+  package nonisolated enum MessageAddonExpiryType: Int, SwiftProtobuf.Enum, Swift.CaseIterable {
+    case `static` = 1
+    case dependentOnParent = 2
+
+    package init() {
+      self = .static
+    }
+
+  }
 
   package init() {}
 
@@ -530,6 +560,8 @@ package nonisolated struct Waproto_MessageContextInfo: Sendable {
   fileprivate var _deviceListMetadataVersion: Int32? = nil
   fileprivate var _messageSecret: Data? = nil
   fileprivate var _paddingBytes: Data? = nil
+  fileprivate var _messageAddOnDurationInSecs: UInt32? = nil
+  fileprivate var _messageAddOnExpiryType: Waproto_MessageContextInfo.MessageAddonExpiryType? = nil
 }
 
 package nonisolated struct Waproto_DisappearingMode: Sendable {
@@ -3779,7 +3811,7 @@ nonisolated extension Waproto_DeviceListMetadata: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Waproto_MessageContextInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".MessageContextInfo"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}device_list_metadata\0\u{3}device_list_metadata_version\0\u{3}message_secret\0\u{3}padding_bytes\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}device_list_metadata\0\u{3}device_list_metadata_version\0\u{3}message_secret\0\u{3}padding_bytes\0\u{3}message_add_on_duration_in_secs\0\u{4}\u{4}message_add_on_expiry_type\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3791,6 +3823,8 @@ nonisolated extension Waproto_MessageContextInfo: SwiftProtobuf.Message, SwiftPr
       case 2: try { try decoder.decodeSingularInt32Field(value: &self._deviceListMetadataVersion) }()
       case 3: try { try decoder.decodeSingularBytesField(value: &self._messageSecret) }()
       case 4: try { try decoder.decodeSingularBytesField(value: &self._paddingBytes) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self._messageAddOnDurationInSecs) }()
+      case 9: try { try decoder.decodeSingularEnumField(value: &self._messageAddOnExpiryType) }()
       default: break
       }
     }
@@ -3813,6 +3847,12 @@ nonisolated extension Waproto_MessageContextInfo: SwiftProtobuf.Message, SwiftPr
     try { if let v = self._paddingBytes {
       try visitor.visitSingularBytesField(value: v, fieldNumber: 4)
     } }()
+    try { if let v = self._messageAddOnDurationInSecs {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._messageAddOnExpiryType {
+      try visitor.visitSingularEnumField(value: v, fieldNumber: 9)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3821,9 +3861,15 @@ nonisolated extension Waproto_MessageContextInfo: SwiftProtobuf.Message, SwiftPr
     if lhs._deviceListMetadataVersion != rhs._deviceListMetadataVersion {return false}
     if lhs._messageSecret != rhs._messageSecret {return false}
     if lhs._paddingBytes != rhs._paddingBytes {return false}
+    if lhs._messageAddOnDurationInSecs != rhs._messageAddOnDurationInSecs {return false}
+    if lhs._messageAddOnExpiryType != rhs._messageAddOnExpiryType {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
+}
+
+nonisolated extension Waproto_MessageContextInfo.MessageAddonExpiryType: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}STATIC\0\u{1}DEPENDENT_ON_PARENT\0")
 }
 
 nonisolated extension Waproto_DisappearingMode: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

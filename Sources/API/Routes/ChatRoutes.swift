@@ -8,7 +8,7 @@ package enum ChatRoutes {
     static let readFields: Set<String> = ["chatId", "messageIds"]
     static let typingFields: Set<String> = ["chatId", "state"]
 
-    package static func routes(sessions: SessionManager, messages: MessageLedger) -> [Route] {
+    package static func routes(sessions: SessionManager, messages: MessageLedger, archive: MediaArchive? = nil) -> [Route] {
         [
             Route(
                 "GET", "/api/sessions/:id/chats", access: .key(minimum: .viewer, sessionParameter: "id"),
@@ -51,7 +51,7 @@ package enum ChatRoutes {
                     }
                     let id = context.parameter("id")
                     _ = try await sessions.get(id: id)
-                    try await messages.deleteChat(sessionID: id, chatID: chat)
+                    try await messages.deleteChat(sessionID: id, chatID: chat, archive: archive)
                     return .json(["success": true])
                 }),
             Route(
@@ -59,7 +59,8 @@ package enum ChatRoutes {
                 handler: .task { context in
                     let id = context.parameter("id")
                     _ = try await sessions.get(id: id)
-                    try await messages.deleteChat(sessionID: id, chatID: MessageRoutes.normalizedChat(context.parameter("chatId")))
+                    try await messages.deleteChat(
+                        sessionID: id, chatID: MessageRoutes.normalizedChat(context.parameter("chatId")), archive: archive)
                     return .json(["success": true])
                 }),
             Route(

@@ -116,6 +116,17 @@ package final class MediaArchive: Sendable {
     }
 
     /// Notes on the row why the media is absent; the message itself stays as it is.
+    /// Removes stored media whose rows are gone; a key that cannot be removed is logged and left.
+    package func discard(_ keys: [String]) async {
+        for key in Set(keys) {
+            do {
+                try await storage.delete(key: key)
+            } catch {
+                logger.warning("stored media not removed", metadata: ["key": "\(key)", "error": "\(error)"])
+            }
+        }
+    }
+
     package func failed(sessionID: String, messageID: String, reason: String) async {
         logger.warning("media not stored", metadata: ["session.id": "\(sessionID)", "message.id": "\(messageID)", "reason": "\(reason)"])
         _ = try? await store.setMediaFailure(sessionID: sessionID, waMessageID: messageID, reason: reason)

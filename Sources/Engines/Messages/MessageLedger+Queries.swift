@@ -59,9 +59,11 @@ extension MessageLedger {
             })
     }
 
-    /// Deletes a chat's stored messages (OpenWA's `chats/delete` and `DELETE chats/:chatId/messages`).
-    package func deleteChat(sessionID: String, chatID: String) async throws {
-        try await store.deleteChat(sessionID: sessionID, chatID: chatID)
+    /// Deletes a chat's stored messages (OpenWA's `chats/delete` and `DELETE chats/:chatId/messages`)
+    /// and then, with `archive`, their stored media.
+    package func deleteChat(sessionID: String, chatID: String, archive: MediaArchive?) async throws {
+        let paths = try await store.deleteChat(sessionID: sessionID, chatID: chatID)
+        await archive?.discard(paths)
     }
 
     /// Forgets a deleted session's messages.
@@ -69,9 +71,21 @@ extension MessageLedger {
         try await chatStateStore.deleteAll(sessionID: sessionID)
     }
 
-    package func deleteAll(sessionID: String) async throws {
-        try await store.deleteAll(sessionID: sessionID)
-        try await chatStateStore.deleteAll(sessionID: sessionID)
+    /// Forgets a deleted session: its messages, chat states and idempotency keys, then with
+    /// `archive` the media of its messages.
+    package func purge(sessionID: String, archive: MediaArchive?) async throws {
+        let paths = try await store.purge(sessionID: sessionID)
+        await archive?.discard(paths)
+    }
+
+    /// Purges each deleted session's data (reference 2.3: deleting a session deletes its
+    /// messages and chat states).
+    package func follow(_ bus: EventBus, archive: MediaArchive?) {
+        bus.subscribe { [self] event in
+            guard event.name == "session.deleted" else { return }
+            let session = event.sessionID
+            Task { try? await self.purge(sessionID: session, archive: archive) }
+        }
     }
 
     package func updateChatState(sessionID: String, chatID: String, change: ChatStateChange) async throws {

@@ -292,10 +292,19 @@ package struct SQLMessageStore: Sendable {
         return (filter, binds)
     }
 
-    /// Deletes a chat's stored messages; how many went.
+    /// Deletes a chat's stored messages; answers the storage keys of their media, for the
+    /// caller to remove once the rows are gone.
     @discardableResult
-    package func deleteChat(sessionID: String, chatID: String) async throws -> Int {
-        try await database.execute(#"DELETE FROM messages WHERE "sessionId" = $1 AND "chatId" = $2"#, [.text(sessionID), .text(chatID)])
+    package func deleteChat(sessionID: String, chatID: String) async throws -> [String] {
+        try await database.withTransaction { transaction in
+            let paths = try await transaction.query(
+                #"SELECT "mediaPath" FROM messages WHERE "sessionId" = $1 AND "chatId" = $2 AND "mediaPath" IS NOT NULL"#,
+                [.text(sessionID), .text(chatID)]
+            ).compactMap { $0.string("mediaPath") }
+            _ = try await transaction.execute(
+                #"DELETE FROM messages WHERE "sessionId" = $1 AND "chatId" = $2"#, [.text(sessionID), .text(chatID)])
+            return paths
+        }
     }
 
     /// The session's row for a WhatsApp message id, if stored.
@@ -306,10 +315,20 @@ package struct SQLMessageStore: Sendable {
         ).first.map(Self.record)
     }
 
-    /// Deletes every message of a session (session deletion).
+    /// Deletes everything a deleted session kept in the data database besides its webhooks,
+    /// templates and batches (which their owners remove): messages, chat states and send
+    /// idempotency keys, in one transaction. Answers the storage keys of the messages' media.
     @discardableResult
-    package func deleteAll(sessionID: String) async throws -> Int {
-        try await database.execute(#"DELETE FROM messages WHERE "sessionId" = $1"#, [.text(sessionID)])
+    package func purge(sessionID: String) async throws -> [String] {
+        try await database.withTransaction { transaction in
+            let paths = try await transaction.query(
+                #"SELECT "mediaPath" FROM messages WHERE "sessionId" = $1 AND "mediaPath" IS NOT NULL"#, [.text(sessionID)]
+            ).compactMap { $0.string("mediaPath") }
+            for table in ["messages", "chat_states", "send_idempotency_keys"] {
+                _ = try await transaction.execute(#"DELETE FROM \#(table) WHERE "sessionId" = $1"#, [.text(sessionID)])
+            }
+            return paths
+        }
     }
 
     /// Delivery states in the only order they may advance.

@@ -64,6 +64,7 @@ final class Gateway: Sendable {
             let templates = MessageTemplates(
                 store: SQLTemplateStore(database: databases.data), maxRenderedCharacters: configuration.templateRenderMaxCharacters)
             templates.follow(bus)
+            ledger.follow(bus, archive: archive)
             let downloader = try await handle.submit { MediaDownloader(reactor: $0, settings: configuration.mediaDownload) }
             let bulk = BulkSender(
                 store: SQLBatchStore(database: databases.data), sessions: sessions, media: downloader, settings: configuration.bulk,
@@ -143,7 +144,7 @@ final class Gateway: Sendable {
         router.add(contentsOf: MediaRoutes.routes(sessions: sessions, archive: archive))
         router.add(contentsOf: ContactRoutes.routes(sessions: sessions))
         router.add(contentsOf: MessageActionRoutes.routes(sessions: sessions, idempotency: idempotency))
-        router.add(contentsOf: ChatRoutes.routes(sessions: sessions, messages: ledger))
+        router.add(contentsOf: ChatRoutes.routes(sessions: sessions, messages: ledger, archive: archive))
         router.add(contentsOf: MessageGapRoutes.routes(sessions: sessions))
         router.add(contentsOf: BulkRoutes.routes(bulk: bulk, sessions: sessions, maxMediaBytes: configuration.mediaDownload.maxBytes))
         router.add(contentsOf: GroupRoutes.routes(sessions: sessions))

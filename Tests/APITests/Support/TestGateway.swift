@@ -130,6 +130,7 @@ final class TestGateway: Sendable {
         let templates = MessageTemplates(
             store: SQLTemplateStore(database: data), maxRenderedCharacters: limits.templateRenderMaxCharacters)
         templates.follow(events)
+        ledger.follow(events, archive: archive)
         let mediaSettings = limits.media
         let bulkDownloader = try await handle.submit { MediaDownloader(reactor: $0, settings: mediaSettings) }
         let bulk = BulkSender(
@@ -175,7 +176,7 @@ final class TestGateway: Sendable {
             router.add(contentsOf: MediaRoutes.routes(sessions: sessions, archive: archive))
             router.add(contentsOf: ContactRoutes.routes(sessions: sessions))
             router.add(contentsOf: MessageActionRoutes.routes(sessions: sessions, idempotency: SendIdempotency(database: data)))
-            router.add(contentsOf: ChatRoutes.routes(sessions: sessions, messages: ledger))
+            router.add(contentsOf: ChatRoutes.routes(sessions: sessions, messages: ledger, archive: archive))
             let downloader = MediaDownloader(reactor: reactor, settings: limits.media)
             router.add(contentsOf: GroupRoutes.routes(sessions: sessions))
             router.add(contentsOf: PictureRoutes.routes(sessions: sessions, media: downloader))

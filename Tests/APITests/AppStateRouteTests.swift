@@ -75,6 +75,13 @@ import TestSupport
         let listed = (try JSONSerialization.jsonObject(with: Data(list.body)) as? [[String: Any]])?.first { $0["id"] as? String == Self.bobChat }
         #expect(listed?["name"] as? String == "Bob Builder", "\(list.text)")
 
+        // Read on the phone: the chat's messages count as read here too.
+        #expect(bob["unreadCount"] as? Int == 1, "bob's hello is unread")
+        var read = PhoneAppStateChange(action: "read", jid: Self.bob)
+        read.read = true
+        try await world.simulator.writeAppState(phone: Self.alice, read)
+        try await poll(world, "/api/sessions/\(id)/chats", "bob's chat read on the phone") { self.chat($0, Self.bobChat)?["unreadCount"] as? Int == 0 }
+
         // Unmuting on the phone (mute false) clears the expiry.
         try await world.simulator.writeAppState(phone: Self.alice, PhoneAppStateChange(action: "mute", jid: Self.bob, muted: false))
         let after = try await poll(world, "/api/sessions/\(id)/chats", "bob unmuted") { self.chat($0, Self.bobChat)?["muted"] as? Bool == false }

@@ -5,11 +5,12 @@ import Reactor
 import SwiftProtobuf
 import WAProtocol
 
-/// What app-state actions do here (contact names, mute, pin, archive), and the chat changes
+/// What app-state actions do here (contact names, mute, pin, archive, chats read elsewhere), and the chat changes
 /// this gateway writes itself (reference part 2 §7.6).
 extension LinkRef {
     /// Contact names go to the session's contact records; mute, pin and archive to the chat
-    /// states of the message store. Other actions are not kept.
+    /// states of the message store; a chat read on another device marks its messages read.
+    /// Other actions are not kept.
     func applyActions(_ mutations: [AppStateMutation]) async throws {
         guard !mutations.isEmpty else { return }
         let (sink, sessionID): (any MessageSink, String) = try await withLink { link, continuation in
@@ -40,6 +41,10 @@ extension LinkRef {
             case "archive":
                 let change = ChatStateChange(archived: set && value.archiveChatAction.archived)
                 try await sink.updateChatState(sessionID: sessionID, chatID: id, change: change)
+            case "markChatAsRead" where set && value.markChatAsReadAction.read:
+                // Read on another device: the chat's incoming messages count as read here too
+                // (that device already sent the read receipts).
+                _ = try await sink.markRead(sessionID: sessionID, chatID: id, messageIDs: nil)
             default:
                 continue
             }

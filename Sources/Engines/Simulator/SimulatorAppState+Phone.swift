@@ -6,7 +6,7 @@ import WAProtocol
 /// A change the primary phone makes to its app state (admin `POST …/app-state`), written as an
 /// encrypted, MAC'd patch exactly as a real device writes one.
 package struct PhoneAppStateChange: Sendable, Equatable, Codable {
-    /// `contact`, `mute`, `pin`, `archive` or `pushName` (the account's own name).
+    /// `contact`, `mute`, `pin`, `archive`, `read` (`markChatAsRead`) or `pushName` (the account's own name).
     package var action: String
     /// The contact or chat: digits, `…@c.us`, `…@s.whatsapp.net` or `…@g.us` (not read for `pushName`).
     package var jid: String
@@ -18,6 +18,8 @@ package struct PhoneAppStateChange: Sendable, Equatable, Codable {
     package var muteEndTimestamp: Int64?
     package var pinned: Bool?
     package var archived: Bool?
+    /// For `read`: true marks the chat read, false unread.
+    package var read: Bool? = nil
     /// Encrypt with a new key that no companion has been sent yet (they must ask for it).
     package var freshKey: Bool?
     /// Store the patch without telling the companions (so a companion's next upload meets a 409).
@@ -94,6 +96,11 @@ extension SimulatorCore {
             collection = "regular_low"
             value.archiveChatAction.archived = archived
             mutations = [AppStateMutation(index: ["archive", chat], value: value, version: 3)]
+        case "read":
+            guard let read = change.read else { throw .badRequest("read needs read") }
+            collection = "regular_low"
+            value.markChatAsReadAction.read = read
+            mutations = [AppStateMutation(index: ["markChatAsRead", chat], value: value, version: 3)]
         case "pushName":
             guard let name = change.pushName, !name.isEmpty else { throw .badRequest("pushName needs pushName") }
             collection = "critical_block"
@@ -101,7 +108,7 @@ extension SimulatorCore {
             mutations = [AppStateMutation(index: ["setting_pushName"], value: value, version: 1)]
             account.pushName = name
         default:
-            throw .badRequest("action must be contact, mute, pin, archive or pushName")
+            throw .badRequest("action must be contact, mute, pin, archive, read or pushName")
         }
         let state = try replay(collection, of: account).state
         do {

@@ -133,6 +133,12 @@ import TestSupport
         #expect(archive.status == 200, "\(archive.text)")
         view = try await world.simulator.appState(of: Self.alice)
         #expect(view.first { $0.index == ["archive", bobJID] }?.archived == true)
+        // Its message range names the chat's newest message, Bob's hello.
+        let stored = try await world.gateway.request("GET", "/api/sessions/\(id)/messages?chatId=\(Self.bobChat)")
+        let hello = try #require((stored.object["messages"] as? [[String: Any]])?.first, "\(stored.text)")
+        let archived = view.first { $0.index == ["archive", bobJID] }
+        #expect(archived?.rangeMessageIDs == [try #require(hello["waMessageId"] as? String)])
+        #expect(archived?.rangeLastTimestamp == Int64(try #require(hello["timestamp"] as? Int)))
         #expect(view.first { $0.index == ["pin_v1", bobJID] }?.pinned == false, "archiving unpins")
         #expect(view.first { $0.index == ["pin_v1", "\(Self.carol)@s.whatsapp.net"] }?.pinned == true)
         listed = try await world.gateway.request("GET", chats)
@@ -275,7 +281,9 @@ import TestSupport
 
         let unread = try await world.gateway.request("POST", "/api/sessions/\(id)/chats/unread", body: #"{"chatId":"\#(Self.bobChat)"}"#)
         #expect(unread.status == 200 && unread.object["success"] as? Bool == true, "\(unread.text)")
-        #expect(try await world.simulator.appState(of: Self.alice).first { $0.index == ["markChatAsRead", bobJID] }?.read == false)
+        let marked = try await world.simulator.appState(of: Self.alice).first { $0.index == ["markChatAsRead", bobJID] }
+        #expect(marked?.read == false)
+        #expect(marked?.rangeMessageIDs?.count == 1, "the range names the chat's newest message")
 
         // Refusals: a group or a LID is not an address-book entry; the names are checked.
         let refusals: [(String, String, String?, String)] = [

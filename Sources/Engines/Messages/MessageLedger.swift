@@ -146,9 +146,16 @@ package final class MessageLedger: MessageSink {
     }
 
     package func stored(sessionID: String, messageID: String) async throws -> EngineMessage? {
-        guard let row = try await store.find(sessionID: sessionID, waMessageID: messageID) else { return nil }
-        return EngineMessage(
-            id: messageID, chatID: row.chatID, from: row.from ?? "", to: row.to ?? "", body: row.body ?? "", type: row.type,
+        try await store.find(sessionID: sessionID, waMessageID: messageID).map(Self.engineMessage)
+    }
+
+    package func lastMessage(sessionID: String, chatID: String) async throws -> EngineMessage? {
+        try await store.last(sessionID: sessionID, chatID: chatID).map(Self.engineMessage)
+    }
+
+    private static func engineMessage(_ row: MessageRecord) -> EngineMessage {
+        EngineMessage(
+            id: row.waMessageID ?? "", chatID: row.chatID, from: row.from ?? "", to: row.to ?? "", body: row.body ?? "", type: row.type,
             timestamp: Int(row.timestamp ?? 0), fromMe: row.direction == "outgoing",
             metadata: row.metadata.flatMap { try? JSONParser.parse(Array($0.utf8)) }, author: row.author)
     }

@@ -11,7 +11,9 @@ extension NativeEngine {
         var value = Waproto_SyncActionValue()
         value.timestamp = Int64(Date().timeIntervalSince1970 * 1000)
         value.markChatAsReadAction.read = false
-        try await linkRef().uploadAppState(
+        let ref = try await linkRef()
+        if let range = try await ref.messageRange(chatID: chatID) { value.markChatAsReadAction.messageRange = range }
+        try await ref.uploadAppState(
             [AppStateMutation(index: ["markChatAsRead", chat], value: value, version: 3)], collection: "regular_low")
     }
 

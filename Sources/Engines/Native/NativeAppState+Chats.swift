@@ -107,6 +107,30 @@ extension LinkRef {
         throw EngineError.conflict("WhatsApp refused the app-state change")
     }
 
+    /// WhatsApp's `messageRange` for a chat action (archive, mark read or unread): the chat's
+    /// newest stored message, which tells the other devices up to where the action holds (a
+    /// message that arrives later unarchives the chat). Nil when nothing of the chat is stored.
+    func messageRange(chatID: String) async throws -> Waproto_SyncActionMessageRange? {
+        let (sink, sessionID): (any MessageSink, String) = try await withLink { link, continuation in
+            continuation.resume(returning: (link.messages, link.sessionID))
+        }
+        guard let last = try await sink.lastMessage(sessionID: sessionID, chatID: chatID), !last.id.isEmpty else { return nil }
+        var key = Waproto_MessageKey()
+        key.remoteJid = try NativeLink.recipient(of: chatID).description
+        key.fromMe = last.fromMe
+        key.id = last.id
+        if !last.fromMe, chatID.hasSuffix("@g.us"), let author = last.author {
+            key.participant = try NativeLink.recipient(of: author).description
+        }
+        var message = Waproto_SyncActionMessage()
+        message.key = key
+        message.timestamp = Int64(last.timestamp)
+        var range = Waproto_SyncActionMessageRange()
+        range.lastMessageTimestamp = Int64(last.timestamp)
+        range.messages = [message]
+        return range
+    }
+
     /// `15551234567@s.whatsapp.net` → `15551234567@c.us`; other ids without a device.
     static func neutralID(_ wire: String) -> String {
         guard let at = wire.firstIndex(of: "@") else { return wire }
@@ -123,6 +147,8 @@ extension NativeEngine: ChatStateOperations {
         var archive = Waproto_SyncActionValue()
         archive.timestamp = now
         archive.archiveChatAction.archived = archived
+        let ref = try await linkRef()
+        if let range = try await ref.messageRange(chatID: chatID) { archive.archiveChatAction.messageRange = range }
         var mutations = [AppStateMutation(index: ["archive", chat], value: archive, version: 3)]
         if archived {
             // An archived chat is never pinned (as WhatsApp sends it).
@@ -131,7 +157,7 @@ extension NativeEngine: ChatStateOperations {
             unpin.pinAction.pinned = false
             mutations.append(AppStateMutation(index: ["pin_v1", chat], value: unpin, version: 5))
         }
-        try await linkRef().uploadAppState(mutations, collection: "regular_low")
+        try await ref.uploadAppState(mutations, collection: "regular_low")
     }
 
     package func setMuted(_ chatID: String, until: Int64?) async throws {

@@ -43,6 +43,8 @@ package protocol MessageSink: Sendable {
     /// from what that account's sync says. Messages stay, as in OpenWA.
     func forgetChatStates(sessionID: String) async throws
 
+    /// The newest stored message of a chat (app-state chat actions name it in their range).
+    func lastMessage(sessionID: String, chatID: String) async throws -> EngineMessage?
     /// Our own reaction (empty: removed) on a stored message, once WhatsApp took it.
     func recordOwnReaction(sessionID: String, messageID: String, sender: String, emoji: String, timestamp: Int) async throws
 
@@ -59,6 +61,8 @@ package enum InboundItem: Sendable, Equatable {
 
 extension MessageSink {
     package var preferredExecutor: (any TaskExecutor)? { nil }
+    /// Sinks that keep no rows know no last message.
+    package func lastMessage(sessionID: String, chatID: String) async throws -> EngineMessage? { nil }
 
     /// Sinks that keep no rows keep no reactions either.
     package func recordOwnReaction(sessionID: String, messageID: String, sender: String, emoji: String, timestamp: Int) async throws {}

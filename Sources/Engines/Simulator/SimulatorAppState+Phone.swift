@@ -60,6 +60,10 @@ package struct PhoneAppStateRecord: Sendable, Equatable, Codable {
     /// `markChatAsRead`: false for a chat marked unread.
     package var read: Bool? = nil
     package var starred: Bool? = nil
+    /// For archive and markChatAsRead: the ids of the messages their `messageRange` names, and
+    /// its last message time (seconds).
+    package var rangeMessageIDs: [String]? = nil
+    package var rangeLastTimestamp: Int64? = nil
 }
 
 extension SimulatorCore {
@@ -145,6 +149,14 @@ extension SimulatorCore {
                 }
                 if value.hasPinAction { record.pinned = value.pinAction.pinned }
                 if value.hasArchiveChatAction { record.archived = value.archiveChatAction.archived }
+                let range =
+                    value.archiveChatAction.hasMessageRange
+                    ? value.archiveChatAction.messageRange
+                    : value.markChatAsReadAction.hasMessageRange ? value.markChatAsReadAction.messageRange : nil
+                if let range {
+                    record.rangeMessageIDs = range.messages.map(\.key.id)
+                    record.rangeLastTimestamp = range.lastMessageTimestamp
+                }
                 if value.hasPushNameSetting { record.pushName = value.pushNameSetting.name }
                 if value.hasMarkChatAsReadAction { record.read = value.markChatAsReadAction.read }
                 if value.hasStarAction { record.starred = value.starAction.starred }

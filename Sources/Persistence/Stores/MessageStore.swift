@@ -307,6 +307,17 @@ package struct SQLMessageStore: Sendable {
         }
     }
 
+    /// The newest stored message of a chat (by WhatsApp's time), if any.
+    package func last(sessionID: String, chatID: String) async throws -> MessageRecord? {
+        try await database.query(
+            """
+            SELECT \(Self.readColumns) FROM messages WHERE "sessionId" = $1 AND "chatId" = $2 AND "waMessageId" IS NOT NULL \
+            AND "timestamp" IS NOT NULL ORDER BY "timestamp" DESC, "createdAt" DESC LIMIT 1
+            """,
+            [.text(sessionID), .text(chatID)]
+        ).first.map(Self.record)
+    }
+
     /// The session's row for a WhatsApp message id, if stored.
     package func find(sessionID: String, waMessageID: String) async throws -> MessageRecord? {
         try await database.query(

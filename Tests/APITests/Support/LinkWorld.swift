@@ -25,7 +25,7 @@ struct LinkWorld {
     static func start(
         _ backend: DataBackend, phones: [String], webhooks: WebhookSettings? = nil, limits: TestLimits = TestLimits(),
         inboundMedia: MediaArchive.Settings = MediaArchive.Settings(), storage: MediaStorageConfiguration? = nil,
-        tweak: (inout NativeEngineConfiguration) -> Void = { _ in }
+        onFaultCluster: Bool = false, tweak: (inout NativeEngineConfiguration) -> Void = { _ in }
     ) async throws -> LinkWorld {
         var configuration = Simulator.Configuration()
         configuration.logger = quietLogger
@@ -39,13 +39,15 @@ struct LinkWorld {
         var dropSchema: (@Sendable () async -> Void)?
         if backend == .postgres {
             let environment = try #require(PostgresTestEnvironment.current)
+            // The fault cluster can be stopped and started under a running gateway.
+            let port = onFaultCluster ? try #require(environment.faultPort) : environment.port
             let schema = "link_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             let admin = PostgresConfiguration(
-                host: environment.host, port: environment.port, username: environment.username,
+                host: environment.host, port: port, username: environment.username,
                 password: environment.password, database: environment.database, poolSize: 1)
             try await Self.withAdmin(admin) { try await $0.execute("CREATE SCHEMA \(schema)") }
             postgres = PostgresConfiguration(
-                host: environment.host, port: environment.port, username: environment.username,
+                host: environment.host, port: port, username: environment.username,
                 password: environment.password, database: environment.database, schema: schema, poolSize: 4)
             dropSchema = { try? await Self.withAdmin(admin) { try await $0.execute("DROP SCHEMA \(schema) CASCADE") } }
         }

@@ -64,11 +64,10 @@ struct SocketIOChannelTests {
     func badOrMissingKeyIsRefusedWithAnErrorAndADisconnect(key: String) async throws {
         let gateway = try await TestGateway.start()
         let peer = try SocketIOPeer(port: gateway.port, key: key.isEmpty ? nil : key)
-        let error = try await peer.next("message")
+        let error = try await peer.next(all: ["message", "disconnected"])["message"] ?? .null
         #expect(error["type"] == "error")
         #expect(error["code"] == "UNAUTHORIZED")
         #expect(error["message"] == (key.isEmpty ? "API key is required" : "Invalid API key"))
-        _ = try await peer.next("disconnected")
         await peer.finish()
         await gateway.stop()
     }
@@ -78,9 +77,8 @@ struct SocketIOChannelTests {
         let (_, secret) = try await gateway.keys.create(
             name: "chats", role: .operator, allowedIps: nil, allowedSessions: nil, allowedChats: ["1@c.us"], expiresAt: nil)
         let peer = try SocketIOPeer(port: gateway.port, key: secret)
-        let error = try await peer.next("message")
+        let error = try await peer.next(all: ["message", "disconnected"])["message"] ?? .null
         #expect(error["code"] == "UNAUTHORIZED")
-        _ = try await peer.next("disconnected")
         await peer.finish()
         await gateway.stop()
     }

@@ -86,6 +86,18 @@ final class SocketIOPeer: Sendable {
         }
     }
 
+    /// The data of the first line of each of `kinds`, in whatever order they come: python-engineio
+    /// runs each handler on a thread of its own, so a `message` and the `disconnected` right
+    /// behind it may be reported either way round.
+    func next(all kinds: Set<String>, within seconds: Double = 30) async throws -> [String: JSONValue] {
+        var seen: [String: JSONValue] = [:]
+        while seen.count < kinds.count {
+            let line = try await next(within: seconds)
+            if let kind = line["kind"]?.stringValue, kinds.contains(kind), seen[kind] == nil { seen[kind] = line["data"] ?? .null }
+        }
+        return seen
+    }
+
     /// The next line of `kind`, skipping others.
     func next(_ kind: String, within seconds: Double = 30) async throws -> JSONValue {
         while true {

@@ -8,11 +8,7 @@ import Reactor
 package enum BulkRoutes {
     package static func routes(bulk: BulkSender, sessions: SessionManager, maxMediaBytes: Int) -> [Route] {
         let access = RouteAccess.key(minimum: .operator, sessionParameter: "id")
-        @Sendable func session(_ context: APIContext) async throws -> String {
-            let id = context.parameter("id")
-            _ = try await sessions.get(id: id)
-            return id
-        }
+        @Sendable func session(_ context: APIContext) async throws -> String { try await context.existingSession(in: sessions) }
         return [
             Route("POST", "/api/sessions/:id/messages/send-bulk", access: access, handler: .task { context in
                 let request = try BulkDTO.request(try context.jsonObject(allowing: BulkDTO.fields), maxMediaBytes: maxMediaBytes)

@@ -22,7 +22,7 @@ package enum MessageGapRoutes {
         ]
         return gaps.map { gap in
             Route(gap.method, gap.path, access: gap.access, handler: .task { context in
-                _ = try await sessions.get(id: context.parameter("id"))
+                _ = try await context.existingSession(in: sessions)
                 throw APIError.notImplemented(gap.message)
             })
         }

@@ -13,11 +13,8 @@ package enum TemplateRoutes {
         templates: MessageTemplates, sessions: SessionManager, previews: LinkPreviewFetcher? = nil, idempotency: SendIdempotency? = nil
     ) -> [Route] {
         let scoped = RouteAccess.key(minimum: .operator, sessionParameter: "sessionId")
-        /// 404 with OpenWA's message when the session does not exist.
         @Sendable func session(_ context: APIContext) async throws -> String {
-            let id = context.parameter("sessionId")
-            _ = try await sessions.get(id: id)
-            return id
+            try await context.existingSession("sessionId", in: sessions)
         }
         return [
             Route("POST", "/api/sessions/:sessionId/templates", access: scoped, handler: .task { context in
@@ -63,8 +60,7 @@ package enum TemplateRoutes {
         if templateID == nil, templateName == nil { errors.append("templateId or templateName must be given") }
         let variables = variables(dto.body["vars"], errors: &errors)
         if !errors.isEmpty { throw APIError.validation(errors) }
-        let sessionID = context.parameter("id")
-        _ = try await sessions.get(id: sessionID)
+        let sessionID = try await context.existingSession(in: sessions)
         let template = try await templates.resolve(sessionId: sessionID, id: templateID, name: templateName)
         let text = try templates.render(template, variables: variables)
         var message = OutgoingMessage(chatID: MessageRoutes.normalizedChat(chat), content: .text(text), mentions: mentions)

@@ -8,11 +8,8 @@ package enum WebhookRoutes {
 
     package static func routes(webhooks: WebhookService, sessions: SessionManager) -> [Route] {
         let scoped = RouteAccess.key(minimum: .operator, sessionParameter: "sessionId")
-        /// 404 with OpenWA's message when the session does not exist.
         @Sendable func session(_ context: APIContext) async throws -> String {
-            let id = context.parameter("sessionId")
-            _ = try await sessions.get(id: id)
-            return id
+            try await context.existingSession("sessionId", in: sessions)
         }
         return [
             Route("POST", "/api/sessions/:sessionId/webhooks", access: scoped, handler: .task { context in

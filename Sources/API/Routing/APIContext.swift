@@ -17,6 +17,14 @@ package struct APIContext: Sendable {
 
     package func parameter(_ name: String) -> String { parameters[name] ?? "" }
 
+    /// The session id in path parameter `name`, once the session is known to exist (404 with
+    /// OpenWA's message otherwise).
+    package func existingSession(_ name: String = "id", in sessions: SessionManager) async throws -> String {
+        let id = parameter(name)
+        _ = try await sessions.get(id: id)
+        return id
+    }
+
     /// The query items, decoded.
     package var query: [(String, String)] { request.head.queryItems() }
 

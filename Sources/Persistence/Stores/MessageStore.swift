@@ -132,11 +132,7 @@ package struct SQLMessageStore: Sendable {
     package static func recordReaction(
         sessionID: String, messageID: String, sender: String, emoji: String, timestamp: Int, in transaction: any AsyncSQLTransaction
     ) async throws -> Bool {
-        let rows = try await transaction.query(
-            #"SELECT "metadata" FROM messages WHERE "sessionId" = $1 AND "waMessageId" = $2 AND "type" <> 'revoked'"#,
-            [.text(sessionID), .text(messageID)])
-        guard let row = rows.first else { return false }
-        let metadata = row.string("metadata").flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .object([])
+        guard let metadata = try await metadata(sessionID: sessionID, messageID: messageID, in: transaction) else { return false }
         var reactions = (metadata["reactions"]?.arrayValue ?? []).filter { $0["senderId"]?.stringValue != sender }
         if !emoji.isEmpty {
             reactions.append(["senderId": .string(sender), "emoji": .string(emoji), "timestamp": .number(Double(timestamp))])
@@ -152,11 +148,7 @@ package struct SQLMessageStore: Sendable {
     package static func setMetadata(
         sessionID: String, messageID: String, key: String, value: JSONValue?, in transaction: any AsyncSQLTransaction
     ) async throws -> Bool {
-        let rows = try await transaction.query(
-            #"SELECT "metadata" FROM messages WHERE "sessionId" = $1 AND "waMessageId" = $2 AND "type" <> 'revoked'"#,
-            [.text(sessionID), .text(messageID)])
-        guard let row = rows.first else { return false }
-        let metadata = row.string("metadata").flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .object([])
+        guard let metadata = try await metadata(sessionID: sessionID, messageID: messageID, in: transaction) else { return false }
         let updated: JSONValue
         if let value {
             updated = metadata.setting(key, value)
@@ -168,6 +160,18 @@ package struct SQLMessageStore: Sendable {
         return try await transaction.execute(
             #"UPDATE messages SET "metadata" = $3 WHERE "sessionId" = $1 AND "waMessageId" = $2"#,
             [.text(sessionID), .text(messageID), .text(JSONWriter.string(updated))]) > 0
+    }
+
+    /// A stored, not revoked message's metadata (an empty object when it has none); nil when
+    /// there is no such message.
+    private static func metadata(sessionID: String, messageID: String, in transaction: any AsyncSQLTransaction) async throws
+        -> JSONValue?
+    {
+        let rows = try await transaction.query(
+            #"SELECT "metadata" FROM messages WHERE "sessionId" = $1 AND "waMessageId" = $2 AND "type" <> 'revoked'"#,
+            [.text(sessionID), .text(messageID)])
+        guard let row = rows.first else { return nil }
+        return row.string("metadata").flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .object([])
     }
 
     /// A message whose text the sender edited.

@@ -215,6 +215,19 @@ import TestSupport
                 options: #"{"delayBetweenMessages":1000,"randomizeDelay":false,"stopOnError":false}"#,
                 progress: #"{"total":2,"sent":0,"failed":0,"pending":2,"cancelled":0}"#, results: "[]", currentIndex: 1,
                 createdAt: stamp, updatedAt: stamp, startedAt: stamp))
+        // Another left-over batch, cancelled before the resume: its interrupted item is reported,
+        // the rest is cancelled, and the resume leaves it alone.
+        try await SQLBatchStore(database: world.gateway.data).insert(
+            BatchRecord(
+                id: UUID().uuidString.lowercased(), batchId: "cancelled-first", sessionId: id, status: "processing",
+                messages: String(decoding: try JSONEncoder().encode(items), as: UTF8.self),
+                options: #"{"delayBetweenMessages":1000,"randomizeDelay":false,"stopOnError":false}"#,
+                progress: #"{"total":2,"sent":0,"failed":0,"pending":2,"cancelled":0}"#, results: "[]", currentIndex: 1,
+                createdAt: stamp, updatedAt: stamp, startedAt: stamp))
+        let cancelled = try await world.gateway.request("POST", "/api/sessions/\(id)/messages/batch/cancelled-first/cancel")
+        #expect(cancelled.status == 200, "\(cancelled.text)")
+        let cancelledProgress = try #require(cancelled.object["progress"] as? [String: Any])
+        #expect(cancelledProgress["failed"] as? Int == 1 && cancelledProgress["cancelled"] as? Int == 1, "\(cancelledProgress)")
         await world.gateway.bulk.resumeUnfinished()
         let done = try await batch(world, id, "left-over", until: Self.terminal)
         #expect(done["status"] as? String == "completed", "\(done)")
@@ -222,7 +235,7 @@ import TestSupport
         #expect(results.map { $0["status"] as? String } == ["failed", "sent"])
         #expect((results.first?["error"] as? [String: Any])?["code"] as? String == "OUTCOME_UNKNOWN")
         let inbox = try await world.simulator.inbox(of: Self.bob)
-        #expect(inbox.map(\.body) == ["after the restart"], "the claimed item is not sent again")
+        #expect(inbox.map(\.body) == ["after the restart"], "the claimed item is not sent again, the cancelled batch not at all")
 
         _ = try await world.gateway.request("POST", "/api/sessions/\(id)/stop")
         #expect(try await world.gateway.request("DELETE", "/api/sessions/\(id)").status == 204)

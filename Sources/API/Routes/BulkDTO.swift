@@ -61,7 +61,7 @@ enum BulkDTO {
         if !typeName.isEmpty, type == nil {
             errors.append("type must be one of the following values: \(BulkItem.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let variables = TemplateRoutes.variables(value["variables"], errors: &errors)
+        let variables = TemplateRoutes.variables(value["variables"], field: "variables", errors: &errors)
         guard case .object(let contentMembers)? = value["content"] else {
             errors.append("content must be an object")
             return nil

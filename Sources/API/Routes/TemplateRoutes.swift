@@ -58,7 +58,7 @@ package enum TemplateRoutes {
         let wantsPreview = dto.flag("linkPreview") ?? false
         var errors = dto.errors
         if templateID == nil, templateName == nil { errors.append("templateId or templateName must be given") }
-        let variables = variables(dto.body["vars"], errors: &errors)
+        let variables = variables(dto.body["vars"], field: "vars", errors: &errors)
         if !errors.isEmpty { throw APIError.validation(errors) }
         let sessionID = try await context.existingSession(in: sessions)
         let template = try await templates.resolve(sessionId: sessionID, id: templateID, name: templateName)
@@ -70,10 +70,10 @@ package enum TemplateRoutes {
     }
 
     /// `vars`: an object of strings, numbers or booleans (written into the text as they read).
-    static func variables(_ value: JSONValue?, errors: inout [String]) -> [String: String] {
+    static func variables(_ value: JSONValue?, field: String, errors: inout [String]) -> [String: String] {
         guard let value, value != .null else { return [:] }
         guard case .object(let members) = value else {
-            errors.append("vars must be an object")
+            errors.append("\(field) must be an object")
             return [:]
         }
         var variables: [String: String] = [:]
@@ -83,7 +83,7 @@ package enum TemplateRoutes {
             case .bool(let flag): variables[name] = flag ? "true" : "false"
             case .number(let number):
                 variables[name] = number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : String(number)
-            default: errors.append("vars.\(name) must be a string, number or boolean")
+            default: errors.append("\(field).\(name) must be a string, number or boolean")
             }
         }
         return variables

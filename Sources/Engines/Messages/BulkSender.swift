@@ -25,6 +25,11 @@ package actor BulkSender {
     private let settings: Settings
     private let logger: Logger
     private var running: [String: Task<Void, Never>] = [:]
+    /// Every batch this process launched: a boot's resume never starts one of them again, even
+    /// when its stored row was read before the batch finished.
+    private var launched: Set<String> = []
+    /// Submissions between their limit check and their launch (the insert is awaited between).
+    private var reserved = 0
     private var sleepers: [String: Task<Void, Never>] = [:]
     private var cancelRequested: Set<String> = []
     private var stopping = false
@@ -49,9 +54,11 @@ package actor BulkSender {
     // MARK: - Routes
 
     package func submit(sessionId: String, batchId: String, items: [BulkItem], options: BulkOptions) async throws -> BulkBatch {
-        guard running.count < settings.maxConcurrentBatches else {
+        guard running.count + reserved < settings.maxConcurrentBatches else {
             throw EngineError.tooMany("Too many bulk batches are running (BULK_MAX_CONCURRENT_BATCHES=\(settings.maxConcurrentBatches))")
         }
+        reserved += 1
+        defer { reserved -= 1 }
         var unique: [BulkItem] = []
         var seen: Set<BulkItem> = []
         for item in items where seen.insert(item).inserted { unique.append(item) }
@@ -82,16 +89,22 @@ package actor BulkSender {
 
     /// Stops a batch before its next message; a message already on its way finishes first.
     package func cancel(sessionId: String, batchId: String) async throws -> BulkBatch {
+        let key = sessionId + "\u{0}" + batchId
+        // Checked before any await: a batch that finishes meanwhile must not be overwritten.
+        if let task = running[key] { return try await stop(task, key: key, sessionId: sessionId, batchId: batchId) }
         let record = try await find(sessionId: sessionId, batchId: batchId)
-        let key = Self.key(record)
-        guard let task = running[key] else {
-            let state = try BatchState.decode(record)
-            guard !state.view.isTerminal else { throw EngineError.invalid("Batch '\(batchId)' is already \(record.status)") }
-            // Unfinished but not running here (another process's, or not resumed yet).
-            state.finish(.cancelled)
-            try await save(state)
-            return state.view
-        }
+        if let task = running[key] { return try await stop(task, key: key, sessionId: sessionId, batchId: batchId) }
+        let state = try BatchState.decode(record)
+        guard !state.view.isTerminal else { throw EngineError.invalid("Batch '\(batchId)' is already \(record.status)") }
+        // Unfinished but not running here (not resumed yet): never started again once cancelled.
+        launched.insert(key)
+        state.settleInterrupted()
+        state.finish(.cancelled)
+        try await save(state)
+        return state.view
+    }
+
+    private func stop(_ task: Task<Void, Never>, key: String, sessionId: String, batchId: String) async throws -> BulkBatch {
         cancelRequested.insert(key)
         sleepers[key]?.cancel()
         await task.value
@@ -102,12 +115,18 @@ package actor BulkSender {
 
     /// Picks up the batches a previous run left unfinished.
     package func resumeUnfinished() async {
+        let records: [BatchRecord]
         do {
-            for record in try await store.unfinished() where running[Self.key(record)] == nil {
-                launch(try BatchState.decode(record))
-            }
+            records = try await store.unfinished()
         } catch {
-            logger.error("bulk batches not resumed", metadata: ["error": "\(error)"])
+            return logger.error("bulk batches not resumed", metadata: ["error": "\(error)"])
+        }
+        for record in records where !launched.contains(Self.key(record)) {
+            do {
+                launch(try BatchState.decode(record))
+            } catch {
+                logger.error("bulk batch not resumed", metadata: ["batch": "\(record.batchId)", "error": "\(error)"])
+            }
         }
     }
 
@@ -142,6 +161,7 @@ package actor BulkSender {
 
     private func launch(_ state: BatchState) {
         let key = Self.key(state.record)
+        launched.insert(key)
         running[key] = Task { await self.run(state, key: key) }
     }
 
@@ -191,7 +211,8 @@ package actor BulkSender {
                 logger.warning("bulk batch progress not saved; retrying", metadata: ["batch": "\(state.record.batchId)", "error": "\(error)"])
             }
             if stopping { return false }
-            await sleep(milliseconds: delay, key: key)
+            // Not cut short by a cancel: that waits for this write like any other.
+            await sleep(milliseconds: delay, key: key + "\u{1}retry")
             delay = min(delay * 2, 5_000)
         }
     }

@@ -112,8 +112,10 @@ package struct SQLMessageStore: Sendable {
     package static func recordVote(
         sessionID: String, pollID: String, voter: String, options: [String], in transaction: any AsyncSQLTransaction
     ) async throws -> Bool {
+        // Locked: two changes of one row's metadata (a vote and a reaction) must not both read the old JSON.
         let rows = try await transaction.query(
-            #"SELECT "metadata" FROM messages WHERE "sessionId" = $1 AND "waMessageId" = $2"#, [.text(sessionID), .text(pollID)])
+            #"SELECT "metadata" FROM messages WHERE "sessionId" = $1 AND "waMessageId" = $2"# + transaction.dialect.lockForUpdateSuffix,
+            [.text(sessionID), .text(pollID)])
         guard let row = rows.first else { return false }
         var metadata = row.string("metadata").flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .object([])
         var poll = metadata["poll"] ?? .object([])
@@ -167,8 +169,10 @@ package struct SQLMessageStore: Sendable {
     private static func metadata(sessionID: String, messageID: String, in transaction: any AsyncSQLTransaction) async throws
         -> JSONValue?
     {
+        // Locked until the transaction ends: the caller writes the changed JSON back.
         let rows = try await transaction.query(
-            #"SELECT "metadata" FROM messages WHERE "sessionId" = $1 AND "waMessageId" = $2 AND "type" <> 'revoked'"#,
+            #"SELECT "metadata" FROM messages WHERE "sessionId" = $1 AND "waMessageId" = $2 AND "type" <> 'revoked'"#
+                + transaction.dialect.lockForUpdateSuffix,
             [.text(sessionID), .text(messageID)])
         guard let row = rows.first else { return nil }
         return row.string("metadata").flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .object([])

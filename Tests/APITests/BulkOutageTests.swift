@@ -33,6 +33,14 @@ struct BulkOutageTests {
             for _ in 0..<500 where try await inbox().isEmpty { try await Task.sleep(for: .milliseconds(10)) }
 
             try await environment.stopFaultCluster()
+            // Meanwhile the data routes answer 503 with OpenWA's body, and the process keeps serving.
+            let template = try await world.gateway.request(
+                "POST", "/api/sessions/\(id)/templates", body: #"{"name":"later","body":"x"}"#)
+            #expect(template.status == 503, "\(template.text)")
+            #expect(template.object["statusCode"] as? Int == 503)
+            let status = try await world.gateway.request("GET", "/api/sessions/\(id)/messages/batch/through-an-outage")
+            #expect(status.status == 503, "\(status.text)")
+            #expect(try await world.gateway.request("GET", "/api/health/live", key: nil).status == 200)
             try await Task.sleep(for: .seconds(3))
             let duringOutage = try await inbox().count
             try await environment.startFaultCluster()

@@ -4,7 +4,9 @@ import WAProtocol
 
 /// What the row of a location or contact card keeps in `metadata`, sent and received alike, so
 /// the message can be rebuilt later (a forward): OpenWA's `location {latitude, longitude,
-/// description?, address?, url?}` and `contact {displayName, vcard}`.
+/// description?, address?, url?}` (with `live: true` for a live location) and `contact
+/// {displayName, vcard}` (several cards also as `contacts`); and a group invite's
+/// `groupInvite {groupId, inviteCode, groupName, inviteExpiration}`.
 enum CardMetadata {
     /// The metadata of a location or contact card message; nil for other content.
     static func of(_ message: Waproto_Message) -> JSONValue? {
@@ -17,6 +19,29 @@ enum CardMetadata {
         }
         if content.hasContactMessage {
             return contact(displayName: content.contactMessage.displayName, vcard: content.contactMessage.vcard)
+        }
+        if content.hasContactsArrayMessage, let first = content.contactsArrayMessage.contacts.first {
+            // `contact` is the first card (what OpenWA's single-card shape shows), `contacts` all of them.
+            let cards = content.contactsArrayMessage.contacts.map { card -> JSONValue in
+                ["displayName": .string(card.displayName), "vcard": .string(card.vcard)]
+            }
+            return contact(displayName: first.displayName, vcard: first.vcard).setting("contacts", .array(cards))
+        }
+        if content.hasLiveLocationMessage {
+            let live = content.liveLocationMessage
+            let place = location(
+                latitude: live.degreesLatitude, longitude: live.degreesLongitude, description: live.hasCaption ? live.caption : nil,
+                address: nil)
+            return ["location": (place["location"] ?? .object([])).setting("live", true)]
+        }
+        if content.hasGroupInviteMessage {
+            let invite = content.groupInviteMessage
+            return [
+                "groupInvite": [
+                    "groupId": .string(invite.groupJid), "inviteCode": .string(invite.inviteCode), "groupName": .string(invite.groupName),
+                    "inviteExpiration": .number(Double(invite.inviteExpiration)),
+                ]
+            ]
         }
         return nil
     }
@@ -46,6 +71,12 @@ enum CardMetadata {
             if let url = place["url"]?.stringValue { message.locationMessage.url = url }
             return message
         case "contact":
+            if let cards = metadata?["contacts"]?.arrayValue, cards.count > 1 {
+                return MessageCodec.contactCards(
+                    cards.compactMap { card in
+                        card["vcard"]?.stringValue.map { (displayName: card["displayName"]?.stringValue ?? "", vcard: $0) }
+                    })
+            }
             guard let card = metadata?["contact"], let vcard = card["vcard"]?.stringValue else { return nil }
             return MessageCodec.contactCard(displayName: card["displayName"]?.stringValue ?? "", vcard: vcard)
         default:

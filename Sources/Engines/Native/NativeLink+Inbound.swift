@@ -192,7 +192,7 @@ extension NativeLink {
                     kind: kind, id: source.id, targetID: target, chatID: neutral(chat), senderID: sender, from: sender, to: to,
                     fromMe: source.fromMe, timestamp: source.timestamp))
         }
-        guard summary.type != "unknown" else { return nil }
+        guard summary.isContent else { return nil }
         let metadata = summary.poll.map {
             PollRecord.metadata(name: summary.body, options: $0.options, allowMultipleAnswers: $0.selectable != 1)
         }

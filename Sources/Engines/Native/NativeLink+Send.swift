@@ -112,7 +112,8 @@ struct SendJob: Sendable {
                 sessionID: sessionID, messageID: reaction.key.id, sender: ownChat, emoji: reaction.text,
                 timestamp: ack.attributes.string("t").flatMap(Int.init) ?? stored.timestamp)
         }
-        let timestamp = ack.attributes.string("t").flatMap(Int.init) ?? stored.timestamp
-        return SentMessage(messageID: id, timestamp: timestamp)
+        // The stored row's time, so the send's answer, the row and an edit's answer (the
+        // original send time) agree even when the server's ack lands in the next second.
+        return SentMessage(messageID: id, timestamp: stored.timestamp)
     }
 }

@@ -27,6 +27,13 @@ extension SimulatorCore {
         let fileName: String?
         /// How long a pin lasts (default a day).
         let seconds: UInt32?
+        /// The cards of a `contacts` send.
+        let contacts: [PhoneContactCard]?
+    }
+
+    struct PhoneContactCard: Decodable {
+        let name: String
+        let number: String
     }
 
     /// An admin send: the JSON body of `POST /admin/phones/:phone/messages`.
@@ -101,11 +108,33 @@ extension SimulatorCore {
         case "contact":
             guard let name = body.name, let number = body.number else { throw .badRequest("a contact needs name and number") }
             return MessageCodec.contact(name: name, number: number, quote: quote)
+        case "contacts":
+            guard let cards = body.contacts, !cards.isEmpty else { throw .badRequest("contacts needs contacts [{name, number}]") }
+            return MessageCodec.contactCards(cards.map { ($0.name, MessageCodec.vCard(name: $0.name, number: $0.number)) })
+        case "live-location":
+            guard let latitude = body.latitude, let longitude = body.longitude else { throw .badRequest("latitude and longitude") }
+            var message = Waproto_Message()
+            message.liveLocationMessage.degreesLatitude = latitude
+            message.liveLocationMessage.degreesLongitude = longitude
+            if let text = body.text { message.liveLocationMessage.caption = text }
+            message.liveLocationMessage.sequenceNumber = 1
+            return message
+        case "ptv":
+            // A round video note: the video attachment under `ptvMessage`.
+            var message = try phoneMediaContent(body, kind: .video)
+            message.ptvMessage = message.videoMessage
+            message.clearVideoMessage()
+            return message
+        case "raw":
+            // Any content, as the bytes of a waE2E Message (base64 in `data`): what this gateway cannot read.
+            guard let encoded = body.data, let bytes = Data(base64Encoded: encoded), let message = try? MessageCodec.decode(unpadded: Array(bytes))
+            else { throw .badRequest("raw needs data: base64 of a Message") }
+            return message
         case let kind where MessageCodec.MediaMessageKind(rawValue: kind) != nil:
             return try phoneMediaContent(body, kind: MessageCodec.MediaMessageKind(rawValue: kind)!)
         default:
             throw .badRequest(
-                "kind must be text, reaction, revoke, edit, pin, unpin, vote, poll, location, contact, image, video, audio, ptt, document or sticker")
+                "kind must be text, reaction, revoke, edit, pin, unpin, vote, poll, location, live-location, contact, contacts, raw, image, video, ptv, audio, ptt, document or sticker")
         }
     }
 }

@@ -49,6 +49,9 @@ extension MessageCodec {
         } else if message.hasContactMessage {
             copy.contactMessage = message.contactMessage
             copy.contactMessage.contextInfo = context
+        } else if message.hasContactsArrayMessage {
+            copy.contactsArrayMessage = message.contactsArrayMessage
+            copy.contactsArrayMessage.contextInfo = context
         } else {
             return nil
         }
@@ -65,6 +68,21 @@ extension MessageCodec {
         return message
     }
 
+    /// Several contact cards in one message (`contactsArrayMessage`), named after the first.
+    package static func contactCards(_ cards: [(displayName: String, vcard: String)]) -> Waproto_Message {
+        var array = Waproto_ContactsArrayMessage()
+        array.displayName = cards.count > 1 ? "\(cards.count) contacts" : cards.first?.displayName ?? ""
+        array.contacts = cards.map { card in
+            var contact = Waproto_ContactMessage()
+            contact.displayName = card.displayName
+            contact.vcard = card.vcard
+            return contact
+        }
+        var message = Waproto_Message()
+        message.contactsArrayMessage = array
+        return message
+    }
+
     /// Whether the content (inside a device-sent copy, if it is one) is marked as forwarded.
     package static func isForwarded(_ message: Waproto_Message) -> Bool {
         let content = message.hasDeviceSentMessage ? message.deviceSentMessage.message : message
@@ -78,6 +96,7 @@ extension MessageCodec {
             (content.hasStickerMessage, content.stickerMessage.contextInfo),
             (content.hasLocationMessage, content.locationMessage.contextInfo),
             (content.hasContactMessage, content.contactMessage.contextInfo),
+            (content.hasContactsArrayMessage, content.contactsArrayMessage.contextInfo),
         ]
         return contexts.first(where: \.has)?.context.isForwarded ?? false
     }

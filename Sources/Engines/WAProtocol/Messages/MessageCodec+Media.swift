@@ -194,8 +194,9 @@ extension MessageCodec {
                 m.fileEncSha256, m.fileLength, m.mediaKeyTimestamp)
             found?.apply(facts(width: m.hasWidth ? m.width : nil, height: m.hasHeight ? m.height : nil))
             found?.jpegThumbnail = m.hasJpegThumbnail ? Array(m.jpegThumbnail) : nil
-        } else if content.hasVideoMessage {
-            let m = content.videoMessage
+        } else if content.hasVideoMessage || content.hasPtvMessage {
+            // A round video note (ptv) is a video message under another field.
+            let m = content.hasVideoMessage ? content.videoMessage : content.ptvMessage
             found = attachment(
                 .video, m.mimetype, m.hasCaption ? m.caption : nil, nil, m.url, m.directPath, m.mediaKey, m.fileSha256,
                 m.fileEncSha256, m.fileLength, m.mediaKeyTimestamp)

@@ -17,6 +17,11 @@ package enum MessageCodec {
         package var quotedID: String?
         /// For a poll: its options, how many a voter may pick (0 = any) and the secret of its votes.
         package var poll: Poll?
+        /// False for what is no message of its own (key distribution, protocol messages, add-ons
+        /// such as keep-in-chat): it is applied or ignored, never stored. An `unknown` message
+        /// with this true is content this gateway cannot read (buttons, events, orders…), which
+        /// is kept as such rather than lost.
+        package var isContent = true
 
         package init(type: String, body: String, deviceSentTo: String? = nil, change: Change? = nil, quotedID: String? = nil) {
             self.type = type
@@ -74,6 +79,11 @@ package enum MessageCodec {
     /// Serialized and padded, ready for Signal encryption (`enc v="2"`).
     package static func padded(_ message: Waproto_Message) throws -> [UInt8] {
         try MessagePadding.pad(Array(message.serializedBytes() as Data))
+    }
+
+    /// Parses a Message's bytes as they are (no padding).
+    package static func decode(unpadded bytes: [UInt8]) throws -> Waproto_Message {
+        try Waproto_Message(serializedBytes: bytes)
     }
 
     /// Strips the padding and parses a decrypted payload.
@@ -142,7 +152,10 @@ package enum MessageCodec {
             case .messageEdit:
                 let body = classify(protocolMessage.editedMessage).body
                 return Summary(type: "edited", body: body, change: .edit(targetID: protocolMessage.key.id, body: body))
-            default: return Summary(type: "unknown", body: "")
+            default:
+                var summary = Summary(type: "unknown", body: "")
+                summary.isContent = false
+                return summary
             }
         }
         var summary = plain(content)
@@ -163,7 +176,56 @@ package enum MessageCodec {
         if content.hasContactMessage { return Summary(type: "contact", body: content.contactMessage.displayName) }
         if content.hasPollCreationMessage { return Summary(type: "poll", body: content.pollCreationMessage.name) }
         if content.hasPollCreationMessageV3 { return Summary(type: "poll", body: content.pollCreationMessageV3.name) }
-        return Summary(type: "unknown", body: "")
+        if content.hasPtvMessage { return Summary(type: "video", body: content.ptvMessage.caption) }
+        if content.hasContactsArrayMessage {
+            let cards = content.contactsArrayMessage
+            return Summary(type: "contact", body: cards.displayName.isEmpty ? cards.contacts.first?.displayName ?? "" : cards.displayName)
+        }
+        if content.hasLiveLocationMessage { return Summary(type: "location", body: content.liveLocationMessage.caption) }
+        if content.hasGroupInviteMessage { return Summary(type: "unknown", body: content.groupInviteMessage.caption) }
+        var summary = Summary(type: "unknown", body: "")
+        summary.isContent = !Set(topLevelFields(content.unknownFields.data)).isDisjoint(with: unreadableContentFields)
+        return summary
+    }
+
+    /// Message fields (by number) that carry something a person sent, which this gateway does
+    /// not decode: template and highly structured messages, payments, products, lists, orders,
+    /// invoices, buttons and their replies, interactive messages, phone number requests,
+    /// scheduled calls, call logs, lottie stickers, events, newsletter invites, poll snapshots.
+    static let unreadableContentFields: Set<Int> = [
+        14, 16, 22, 25, 29, 30, 36, 38, 39, 41, 42, 43, 44, 45, 48, 54, 61, 69, 72, 74, 75, 78, 84,
+    ]
+
+    /// The field numbers at the top level of encoded protobuf bytes (stops at anything malformed).
+    static func topLevelFields(_ data: Data) -> [Int] {
+        let bytes = [UInt8](data)
+        var fields: [Int] = []
+        var index = 0
+        func varint() -> UInt64? {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            while index < bytes.count, shift < 64 {
+                let byte = bytes[index]
+                index += 1
+                value |= UInt64(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { return value }
+                shift += 7
+            }
+            return nil
+        }
+        while index < bytes.count, let key = varint() {
+            fields.append(Int(key >> 3))
+            switch key & 7 {
+            case 0: guard varint() != nil else { return fields }
+            case 1: index += 8
+            case 2:
+                guard let length = varint(), length <= UInt64(bytes.count - index) else { return fields }
+                index += Int(length)
+            case 5: index += 4
+            default: return fields
+            }
+        }
+        return fields
     }
 
     private static func quotedID(_ content: Waproto_Message) -> String? {

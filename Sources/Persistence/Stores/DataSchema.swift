@@ -14,7 +14,14 @@ package enum DataSchema {
         Migration(version: 7, name: "drop_single_column_message_indexes", sql: { _ in droppedMessageIndexes }),
         Migration(version: 8, name: "create_templates", sql: templates),
         Migration(version: 9, name: "create_message_batches", sql: messageBatches),
+        Migration(version: 10, name: "index_pending_messages", sql: { _ in pendingMessagesIndex }),
     ]
+
+    /// Outgoing rows still waiting for WhatsApp's ack, for the reaper: a partial index holds only
+    /// those, so it stays a few pages however large the table grows.
+    private static let pendingMessagesIndex = """
+        CREATE INDEX "IDX_messages_pending_createdAt" ON messages ("createdAt") WHERE "status" = 'pending';
+        """
 
     /// OpenWA's single-column indexes on `chatId`, `status` and `createdAt`: every query here names
     /// the session first, so the composite indexes serve them all, while each of these cost a page

@@ -315,6 +315,20 @@ package struct SQLMessageStore: Sendable {
         }
     }
 
+    /// Outgoing messages still `pending` that were stored before `cutoff`, oldest first: sends
+    /// that never got WhatsApp's answer (the process stopped mid-send, say).
+    package func stuckPending(before cutoff: Date, limit: Int) async throws -> [(sessionID: String, chatID: String, waMessageID: String)] {
+        try await database.query(
+            """
+            SELECT "sessionId", "chatId", "waMessageId" FROM messages WHERE "status" = 'pending' AND "createdAt" < $1 \
+            AND "waMessageId" IS NOT NULL ORDER BY "createdAt" LIMIT $2
+            """,
+            [SQLValue(cutoff), .integer(Int64(limit))]
+        ).map { row in
+            (try row.requiredString("sessionId"), try row.requiredString("chatId"), try row.requiredString("waMessageId"))
+        }
+    }
+
     /// The newest stored message of a chat (by WhatsApp's time), if any.
     package func last(sessionID: String, chatID: String) async throws -> MessageRecord? {
         try await database.query(

@@ -68,6 +68,8 @@ struct GatewayConfiguration: Sendable {
     var templateRenderMaxCharacters = 65_536
     /// `BULK_MAX_CONCURRENT_BATCHES`.
     var bulk = BulkSender.Settings()
+    /// `MESSAGE_REAPER_INTERVAL_MS`, `_GRACE_MS`, `_BATCH_SIZE`.
+    var reaper = MessageReaper.Settings()
 
     var isProduction: Bool { nodeEnvironment == .production }
 
@@ -148,6 +150,10 @@ struct GatewayConfiguration: Sendable {
         configuration.templateRenderMaxCharacters = try read.integer(
             "TEMPLATE_RENDER_MAX_CHARS", default: 65_536, range: 1...(16 << 20))
         configuration.bulk.maxConcurrentBatches = try read.integer("BULK_MAX_CONCURRENT_BATCHES", default: 50, range: 1...10_000)
+        configuration.reaper.intervalMilliseconds = try read.integer(
+            "MESSAGE_REAPER_INTERVAL_MS", default: 600_000, range: 0...86_400_000)
+        configuration.reaper.graceMilliseconds = try read.integer("MESSAGE_REAPER_GRACE_MS", default: 3_600_000, range: 60_000...2_592_000_000)
+        configuration.reaper.batchSize = try read.integer("MESSAGE_REAPER_BATCH_SIZE", default: 50, range: 1...10_000)
         try configuration.validateCombinations(read)
         if configuration.databaseType == "sqlite" {
             configuration.dataDatabasePath = Self.absolute(configuration.dataDatabasePath)

@@ -28,6 +28,7 @@ final class Gateway: Sendable {
         let databases: GatewayDatabases
         let bootstrap: ApiKeyService.BootstrapOutcome
         let boundPort = BoundPort()
+        var reaping: Task<Void, Never>?
         do {
             databases = try await GatewayDatabases.open(configuration, workers: workers, handle: handle, logger: logger)
             let keys = ApiKeyService(
@@ -98,6 +99,7 @@ final class Gateway: Sendable {
                     autoStart: configuration.autoStartSessions, concurrency: configuration.sessionRestoreConcurrency)
                 // After the restore, so a resumed batch sees its session coming up, not a stale status.
                 await bulk.resumeUnfinished()
+                reaping = MessageReaper(ledger: ledger, settings: configuration.reaper, logger: logger).start()
                 await sessions.startWatchdog(configuration.watchdog)
             } catch {
                 await databases.close()
@@ -110,6 +112,7 @@ final class Gateway: Sendable {
         }
         Banner.print(configuration: configuration, port: boundPort.value.load(ordering: .relaxed), bootstrap: bootstrap, logger: logger)
         await handle.waitUntilStopped()
+        reaping?.cancel()
         await databases.close()
         logger.info("stopped")
         return 0

@@ -68,7 +68,8 @@ def wait_for_line(process, pattern, seconds=60):
 
 
 def start_gateway(environment, data_dir):
-    env = dict(os.environ, **environment, DATA_DIR=data_dir, PORT="0", LOG_LEVEL="error", NODE_ENV="test")
+    # No typing simulation: the benchmarks measure the gateway, not OpenWA's deliberate pause.
+    env = dict(os.environ, SIMULATE_TYPING="false", **environment, DATA_DIR=data_dir, PORT="0", LOG_LEVEL="error", NODE_ENV="test")
     process = subprocess.Popen([BINARY, "serve", "--env-file", "none"], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL, text=True)
     port = int(wait_for_line(process, r"listening on http://127\.0\.0\.1:(\d+)/api").group(1))

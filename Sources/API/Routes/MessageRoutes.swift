@@ -9,7 +9,8 @@ package enum MessageRoutes {
     static let sendTextFields: Set<String> = ["chatId", "text", "mentions", "linkPreview", "customLinkPreview", "quotedMessageId"]
 
     package static func routes(
-        sessions: SessionManager, previews: LinkPreviewFetcher? = nil, idempotency: SendIdempotency? = nil
+        sessions: SessionManager, previews: LinkPreviewFetcher? = nil, idempotency: SendIdempotency? = nil,
+        typing: TypingSimulation = TypingSimulation(enabled: false)
     ) -> [Route] {
         let operatorScoped = RouteAccess.key(minimum: .operator, sessionParameter: "id")
         return [
@@ -32,6 +33,7 @@ package enum MessageRoutes {
                     chatID: normalizedChat(chat), content: .text(text), quotedMessageID: quoted, mentions: mentions)
                 message.linkPreview = try await linkPreview(
                     for: text, wanted: wantsPreview, custom: custom, previews: previews, sessions: sessions)
+                await typing.type(text, chatID: message.chatID, sessionID: context.parameter("id"), sessions: sessions)
                 return try await MessageSendRoutes.send(message, context: context, sessions: sessions)
                 }
             })

@@ -10,7 +10,10 @@ import Reactor
 /// `MEDIA_DOWNLOAD_MAX_BYTES` (413 beyond it), and the whole body at `BODY_SIZE_LIMIT` by the
 /// HTTP server.
 package enum MessageSendRoutes {
-    package static func routes(sessions: SessionManager, media: MediaDownloader, idempotency: SendIdempotency? = nil) -> [Route] {
+    package static func routes(
+        sessions: SessionManager, media: MediaDownloader, idempotency: SendIdempotency? = nil,
+        typing: TypingSimulation = TypingSimulation(enabled: false)
+    ) -> [Route] {
         let access = RouteAccess.key(minimum: .operator, sessionParameter: "id")
         var routes: [Route] = []
         let mediaKinds: [(String, OutgoingMedia.Kind)] = [
@@ -57,10 +60,10 @@ package enum MessageSendRoutes {
                 let text = dto.required("text", max: 4_096)
                 let mentions = dto.mentions()
                 try dto.validate()
-                return try await send(
-                    OutgoingMessage(
-                        chatID: MessageRoutes.normalizedChat(chat), content: .text(text), quotedMessageID: quoted, mentions: mentions),
-                    context: context, sessions: sessions)
+                let message = OutgoingMessage(
+                    chatID: MessageRoutes.normalizedChat(chat), content: .text(text), quotedMessageID: quoted, mentions: mentions)
+                await typing.type(text, chatID: message.chatID, sessionID: context.parameter("id"), sessions: sessions)
+                return try await send(message, context: context, sessions: sessions)
             }),
             Route("POST", "/api/sessions/:id/messages/send-poll", access: access, handler: .task { context in
                 var dto = MessageSendDTO(try context.jsonObject(allowing: MessageSendDTO.pollFields))

@@ -10,7 +10,8 @@ package enum TemplateRoutes {
     static let sendFields: Set<String> = ["chatId", "templateId", "templateName", "vars", "mentions", "linkPreview"]
 
     package static func routes(
-        templates: MessageTemplates, sessions: SessionManager, previews: LinkPreviewFetcher? = nil, idempotency: SendIdempotency? = nil
+        templates: MessageTemplates, sessions: SessionManager, previews: LinkPreviewFetcher? = nil, idempotency: SendIdempotency? = nil,
+        typing: TypingSimulation = TypingSimulation(enabled: false)
     ) -> [Route] {
         let scoped = RouteAccess.key(minimum: .operator, sessionParameter: "sessionId")
         @Sendable func session(_ context: APIContext) async throws -> String {
@@ -41,14 +42,15 @@ package enum TemplateRoutes {
                 "POST", "/api/sessions/:id/messages/send-template", access: .key(minimum: .operator, sessionParameter: "id"),
                 handler: .task { context in
                     try await IdempotentSend.run(context, idempotency: idempotency, route: "send-template") {
-                        try await sendTemplate(context, templates: templates, sessions: sessions, previews: previews)
+                        try await sendTemplate(context, templates: templates, sessions: sessions, previews: previews, typing: typing)
                     }
                 }),
         ]
     }
 
     private static func sendTemplate(
-        _ context: APIContext, templates: MessageTemplates, sessions: SessionManager, previews: LinkPreviewFetcher?
+        _ context: APIContext, templates: MessageTemplates, sessions: SessionManager, previews: LinkPreviewFetcher?,
+        typing: TypingSimulation
     ) async throws -> APIResponse {
         var dto = MessageSendDTO(try context.jsonObject(allowing: sendFields))
         let chat = dto.required("chatId")
@@ -66,6 +68,7 @@ package enum TemplateRoutes {
         var message = OutgoingMessage(chatID: MessageRoutes.normalizedChat(chat), content: .text(text), mentions: mentions)
         message.linkPreview = try await MessageRoutes.linkPreview(
             for: text, wanted: wantsPreview, custom: nil, previews: previews, sessions: sessions)
+        await typing.type(text, chatID: message.chatID, sessionID: sessionID, sessions: sessions)
         return try await MessageSendRoutes.send(message, context: context, sessions: sessions)
     }
 

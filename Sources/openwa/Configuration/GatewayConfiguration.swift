@@ -70,6 +70,8 @@ struct GatewayConfiguration: Sendable {
     var bulk = BulkSender.Settings()
     /// `MESSAGE_REAPER_INTERVAL_MS`, `_GRACE_MS`, `_BATCH_SIZE`.
     var reaper = MessageReaper.Settings()
+    /// `SIMULATE_TYPING`, `SIMULATE_TYPING_MAX_MS`.
+    var typing = TypingSimulation()
 
     var isProduction: Bool { nodeEnvironment == .production }
 
@@ -154,6 +156,9 @@ struct GatewayConfiguration: Sendable {
             "MESSAGE_REAPER_INTERVAL_MS", default: 600_000, range: 0...86_400_000)
         configuration.reaper.graceMilliseconds = try read.integer("MESSAGE_REAPER_GRACE_MS", default: 3_600_000, range: 60_000...2_592_000_000)
         configuration.reaper.batchSize = try read.integer("MESSAGE_REAPER_BATCH_SIZE", default: 50, range: 1...10_000)
+        configuration.typing = TypingSimulation(
+            enabled: try read.bool("SIMULATE_TYPING", default: true),
+            maxMilliseconds: try read.integer("SIMULATE_TYPING_MAX_MS", default: 5_000, range: 0...60_000))
         try configuration.validateCombinations(read)
         if configuration.databaseType == "sqlite" {
             configuration.dataDatabasePath = Self.absolute(configuration.dataDatabasePath)

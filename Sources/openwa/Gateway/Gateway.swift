@@ -140,9 +140,12 @@ final class Gateway: Sendable {
         if configuration.observability.metricsToken != nil { observability.loopLag.start(on: reactor) }
         let idempotency = SendIdempotency(database: databases.data)
         let previews = LinkPreviewFetcher(reactor: reactor, settings: configuration.mediaDownload, logger: logger)
-        router.add(contentsOf: MessageRoutes.routes(sessions: sessions, previews: previews, idempotency: idempotency))
         router.add(
-            contentsOf: TemplateRoutes.routes(templates: templates, sessions: sessions, previews: previews, idempotency: idempotency))
+            contentsOf: MessageRoutes.routes(
+                sessions: sessions, previews: previews, idempotency: idempotency, typing: configuration.typing))
+        router.add(
+            contentsOf: TemplateRoutes.routes(
+                templates: templates, sessions: sessions, previews: previews, idempotency: idempotency, typing: configuration.typing))
         router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions, archive: archive))
         router.add(contentsOf: MediaRoutes.routes(sessions: sessions, archive: archive))
         router.add(contentsOf: ContactRoutes.routes(sessions: sessions))
@@ -153,7 +156,8 @@ final class Gateway: Sendable {
         router.add(contentsOf: GroupRoutes.routes(sessions: sessions))
         router.add(contentsOf: PictureRoutes.routes(sessions: sessions, media: downloader))
         router.add(contentsOf: PresenceRoutes.routes(sessions: sessions))
-        router.add(contentsOf: MessageSendRoutes.routes(sessions: sessions, media: downloader, idempotency: idempotency))
+        router.add(
+            contentsOf: MessageSendRoutes.routes(sessions: sessions, media: downloader, idempotency: idempotency, typing: configuration.typing))
         let clientAddresses = ClientAddressResolver(trustedProxies: configuration.trustedProxies)
         let api = APIServer(
             router: router, auth: AuthGuard(keys: keys),

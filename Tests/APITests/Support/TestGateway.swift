@@ -166,10 +166,10 @@ final class TestGateway: Sendable {
             router.add(
                 contentsOf: MessageRoutes.routes(
                     sessions: sessions, previews: LinkPreviewFetcher(reactor: reactor, settings: limits.media, logger: quietLogger),
-                    idempotency: SendIdempotency(database: data)))
+                    idempotency: SendIdempotency(database: data), typing: limits.typing))
             router.add(
                 contentsOf: TemplateRoutes.routes(
-                    templates: templates, sessions: sessions, idempotency: SendIdempotency(database: data)))
+                    templates: templates, sessions: sessions, idempotency: SendIdempotency(database: data), typing: limits.typing))
             router.add(contentsOf: MessageGapRoutes.routes(sessions: sessions))
             router.add(contentsOf: BulkRoutes.routes(bulk: bulk, sessions: sessions, maxMediaBytes: limits.media.maxBytes))
             router.add(contentsOf: MessageListRoutes.routes(messages: ledger, sessions: sessions, archive: archive))
@@ -182,7 +182,8 @@ final class TestGateway: Sendable {
             router.add(contentsOf: PictureRoutes.routes(sessions: sessions, media: downloader))
             router.add(contentsOf: PresenceRoutes.routes(sessions: sessions))
             router.add(
-                contentsOf: MessageSendRoutes.routes(sessions: sessions, media: downloader, idempotency: SendIdempotency(database: data)))
+                contentsOf: MessageSendRoutes.routes(
+                    sessions: sessions, media: downloader, idempotency: SendIdempotency(database: data), typing: limits.typing))
             let api = APIServer(
                 router: router, auth: AuthGuard(keys: keys),
                 options: APIServer.Options(

@@ -28,6 +28,8 @@ struct TestLimits: Sendable {
     var templateRenderMaxCharacters = 65_536
     /// `BULK_MAX_CONCURRENT_BATCHES` and how long a batch waits for its session.
     var bulk = BulkSender.Settings()
+    /// `SIMULATE_TYPING`: off here (OpenWA's default is on), so the suites' sends do not wait.
+    var typing = TypingSimulation(enabled: false)
 
     func makeLimiter(_ windows: [RateLimitWindow], redis client: RedisClient?) -> RateLimiter {
         let clock = self.clock

@@ -22,13 +22,13 @@ package final class LoopbackClient: @unchecked Sendable {
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, __CONST_SOCKADDR_ARG(__sockaddr__: $0), socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard result == 0 else {
-            close(fd)
-            throw POSIXError(.ECONNREFUSED)
-        }
+        // Not closed here: a class whose initializer throws once every stored property is set
+        // still runs `deinit`, which closes it. Closing here as well closed the descriptor twice,
+        // and the second close could hit whatever a parallel test had just opened under that number.
+        guard result == 0 else { throw POSIXError(.ECONNREFUSED) }
     }
 
-    deinit { close(fd) }
+    deinit { if fd >= 0 { close(fd) } }
 
     package func send(_ text: String) { send(Array(text.utf8)) }
 

@@ -136,9 +136,13 @@ import TestSupport
         defer { second.cleanUp() }
         _ = try await second.waitForPort()
         let after = try await receiver.wait("the pending delivery after the restart") { deliveries in
-            deliveries.contains { $0.header("X-OpenWA-Idempotency-Key") == key && $0.header("X-OpenWA-Retry-Count") == "1" }
+            deliveries.filter { $0.header("X-OpenWA-Idempotency-Key") == key }.count >= 2
         }
         let redelivered = try #require(after.last { $0.header("X-OpenWA-Idempotency-Key") == key })
+        // 1 when the refused attempt was written down before the kill; 0 when the kill came
+        // between the receiver taking the request and the gateway reading its 503 (a loaded
+        // machine widens that window). Either way it is the same delivery, sent again.
+        #expect(["0", "1"].contains(redelivered.header("X-OpenWA-Retry-Count") ?? ""))
         #expect(redelivered.header("X-OpenWA-Delivery-Id") == refused.first?.header("X-OpenWA-Delivery-Id"))
         #expect(redelivered.body == refused.first?.body, "the same bytes, so the same signature")
         second.signal(SIGTERM)

@@ -207,23 +207,21 @@ import TestSupport
             BulkItem(chatId: "\(Self.bob)@c.us", type: .text, text: "was in flight"),
             BulkItem(chatId: "\(Self.bob)@c.us", type: .text, text: "after the restart"),
         ]
-        let stamp = Date()
-        try await SQLBatchStore(database: world.gateway.data).insert(
-            BatchRecord(
-                id: UUID().uuidString.lowercased(), batchId: "left-over", sessionId: id, status: "processing",
-                messages: String(decoding: try JSONEncoder().encode(items), as: UTF8.self),
-                options: #"{"delayBetweenMessages":1000,"randomizeDelay":false,"stopOnError":false}"#,
-                progress: #"{"total":2,"sent":0,"failed":0,"pending":2,"cancelled":0}"#, results: "[]", currentIndex: 1,
-                createdAt: stamp, updatedAt: stamp, startedAt: stamp))
+        /// A row as a run that stopped while sending its first item leaves it: claimed, no result.
+        func leftOver(_ batchId: String) async throws {
+            let stamp = Date()
+            try await SQLBatchStore(database: world.gateway.data).insert(
+                BatchRecord(
+                    id: UUID().uuidString.lowercased(), batchId: batchId, sessionId: id, status: "processing",
+                    messages: String(decoding: try JSONEncoder().encode(items), as: UTF8.self),
+                    options: #"{"delayBetweenMessages":1000,"randomizeDelay":false,"stopOnError":false}"#,
+                    progress: #"{"total":2,"sent":0,"failed":0,"pending":2,"cancelled":0}"#, results: "[]", currentIndex: 1,
+                    createdAt: stamp, updatedAt: stamp, startedAt: stamp))
+        }
+        try await leftOver("left-over")
         // Another left-over batch, cancelled before the resume: its interrupted item is reported,
         // the rest is cancelled, and the resume leaves it alone.
-        try await SQLBatchStore(database: world.gateway.data).insert(
-            BatchRecord(
-                id: UUID().uuidString.lowercased(), batchId: "cancelled-first", sessionId: id, status: "processing",
-                messages: String(decoding: try JSONEncoder().encode(items), as: UTF8.self),
-                options: #"{"delayBetweenMessages":1000,"randomizeDelay":false,"stopOnError":false}"#,
-                progress: #"{"total":2,"sent":0,"failed":0,"pending":2,"cancelled":0}"#, results: "[]", currentIndex: 1,
-                createdAt: stamp, updatedAt: stamp, startedAt: stamp))
+        try await leftOver("cancelled-first")
         let cancelled = try await world.gateway.request("POST", "/api/sessions/\(id)/messages/batch/cancelled-first/cancel")
         #expect(cancelled.status == 200, "\(cancelled.text)")
         let cancelledProgress = try #require(cancelled.object["progress"] as? [String: Any])

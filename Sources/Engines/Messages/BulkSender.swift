@@ -89,7 +89,7 @@ package actor BulkSender {
 
     /// Stops a batch before its next message; a message already on its way finishes first.
     package func cancel(sessionId: String, batchId: String) async throws -> BulkBatch {
-        let key = sessionId + "\u{0}" + batchId
+        let key = Self.key(sessionId: sessionId, batchId: batchId)
         // Checked before any await: a batch that finishes meanwhile must not be overwritten.
         if let task = running[key] { return try await stop(task, key: key, sessionId: sessionId, batchId: batchId) }
         let record = try await find(sessionId: sessionId, batchId: batchId)
@@ -100,7 +100,11 @@ package actor BulkSender {
         launched.insert(key)
         state.settleInterrupted()
         state.finish(.cancelled)
-        try await save(state)
+        do {
+            try await save(state)
+        } catch let error as PersistenceError where error.isUnavailable {
+            throw EngineError.unavailable("Data database is unavailable")
+        }
         return state.view
     }
 
@@ -138,7 +142,7 @@ package actor BulkSender {
     }
 
     private func forget(sessionId: String) async {
-        for (key, task) in running where key.hasPrefix(sessionId + "\u{0}") {
+        for (key, task) in running where key.hasPrefix(Self.key(sessionId: sessionId, batchId: "")) {
             cancelRequested.insert(key)
             sleepers[key]?.cancel()
             await task.value
@@ -157,7 +161,9 @@ package actor BulkSender {
         return record
     }
 
-    private static func key(_ record: BatchRecord) -> String { record.sessionId + "\u{0}" + record.batchId }
+    /// A batch's name in this process: its session and its id, which is unique only per session.
+    private static func key(sessionId: String, batchId: String) -> String { sessionId + "\u{0}" + batchId }
+    private static func key(_ record: BatchRecord) -> String { key(sessionId: record.sessionId, batchId: record.batchId) }
 
     private func launch(_ state: BatchState) {
         let key = Self.key(state.record)
